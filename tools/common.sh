@@ -22,8 +22,14 @@ run_logged() {
     mkdir -p "$(dirname "$log")"
     if ! "$@" > "$log" 2>&1; then
         printf '\nerror: %s failed\n' "$*" >&2
-        printf 'full log: %s\nlast lines:\n' "$log" >&2
-        tail -n 40 "$log" | sed 's/^/    /' >&2
+        printf 'full log: %s\n' "$log" >&2
+        if grep -qE '(error|Error [0-9]+|undefined reference)' "$log"; then
+            printf 'first errors:\n' >&2
+            grep -E '(error|Error [0-9]+|undefined reference)' "$log" | grep -v -- '-Werror' |
+                head -n 15 | cut -c1-300 | sed 's/^/    /' >&2
+        fi
+        printf 'last lines:\n' >&2
+        tail -n 25 "$log" | cut -c1-300 | sed 's/^/    /' >&2
         exit 1
     fi
 }
