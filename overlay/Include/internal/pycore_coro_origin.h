@@ -1,0 +1,71 @@
+/* origin-python: lazy coroutine origins.
+ *
+ * This header is part of origin-python, not of upstream CPython.
+ *
+ * When coroutine origin tracking is on, a new coroutine remembers where it
+ * was created as a *frame stack*: n (code object, instruction offset)
+ * pairs, immutable and interned per interpreter, so that every coroutine
+ * created from the same stack shares one object.  Line numbers, file names
+ * and stock's cr_origin tuple are made only when someone reads cr_origin.
+ *
+ * The coroutine's cr_origin_or_finalizer slot holds an *origin object*.
+ * Today that is a frame stack; callers outside Python/coro_origin.c must
+ * treat it as opaque and go through the functions below.
+ */
+#ifndef Py_INTERNAL_CORO_ORIGIN_H
+#define Py_INTERNAL_CORO_ORIGIN_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef Py_BUILD_CORE
+#  error "this header requires Py_BUILD_CORE define"
+#endif
+
+struct _PyInterpreterFrame;
+struct _PyCoroOrigin_FrameStack;
+
+/* Number of dead frame stacks kept for reuse (GIL build). */
+#define _Py_CORO_ORIGIN_PARKED 32
+
+/* Per-interpreter intern table of frame stacks (PyInterpreterState
+   member).  All zero is a valid, empty table.  The table does not own its
+   entries: a frame stack unlinks itself when it is deallocated.  Chains
+   are intrusive (each frame stack has a "next" pointer).  With the GIL,
+   the GIL protects it; the free-threaded build locks "mutex". */
+struct _Py_coro_origin_state {
+    PyMutex mutex;              /* free-threaded build: protects the rest */
+    size_t used;                /* frame stacks in the table */
+    size_t mask;                /* number of buckets - 1; 0 if no buckets */
+    struct _PyCoroOrigin_FrameStack **buckets;
+    /* GIL build: frame stacks whose last coroutine died, still in the
+       table but holding no references, reused if the same stack comes
+       again (see "Parked frame stacks" in Python/coro_origin.c). */
+    struct _PyCoroOrigin_FrameStack *parked[_Py_CORO_ORIGIN_PARKED];
+    unsigned int park_cursor;
+};
+
+/* Capture the origin of a coroutine being created: up to "depth" frames,
+   starting at "frame" (the first complete frame to record, may be NULL)
+   and walking with _PyFrame_GetFirstComplete(frame->previous), exactly as
+   stock's compute_cr_origin().  "depth" must be > 0.
+
+   Return a new reference to an origin object to store in the coroutine's
+   cr_origin_or_finalizer slot, or NULL with an exception set. */
+extern PyObject *_PyCoroOrigin_Capture(PyThreadState *tstate,
+                                       struct _PyInterpreterFrame *frame,
+                                       int depth);
+
+/* Return stock's cr_origin value for the origin object "origin" (the
+   content of the slot, may be NULL): None if NULL, otherwise a tuple of
+   (filename, lineno, funcname) tuples, made on first use and cached.
+   Return a new reference, or NULL with an exception set. */
+extern PyObject *_PyCoroOrigin_AsTuple(PyObject *origin);
+
+/* Free the intern table at interpreter finalization. */
+extern void _PyCoroOrigin_Fini(PyInterpreterState *interp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* !Py_INTERNAL_CORO_ORIGIN_H */

@@ -1,0 +1,161 @@
+/* origin-python: coroutine origin tracking settings.
+ *
+ * This header is part of origin-python, not of upstream CPython.
+ *
+ * The settings say what a coroutine remembers of where it was created.
+ * They come, lowest layer first, from the build (./configure
+ * --with-coro-origin=SPEC), the environment (PYTHONCOROORIGIN=SPEC), the
+ * command line (-X coro_origin=SPEC) and the sys API.  A higher start-up
+ * layer replaces a lower one as a whole.  The result of the start-up
+ * layers is the interpreter default; every thread state starts from the
+ * interpreter default of its interpreter, and the sys API changes either
+ * the calling thread's settings or the default (for threads made later).
+ *
+ * Where the settings live:
+ *  - depth: in the public PyThreadState.coroutine_origin_tracking_depth,
+ *    so that coroutine creation with tracking off costs what stock costs;
+ *  - everything else: _PyThreadStateImpl.coro_origin_settings (its depth
+ *    field is unused and stays 0);
+ *  - the interpreter default: PyInterpreterState.coro_origin_config.
+ *
+ * Nothing here holds a Python object: the settings of a thread state are
+ * copied from the interpreter default when the thread state is created,
+ * and PyThreadState_New() may be called without an attached thread state
+ * (PyGILState_Ensure() does so).  The module names to skip are therefore
+ * kept in an immutable, atomically reference-counted C block.
+ */
+#ifndef Py_INTERNAL_CORO_ORIGIN_CONFIG_H
+#define Py_INTERNAL_CORO_ORIGIN_CONFIG_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef Py_BUILD_CORE
+#  error "this header requires Py_BUILD_CORE define"
+#endif
+
+#include <stddef.h>               // size_t, wchar_t
+
+/* An immutable list of module names ("skip=a:b"), shared between settings
+   by reference counting.  Opaque outside Python/coro_origin_config.c. */
+typedef struct _PyCoroOriginSkip _PyCoroOriginSkip;
+
+typedef struct {
+    int depth;          /* frames kept per coroutine; 0 = off */
+    int chain;          /* ancestors' creation sites kept; 0 = none */
+    int asyncgen;       /* 1: async generators are tracked too */
+    int notes;          /* 1: add a PEP 678 note to escaping exceptions */
+    _PyCoroOriginSkip *skip;  /* NULL (skip nothing) or a strong reference */
+    int dump_signal;    /* signal number that dumps live coroutines; 0 = none */
+} _PyCoroOriginSettings;
+
+/* PyInterpreterState member.  All zero (stock behaviour) is valid. */
+struct _PyCoroOrigin_config_state {
+    /* Protects "default_settings": it is read when a thread state is
+       created, possibly without an attached thread state. */
+    PyMutex mutex;
+    /* What thread states created from now on start with. */
+    _PyCoroOriginSettings default_settings;
+    /* What the start-up layers gave (main interpreter); subinterpreters
+       copy the main interpreter's.  Never changes after start-up. */
+    _PyCoroOriginSettings startup;
+};
+
+
+/* ---- The settings of a thread ------------------------------------------ */
+
+/* The settings of "tstate" other than depth, as a _PyCoroOriginSettings
+   pointer into its _PyThreadStateImpl (the depth field there is unused: the
+   depth is tstate->coroutine_origin_tracking_depth).  Only the thread that
+   owns "tstate" changes them.  A macro because pycore_tstate.h includes
+   this header for the type. */
+#define _PyCoroOrigin_ThreadSettings(tstate) \
+    (&((_PyThreadStateImpl *)(tstate))->coro_origin_settings)
+
+/* Fill "*settings" with all the settings of "tstate", depth included.
+   settings->skip is a borrowed reference, valid while the thread's
+   settings do not change. */
+extern void _PyCoroOrigin_GetThreadSettings(PyThreadState *tstate,
+                                            _PyCoroOriginSettings *settings);
+
+/* Return 1 if the module named "modname" (a str; anything else never
+   matches) is one of the names in "skip" or inside one of those packages
+   ("a" matches "a" and "a.b", not "ab"), else 0.  "skip" may be NULL.
+   Never fails, never allocates. */
+extern int _PyCoroOrigin_SkipMatch(const _PyCoroOriginSkip *skip,
+                                   PyObject *modname);
+
+/* Number of names in "skip" (0 if NULL), and name number i (ASCII). */
+extern Py_ssize_t _PyCoroOrigin_SkipCount(const _PyCoroOriginSkip *skip);
+extern const char *_PyCoroOrigin_SkipName(const _PyCoroOriginSkip *skip,
+                                          Py_ssize_t i);
+
+
+/* ---- Settings values ---------------------------------------------------- */
+
+/* Copy "src" to "dst" (taking a reference to src->skip). */
+extern void _PyCoroOrigin_CopySettings(_PyCoroOriginSettings *dst,
+                                       const _PyCoroOriginSettings *src);
+/* Release settings->skip and reset "*settings" to all zero. */
+extern void _PyCoroOrigin_ClearSettings(_PyCoroOriginSettings *settings);
+
+/* Parse a spec (DESIGN.md section 2): comma-separated items "N",
+   "depth=N", "chain=M", "asyncgen", "notes", "skip=a:b", "dump=SIGNAL".
+   Items that are not given are 0 in the result.
+
+   Return 0 and fill "*settings" (which must not hold a skip reference),
+   or return -1 and write a message naming the bad item to "errbuf" (at
+   most "errsize" bytes, NUL-terminated).  "*settings" is left unchanged
+   on error.  Needs no thread state and no Python object: only the raw
+   memory allocator is used (out of memory is reported as an error). */
+extern int _PyCoroOrigin_ParseSpec(const wchar_t *spec,
+                                   _PyCoroOriginSettings *settings,
+                                   char *errbuf, size_t errsize);
+
+
+/* ---- Hooks in the interpreter life cycle -------------------------------- */
+
+/* init_interp_settings() (Python/pylifecycle.c): set the interpreter
+   default.  For the main interpreter read the start-up layers (build
+   default, PYTHONCOROORIGIN unless -E/-I, -X coro_origin) from the
+   interpreter's PyConfig; a malformed spec is an error status naming the
+   layer and the item.  A subinterpreter copies the main interpreter's
+   start-up settings. */
+extern PyStatus _PyCoroOrigin_InitInterpreter(PyInterpreterState *interp);
+/* interpreter_clear() (Python/pystate.c). */
+extern void _PyCoroOrigin_FiniInterpreter(PyInterpreterState *interp);
+
+/* init_threadstate() (Python/pystate.c): copy the interpreter default
+   into a new thread state.  May be called without an attached thread
+   state. */
+extern void _PyCoroOrigin_InitThread(PyThreadState *tstate);
+/* PyThreadState_Clear() (Python/pystate.c). */
+extern void _PyCoroOrigin_ClearThread(PyThreadState *tstate);
+
+/* The sys.coroutine_origin_tracking struct sequence type, from
+   _PySys_InitCore() and _PySys_FiniTypes() (Python/sysmodule.c). */
+extern int _PyCoroOrigin_InitTypes(PyInterpreterState *interp);
+extern void _PyCoroOrigin_FiniTypes(PyInterpreterState *interp);
+
+
+/* ---- The sys API (Python/sysmodule.c) ----------------------------------- */
+
+/* sys.set_coroutine_origin_tracking() (for_default == 0: the calling
+   thread) and sys.set_coroutine_origin_tracking_default() (for_default ==
+   1: the interpreter default).  None keeps a setting.  Every argument is
+   checked before anything changes.  Return None, or NULL with TypeError
+   or ValueError set. */
+extern PyObject *_PyCoroOrigin_SetTracking(PyThreadState *tstate,
+                                           int for_default,
+                                           PyObject *depth, PyObject *chain,
+                                           PyObject *asyncgen,
+                                           PyObject *notes, PyObject *skip);
+/* sys.get_coroutine_origin_tracking() and ..._default(): a new
+   sys.coroutine_origin_tracking struct sequence. */
+extern PyObject *_PyCoroOrigin_GetTracking(PyThreadState *tstate,
+                                           int for_default);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* !Py_INTERNAL_CORO_ORIGIN_CONFIG_H */

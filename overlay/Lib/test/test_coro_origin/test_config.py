@@ -1,0 +1,755 @@
+# Tests for origin-python's coroutine origin tracking settings: the spec
+# language, the start-up layers (build default, PYTHONCOROORIGIN,
+# -X coro_origin), the interpreter default, per-thread settings and the sys
+# API (Python/coro_origin_config.c).
+# This module is part of origin-python, not of upstream CPython.
+
+import _thread
+import os
+import signal
+import sys
+import sysconfig
+import textwrap
+import threading
+import unittest
+from test import support
+from test.support import import_helper, threading_helper
+from test.support.script_helper import (
+    assert_python_failure, assert_python_ok, spawn_python, kill_python)
+
+
+INT_MAX = 2**31 - 1
+ENVVAR = 'PYTHONCOROORIGIN'
+FIELDS = ('depth', 'chain', 'asyncgen', 'notes', 'skip', 'dump')
+OFF = (0, 0, False, False, (), None)
+
+# Prints (thread settings, default) as a repr of two tuples.
+SHOW = ('import sys; '
+        'print((tuple(sys.get_coroutine_origin_tracking()), '
+        'tuple(sys.get_coroutine_origin_tracking_default())))')
+
+
+def build_default_spec():
+    """The spec given to ./configure --with-coro-origin, or None."""
+    value = sysconfig.get_config_var('PY_CORO_ORIGIN_DEFAULT')
+    if not value:
+        return None
+    return value.strip('"')
+
+
+def run_settings(*args, **env):
+    """Start Python with these arguments and environment variables, and
+    return the settings of its main thread (after checking that they are
+    the interpreter default too)."""
+    res = assert_python_ok(*args, '-c', SHOW, **env)
+    thread, default = eval(res.out.decode())
+    if thread != default:
+        raise AssertionError(f'main thread {thread} != default {default}')
+    return thread
+
+
+def settings(depth=0, chain=0, asyncgen=False, notes=False, skip=(),
+             dump=None):
+    return (depth, chain, asyncgen, notes, skip, dump)
+
+
+# (spec, expected message after "invalid spec: ")
+BAD_SPECS = [
+    ('', "empty spec"),
+    (',', "item 1 is empty (leading comma)"),
+    (',,', "item 1 is empty (leading comma)"),
+    ('5,', "item 2 is empty (trailing comma)"),
+    ('5,,notes', "item 2 is empty (',,')"),
+    (',5', "item 1 is empty (leading comma)"),
+    ('-1', "item '-1': depth must be an integer >= 0"),
+    ('depth=-1', "item 'depth=-1': depth must be an integer >= 0"),
+    ('+3', "item '+3': depth must be an integer >= 0"),
+    ('depth=', "item 'depth=': depth must be an integer >= 0"),
+    ('depth=1.5', "item 'depth=1.5': depth must be an integer >= 0"),
+    ('depth= 1', "item 'depth= 1': depth must be an integer >= 0"),
+    ('depth=99999999999999999999',
+     "item 'depth=99999999999999999999': depth is too large "
+     "(at most 2147483647)"),
+    ('2147483648', "item '2147483648': depth is too large "
+     "(at most 2147483647)"),
+    ('99999999999x', "item '99999999999x': depth must be an integer >= 0"),
+    ('depth', "item 'depth': depth needs a value (depth=...)"),
+    ('depth=3,5', "item '5': depth is given twice"),
+    ('5,depth=3', "item 'depth=3': depth is given twice"),
+    ('notes,notes', "item 'notes': notes is given twice"),
+    ('chain=1,chain=2', "item 'chain=2': chain is given twice"),
+    ('foo', "item 'foo': unknown item (expected N, depth=N, chain=M, "
+     "asyncgen, notes, skip=MODULES or dump=SIGNAL)"),
+    ('depth=1,foo=1', "item 'foo=1': unknown item (expected N, depth=N, "
+     "chain=M, asyncgen, notes, skip=MODULES or dump=SIGNAL)"),
+    ('Depth=1', "item 'Depth=1': unknown item (expected N, depth=N, "
+     "chain=M, asyncgen, notes, skip=MODULES or dump=SIGNAL)"),
+    (' notes', "item ' notes': unknown item (expected N, depth=N, "
+     "chain=M, asyncgen, notes, skip=MODULES or dump=SIGNAL)"),
+    ('chain=x', "item 'chain=x': chain must be an integer >= 0"),
+    ('chain=-2', "item 'chain=-2': chain must be an integer >= 0"),
+    ('chain', "item 'chain': chain needs a value (chain=...)"),
+    ('notes=1', "item 'notes=1': notes takes no value"),
+    ('notes=', "item 'notes=': notes takes no value"),
+    ('asyncgen=0', "item 'asyncgen=0': asyncgen takes no value"),
+    ('skip', "item 'skip': skip needs a value (skip=...)"),
+    ('skip=', "item 'skip=': no module name"),
+    ('skip=:', "item 'skip=:': empty module name"),
+    ('skip=a:', "item 'skip=a:': empty module name"),
+    ('skip=:a', "item 'skip=:a': empty module name"),
+    ('skip=a::b', "item 'skip=a::b': empty module name"),
+    ('skip=a..b', "item 'skip=a..b': 'a..b' is not a module name"),
+    ('skip=.a', "item 'skip=.a': '.a' is not a module name"),
+    ('skip=a.', "item 'skip=a.': 'a.' is not a module name"),
+    ('skip=1a', "item 'skip=1a': '1a' is not a module name"),
+    ('skip=a-b', "item 'skip=a-b': 'a-b' is not a module name"),
+    ('skip=a,skip=b', "item 'skip=b': skip is given twice"),
+    ('dump', "item 'dump': dump needs a value (dump=...)"),
+    ('dump=', "item 'dump=': unknown signal (use a name such as SIGUSR1, "
+     "or a number)"),
+    ('dump=SIGFOO', "item 'dump=SIGFOO': unknown signal (use a name such "
+     "as SIGUSR1, or a number)"),
+    ('dump=sigusr1', "item 'dump=sigusr1': unknown signal (use a name such "
+     "as SIGUSR1, or a number)"),
+    ('dump=USR1', "item 'dump=USR1': unknown signal (use a name such "
+     "as SIGUSR1, or a number)"),
+    ('dump=0', "item 'dump=0': signal number must be from 1 to %d"
+     % (signal.NSIG - 1)),
+    ('dump=%d' % signal.NSIG, "item 'dump=%d': signal number must be from "
+     "1 to %d" % (signal.NSIG, signal.NSIG - 1)),
+    ('dump=99999999999999999999', "item 'dump=99999999999999999999': "
+     "signal number must be from 1 to %d" % (signal.NSIG - 1)),
+    ('dump=-1', "item 'dump=-1': unknown signal (use a name such "
+     "as SIGUSR1, or a number)"),
+    ('dump=SIGKILL', "item 'dump=SIGKILL': SIGKILL cannot be caught"),
+    ('dump=%d' % signal.SIGKILL,
+     "item 'dump=%d': SIGKILL cannot be caught" % signal.SIGKILL),
+    ('dump=SIGSTOP', "item 'dump=SIGSTOP': SIGSTOP cannot be caught"),
+    ('dump=SIGUSR1,dump=SIGUSR2',
+     "item 'dump=SIGUSR2': dump is given twice"),
+]
+
+# Non-ASCII: the message shows the character escaped.
+BAD_NON_ASCII = [
+    ('d\xe9pth=1', "item 'd\\xe9pth=1': non-ASCII character"),
+    ('skip=caf\xe9', "item 'skip=caf\\xe9': non-ASCII character"),
+    ('5,\u2603', "item '\\u2603': non-ASCII character"),
+]
+
+
+class StartupLayerTests(unittest.TestCase):
+    """The start-up layers, each in a new interpreter process."""
+
+    def test_no_configuration(self):
+        if build_default_spec() is not None:
+            self.skipTest('built with --with-coro-origin')
+        self.assertEqual(run_settings('-E'), OFF)
+        self.assertEqual(run_settings(**{ENVVAR: ''}), OFF)
+
+    def test_xoption(self):
+        self.assertEqual(run_settings('-X', 'coro_origin=5'), settings(5))
+        self.assertEqual(run_settings('-X', 'coro_origin=depth=7'),
+                         settings(7))
+        self.assertEqual(run_settings('-X', 'coro_origin=0'), settings(0))
+        self.assertEqual(run_settings('-X', 'coro_origin=007'), settings(7))
+        self.assertEqual(run_settings('-X', f'coro_origin={INT_MAX}'),
+                         settings(INT_MAX))
+        self.assertEqual(run_settings('-X', 'coro_origin=notes'),
+                         settings(notes=True))
+
+    def test_full_spec(self):
+        spec = ('10,chain=3,asyncgen,notes,skip=asyncio:my_app.util_2,'
+                'dump=SIGUSR1')
+        expected = settings(10, 3, True, True, ('asyncio', 'my_app.util_2'),
+                            int(signal.SIGUSR1))
+        self.assertEqual(run_settings('-X', 'coro_origin=' + spec), expected)
+        self.assertEqual(run_settings(**{ENVVAR: spec}), expected)
+        # Order of items does not matter.
+        spec = ('dump=SIGUSR1,skip=asyncio:my_app.util_2,notes,asyncgen,'
+                'chain=3,depth=10')
+        self.assertEqual(run_settings('-X', 'coro_origin=' + spec), expected)
+
+    def test_skip_keeps_order(self):
+        self.assertEqual(
+            run_settings('-X', 'coro_origin=skip=b:a:_x.y1:a'),
+            settings(skip=('b', 'a', '_x.y1', 'a')))
+
+    def test_dump_signal(self):
+        for spec, signum in [('SIGUSR2', signal.SIGUSR2),
+                             ('SIGTERM', signal.SIGTERM),
+                             ('SIGINT', signal.SIGINT),
+                             ('SIGRTMIN', signal.SIGRTMIN),
+                             ('SIGRTMAX', signal.SIGRTMAX),
+                             ('12', 12),
+                             ('1', 1),
+                             (str(signal.NSIG - 1), signal.NSIG - 1)]:
+            with self.subTest(spec=spec):
+                self.assertEqual(
+                    run_settings('-X', 'coro_origin=dump=' + spec),
+                    settings(dump=int(signum)))
+
+    def test_environment(self):
+        self.assertEqual(run_settings(**{ENVVAR: '4,chain=2'}),
+                         settings(4, 2))
+        self.assertEqual(run_settings(**{ENVVAR: 'asyncgen'}),
+                         settings(asyncgen=True))
+
+    def test_environment_ignored_with_E_and_I(self):
+        base = run_settings('-E')
+        for opt in ('-E', '-I'):
+            with self.subTest(opt=opt):
+                self.assertEqual(run_settings(opt, **{ENVVAR: '4,notes'}),
+                                 base)
+                # Not even read: a bad spec there does not matter.
+                self.assertEqual(run_settings(opt, **{ENVVAR: 'depth=-1'}),
+                                 base)
+                # -X still works.
+                self.assertEqual(
+                    run_settings(opt, '-X', 'coro_origin=3',
+                                 **{ENVVAR: '4,notes'}),
+                    settings(3))
+
+    def test_xoption_replaces_environment(self):
+        # A higher layer replaces a lower one as a whole.
+        self.assertEqual(
+            run_settings('-X', 'coro_origin=3',
+                         **{ENVVAR: '4,chain=2,notes,skip=a,dump=SIGUSR1'}),
+            settings(3))
+        self.assertEqual(
+            run_settings('-X', 'coro_origin=notes', **{ENVVAR: '4'}),
+            settings(notes=True))
+
+    def test_last_xoption_ignored(self):
+        # Like other -X options, the first -X coro_origin is used.
+        self.assertEqual(
+            run_settings('-X', 'coro_origin=3', '-X', 'coro_origin=4'),
+            settings(3))
+
+    def test_environment_checked_even_if_overridden(self):
+        # Every layer given is checked, as -X int_max_str_digits does.
+        res = assert_python_failure('-X', 'coro_origin=3', '-c', 'pass',
+                                    **{ENVVAR: 'depth=-1'})
+        self.assertEqual(res.rc, 1)
+        self.assertIn(b"PYTHONCOROORIGIN: invalid spec: item 'depth=-1'",
+                      res.err)
+
+    def test_runtime_replaces_startup(self):
+        code = textwrap.dedent('''
+            import sys
+            sys.set_coroutine_origin_tracking(2, skip='x', notes=False)
+            print(tuple(sys.get_coroutine_origin_tracking()))
+            sys.set_coroutine_origin_tracking_default(chain=0)
+            print(tuple(sys.get_coroutine_origin_tracking_default()))
+        ''')
+        res = assert_python_ok(
+            '-X', 'coro_origin=5,chain=1,notes,dump=SIGUSR1', '-c', code,
+            **{ENVVAR: '9'})
+        thread, default = map(eval, res.out.decode().splitlines())
+        usr1 = int(signal.SIGUSR1)
+        self.assertEqual(thread, settings(2, 1, False, False, ('x',), usr1))
+        self.assertEqual(default, settings(5, 0, False, True, (), usr1))
+
+    def test_build_default(self):
+        spec = build_default_spec()
+        if spec is None:
+            self.assertEqual(run_settings('-E'), OFF)
+            self.skipTest('built without --with-coro-origin')
+        # The build default is read with the same parser as -X.
+        expected = run_settings('-E', '-X', 'coro_origin=' + spec)
+        self.assertEqual(run_settings('-E'), expected)
+        self.assertEqual(run_settings('-I'), expected)
+        # Environment and -X replace it.
+        self.assertEqual(run_settings(**{ENVVAR: 'notes'}),
+                         settings(notes=True))
+        self.assertEqual(run_settings('-E', '-X', 'coro_origin=chain=1'),
+                         settings(chain=1))
+
+    def check_bad(self, layer, spec, message):
+        if layer == '-X':
+            args = ('-X', 'coro_origin=' + spec)
+            env = {}
+            prefix = '-X coro_origin'
+        else:
+            args = ()
+            env = {ENVVAR: spec}
+            prefix = ENVVAR
+        res = assert_python_failure(*args, '-c', 'print("started")',
+                                    __cleanenv=True, **env)
+        self.assertEqual(res.rc, 1)
+        self.assertEqual(res.out, b'')
+        err = res.err.decode('ascii')
+        self.assertIn(f'Fatal Python error: ', err)
+        self.assertIn(f'{prefix}: invalid spec: {message}\n', err)
+
+    def test_bad_spec_xoption(self):
+        for spec, message in BAD_SPECS + BAD_NON_ASCII:
+            with self.subTest(spec=spec):
+                self.check_bad('-X', spec, message)
+
+    def test_bad_spec_environment(self):
+        for spec, message in BAD_SPECS:
+            if not spec:
+                continue    # an empty variable is the same as none
+            with self.subTest(spec=spec):
+                self.check_bad('env', spec, message)
+
+    def test_bad_spec_environment_non_ascii(self):
+        # The variable is decoded from the locale encoding; whatever that
+        # is, the item is named and the character is not shown raw.
+        res = assert_python_failure('-c', 'pass', **{ENVVAR: '3,d\xe9pth=1'})
+        self.assertEqual(res.rc, 1)
+        self.assertRegex(
+            res.err.decode('ascii'),
+            r"PYTHONCOROORIGIN: invalid spec: item 'd(\\x[0-9a-f]{2})+pth=1'"
+            r": non-ASCII character\n")
+
+    def test_xoption_without_value(self):
+        res = assert_python_failure('-X', 'coro_origin', '-c', 'pass')
+        self.assertEqual(res.rc, 1)
+        self.assertIn(b'-X coro_origin: missing spec '
+                      b'(use -X coro_origin=SPEC)\n', res.err)
+
+    def test_help(self):
+        out = assert_python_ok('--help-xoptions').out
+        self.assertIn(b'-X coro_origin=SPEC: track where coroutines are '
+                      b'created', out)
+        self.assertIn(b'also PYTHONCOROORIGIN', out)
+        out = assert_python_ok('--help-env').out
+        self.assertIn(b'PYTHONCOROORIGIN: track where coroutines are created '
+                      b'(-X coro_origin=SPEC)', out)
+        out = assert_python_ok('--help-all').out
+        self.assertIn(b'-X coro_origin=SPEC', out)
+        self.assertIn(b'PYTHONCOROORIGIN:', out)
+
+    def test_threads_and_subinterpreters_start_from_startup(self):
+        import_helper.import_module('_interpreters')
+        code = textwrap.dedent('''
+            import sys, threading, _interpreters
+            show = lambda: tuple(sys.get_coroutine_origin_tracking())
+            print(show())
+            out = []
+            t = threading.Thread(target=lambda: out.append(show()))
+            t.start(); t.join()
+            print(out[0])
+            # Runtime changes of the main interpreter's default do not
+            # reach subinterpreters: they start from the start-up layers.
+            sys.set_coroutine_origin_tracking_default(1, notes=False)
+            sys.set_coroutine_origin_tracking(2)
+            interp = _interpreters.create()
+            try:
+                err = _interpreters.run_string(interp,
+                    'import sys\\n'
+                    'print(tuple(sys.get_coroutine_origin_tracking()))\\n'
+                    'print(tuple(sys.get_coroutine_origin_tracking_default()))'
+                    '\\n'
+                    'sys.set_coroutine_origin_tracking(7, chain=1)\\n'
+                    'sys.set_coroutine_origin_tracking_default(8)\\n')
+                assert err is None, err
+            finally:
+                _interpreters.destroy(interp)
+            print(show())
+            print(tuple(sys.get_coroutine_origin_tracking_default()))
+        ''')
+        res = assert_python_ok('-u', '-X', 'coro_origin=5,notes,skip=a.b',
+                               '-c', code)
+        lines = [eval(line) for line in res.out.decode().splitlines()]
+        startup = settings(5, notes=True, skip=('a.b',))
+        self.assertEqual(lines, [
+            startup,                                  # main thread
+            startup,                                  # thread
+            startup,                                  # subinterpreter
+            startup,                                  # its default
+            settings(2, notes=True, skip=('a.b',)),   # main, unchanged
+            settings(1, skip=('a.b',)),               # main default
+        ])
+
+
+class RuntimeAPITests(unittest.TestCase):
+    """sys.set/get_coroutine_origin_tracking[_default]() in-process."""
+
+    def setUp(self):
+        self.saved = sys.get_coroutine_origin_tracking()
+        self.saved_default = sys.get_coroutine_origin_tracking_default()
+        self.addCleanup(self.restore)
+
+    def restore(self):
+        for func, saved in [
+                (sys.set_coroutine_origin_tracking, self.saved),
+                (sys.set_coroutine_origin_tracking_default,
+                 self.saved_default)]:
+            func(saved.depth, chain=saved.chain, asyncgen=saved.asyncgen,
+                 notes=saved.notes, skip=saved.skip)
+
+    def test_result_type(self):
+        for func in (sys.get_coroutine_origin_tracking,
+                     sys.get_coroutine_origin_tracking_default):
+            with self.subTest(func=func.__name__):
+                info = func()
+                tp = type(info)
+                self.assertEqual(tp.__name__, 'coroutine_origin_tracking')
+                self.assertEqual(tp.__module__, 'sys')
+                self.assertIsInstance(info, tuple)
+                self.assertEqual(len(info), len(FIELDS))
+                self.assertEqual(tp.__match_args__, FIELDS)
+                self.assertTrue(repr(info).startswith(
+                    'sys.coroutine_origin_tracking(depth='))
+                self.assertEqual(tp.n_fields, len(FIELDS))
+                self.assertEqual(tuple(getattr(info, f) for f in FIELDS),
+                                 tuple(info))
+                self.assertIsInstance(info.depth, int)
+                self.assertIsInstance(info.chain, int)
+                self.assertIsInstance(info.asyncgen, bool)
+                self.assertIsInstance(info.notes, bool)
+                self.assertIsInstance(info.skip, tuple)
+                with self.assertRaises(TypeError):
+                    tp((0,) * len(FIELDS))
+                with self.assertRaises(AttributeError):
+                    info.depth = 3
+
+    def test_set_thread(self):
+        sys.set_coroutine_origin_tracking(3, chain=2, asyncgen=True,
+                                          notes=True, skip='a:b.c')
+        dump = self.saved.dump
+        self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
+                         settings(3, 2, True, True, ('a', 'b.c'), dump))
+        # The default is not changed.
+        self.assertEqual(sys.get_coroutine_origin_tracking_default(),
+                         self.saved_default)
+        # None (or nothing) keeps a setting.
+        sys.set_coroutine_origin_tracking()
+        sys.set_coroutine_origin_tracking(None, chain=None, asyncgen=None,
+                                          notes=None, skip=None)
+        self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
+                         settings(3, 2, True, True, ('a', 'b.c'), dump))
+        sys.set_coroutine_origin_tracking(notes=False)
+        sys.set_coroutine_origin_tracking(depth=0)
+        self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
+                         settings(0, 2, True, False, ('a', 'b.c'), dump))
+        sys.set_coroutine_origin_tracking(chain=0, asyncgen=0, notes=1,
+                                          skip=())
+        self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
+                         settings(0, 0, False, True, (), dump))
+
+    def test_skip_forms(self):
+        set_ = sys.set_coroutine_origin_tracking
+        get = lambda: sys.get_coroutine_origin_tracking().skip
+        set_(skip='asyncio')
+        self.assertEqual(get(), ('asyncio',))
+        set_(skip='a:b:a')
+        self.assertEqual(get(), ('a', 'b', 'a'))
+        set_(skip=['x', 'y.z'])
+        self.assertEqual(get(), ('x', 'y.z'))
+        set_(skip=('p',))
+        self.assertEqual(get(), ('p',))
+        set_(skip=(name for name in ['g1', 'g2._h']))
+        self.assertEqual(get(), ('g1', 'g2._h'))
+        set_(skip=[])
+        self.assertEqual(get(), ())
+        set_(skip={'s': 1})
+        self.assertEqual(get(), ('s',))
+        set_(skip=())
+        self.assertEqual(get(), ())
+
+        class Name(str):
+            pass
+        set_(skip=[Name('sub.cls')])
+        self.assertEqual(get(), ('sub.cls',))
+        self.assertIs(type(get()[0]), str)
+
+    def test_limits(self):
+        sys.set_coroutine_origin_tracking(INT_MAX, chain=INT_MAX)
+        info = sys.get_coroutine_origin_tracking()
+        self.assertEqual((info.depth, info.chain), (INT_MAX, INT_MAX))
+        self.assertEqual(sys.get_coroutine_origin_tracking_depth(), INT_MAX)
+
+        class Index:
+            def __index__(self):
+                return 4
+        sys.set_coroutine_origin_tracking(Index(), chain=Index())
+        info = sys.get_coroutine_origin_tracking()
+        self.assertEqual((info.depth, info.chain), (4, 4))
+
+    def test_depth_is_the_stock_depth(self):
+        sys.set_coroutine_origin_tracking_depth(6)
+        self.assertEqual(sys.get_coroutine_origin_tracking().depth, 6)
+        sys.set_coroutine_origin_tracking(9)
+        self.assertEqual(sys.get_coroutine_origin_tracking_depth(), 9)
+        # Stock's function keeps stock's behaviour, bool included.
+        sys.set_coroutine_origin_tracking_depth(True)
+        self.assertEqual(sys.get_coroutine_origin_tracking_depth(), 1)
+        with self.assertRaisesRegex(ValueError, 'depth must be >= 0'):
+            sys.set_coroutine_origin_tracking_depth(-1)
+        # Changing the depth alone keeps the other settings.
+        sys.set_coroutine_origin_tracking(chain=4)
+        sys.set_coroutine_origin_tracking_depth(0)
+        self.assertEqual(sys.get_coroutine_origin_tracking().chain, 4)
+
+    def test_errors(self):
+        bad = [
+            ({'depth': '1'}, TypeError, 'depth must be an int, not str'),
+            ({'depth': 1.0}, TypeError, 'depth must be an int, not float'),
+            ({'depth': True}, TypeError, 'depth must be an int, not bool'),
+            ({'depth': -1}, ValueError, 'depth must be >= 0'),
+            ({'depth': INT_MAX + 1}, ValueError,
+             r'depth is too large \(at most 2147483647\)'),
+            ({'depth': 10**20}, ValueError, 'depth is too large'),
+            ({'depth': -10**20}, ValueError, 'depth must be >= 0'),
+            ({'chain': 'x'}, TypeError, 'chain must be an int, not str'),
+            ({'chain': False}, TypeError, 'chain must be an int, not bool'),
+            ({'chain': -2}, ValueError, 'chain must be >= 0'),
+            ({'asyncgen': 'yes'}, TypeError,
+             'asyncgen must be a bool, not str'),
+            ({'asyncgen': 2}, ValueError,
+             'asyncgen must be True, False, 1 or 0'),
+            ({'notes': 1.0}, TypeError, 'notes must be a bool, not float'),
+            ({'notes': -1}, ValueError, 'notes must be True, False, 1 or 0'),
+            ({'notes': 10**30}, ValueError,
+             'notes must be True, False, 1 or 0'),
+            ({'skip': 1}, TypeError,
+             'skip must be a str or an iterable of str'),
+            ({'skip': b'a'}, TypeError,
+             'skip must be a str or an iterable of str, not bytes'),
+            ({'skip': bytearray(b'a')}, TypeError,
+             'skip must be a str or an iterable of str, not bytearray'),
+            ({'skip': [b'a']}, TypeError, 'skip items must be str, not bytes'),
+            ({'skip': ['a', None]}, TypeError,
+             'skip items must be str, not NoneType'),
+            ({'skip': ''}, ValueError, 'skip: no module name'),
+            ({'skip': ':'}, ValueError, 'skip: empty module name'),
+            ({'skip': 'a::b'}, ValueError, 'skip: empty module name'),
+            ({'skip': 'a..b'}, ValueError,
+             "skip: 'a..b' is not a module name"),
+            ({'skip': 'a b'}, ValueError, "skip: 'a b' is not a module name"),
+            ({'skip': 'caf\xe9'}, ValueError,
+             r"skip: 'caf\xe9': non-ASCII character"),
+            ({'skip': ['']}, ValueError, "skip: '' is not a module name"),
+            ({'skip': ['a:b']}, ValueError,
+             "skip: 'a:b' is not a module name"),
+            ({'skip': ['caf\xe9']}, ValueError,
+             r"skip: 'caf\xe9' is not a module name \(non-ASCII character\)"),
+            ({'skip': ['\udc80']}, ValueError,
+             r"skip: '\\udc80' is not a module name \(non-ASCII character\)"),
+            ({'skip': '\udc80'}, ValueError,
+             r"skip: '\\udc80': non-ASCII character"),
+            ({'dump': 10}, TypeError, 'dump'),
+            ({'depth': 1, 'spam': 1}, TypeError, 'spam'),
+        ]
+        for func in (sys.set_coroutine_origin_tracking,
+                     sys.set_coroutine_origin_tracking_default):
+            sys.set_coroutine_origin_tracking(5, chain=1, asyncgen=True,
+                                              notes=False, skip='keep')
+            sys.set_coroutine_origin_tracking_default(
+                6, chain=2, asyncgen=False, notes=True, skip='keep2')
+            before = (tuple(sys.get_coroutine_origin_tracking()),
+                      tuple(sys.get_coroutine_origin_tracking_default()))
+            for kwargs, exc, msg in bad:
+                # Valid arguments given with the bad one change nothing
+                # either.
+                for extra in ({}, {'depth': 3, 'notes': True,
+                                   'skip': 'changed'}):
+                    args = {**extra, **kwargs}
+                    with self.subTest(func=func.__name__, args=args):
+                        with self.assertRaisesRegex(exc, msg):
+                            func(**args)
+                        self.assertEqual(
+                            (tuple(sys.get_coroutine_origin_tracking()),
+                             tuple(sys.get_coroutine_origin_tracking_default())),
+                            before)
+
+    def test_signature(self):
+        for func in (sys.set_coroutine_origin_tracking,
+                     sys.set_coroutine_origin_tracking_default):
+            with self.subTest(func=func.__name__):
+                with self.assertRaises(TypeError):
+                    func(1, 2)      # only depth is positional
+                with self.assertRaises(TypeError):
+                    sys.get_coroutine_origin_tracking(1)
+                self.assertIsNone(func(None))
+        import inspect
+        self.assertEqual(
+            str(inspect.signature(sys.set_coroutine_origin_tracking)),
+            '(depth=None, *, chain=None, asyncgen=None, notes=None, '
+            'skip=None)')
+        self.assertEqual(
+            str(inspect.signature(sys.set_coroutine_origin_tracking_default)),
+            '(depth=None, *, chain=None, asyncgen=None, notes=None, '
+            'skip=None)')
+
+    def test_set_default(self):
+        sys.set_coroutine_origin_tracking(1, chain=1)
+        before = sys.get_coroutine_origin_tracking()
+        sys.set_coroutine_origin_tracking_default(4, chain=3, asyncgen=True,
+                                                  notes=True, skip=['m'])
+        dump = self.saved_default.dump
+        self.assertEqual(tuple(sys.get_coroutine_origin_tracking_default()),
+                         settings(4, 3, True, True, ('m',), dump))
+        # The calling thread keeps its settings.
+        self.assertEqual(sys.get_coroutine_origin_tracking(), before)
+        sys.set_coroutine_origin_tracking_default(notes=False, skip=())
+        self.assertEqual(tuple(sys.get_coroutine_origin_tracking_default()),
+                         settings(4, 3, True, False, (), dump))
+
+    def run_in_thread(self, func, use_thread_module=False):
+        result = []
+        def target():
+            result.append(func())
+        if use_thread_module:
+            done = threading.Event()
+            def target2():
+                try:
+                    target()
+                finally:
+                    done.set()
+            with threading_helper.wait_threads_exit():
+                _thread.start_new_thread(target2, ())
+                self.assertTrue(done.wait(support.SHORT_TIMEOUT))
+        else:
+            t = threading.Thread(target=target)
+            t.start()
+            t.join()
+        return result[0]
+
+    @threading_helper.requires_working_threading()
+    def test_new_threads_start_from_default(self):
+        get = lambda: tuple(sys.get_coroutine_origin_tracking())
+        sys.set_coroutine_origin_tracking(9, chain=9, notes=True, skip='t')
+        sys.set_coroutine_origin_tracking_default(2, chain=1, asyncgen=True,
+                                                  notes=False, skip='d.e')
+        expected = settings(2, 1, True, False, ('d.e',),
+                            self.saved_default.dump)
+        self.assertEqual(self.run_in_thread(get), expected)
+        self.assertEqual(self.run_in_thread(get, use_thread_module=True),
+                         expected)
+        self.assertEqual(
+            self.run_in_thread(sys.get_coroutine_origin_tracking_depth), 2)
+        # Threads see the same default.
+        self.assertEqual(
+            self.run_in_thread(
+                lambda: tuple(sys.get_coroutine_origin_tracking_default())),
+            expected)
+
+    @threading_helper.requires_working_threading()
+    def test_thread_changes_stay_in_thread(self):
+        get = lambda: tuple(sys.get_coroutine_origin_tracking())
+        main_before = get()
+        sys.set_coroutine_origin_tracking_default(3, skip='x')
+        default = tuple(sys.get_coroutine_origin_tracking_default())
+
+        started = threading.Event()
+        proceed = threading.Event()
+        seen = {}
+
+        def waiter():
+            seen['start'] = get()
+            started.set()
+            proceed.wait(support.SHORT_TIMEOUT)
+            # The default changed meanwhile: this thread keeps its own.
+            seen['after'] = get()
+
+        def changer():
+            sys.set_coroutine_origin_tracking(8, chain=8, notes=True,
+                                              skip=['c'])
+            return get()
+
+        t = threading.Thread(target=waiter)
+        t.start()
+        try:
+            self.assertTrue(started.wait(support.SHORT_TIMEOUT))
+            changed = self.run_in_thread(changer)
+            sys.set_coroutine_origin_tracking_default(5, skip=())
+        finally:
+            proceed.set()
+            t.join()
+        self.assertEqual(seen['start'], default)
+        self.assertEqual(seen['after'], default)
+        self.assertEqual(changed[:5], (8, 8, default[2], True, ('c',)))
+        self.assertEqual(get(), main_before)
+        # A thread started now sees the new default, not the other
+        # thread's settings.
+        self.assertEqual(self.run_in_thread(get)[:5],
+                         (5, default[1], default[2], default[3], ()))
+
+    @threading_helper.requires_working_threading()
+    def test_many_threads(self):
+        # Threads created while the default changes each get one of the
+        # defaults, whole.
+        defaults = [settings(i, i, bool(i % 2), not i % 2, (f'm{i}',),
+                             self.saved_default.dump) for i in range(1, 6)]
+        results = []
+        lock = threading.Lock()
+
+        def target():
+            info = tuple(sys.get_coroutine_origin_tracking())
+            with lock:
+                results.append(info)
+
+        threads = []
+        for d in defaults:
+            sys.set_coroutine_origin_tracking_default(
+                d[0], chain=d[1], asyncgen=d[2], notes=d[3], skip=d[4])
+            for _ in range(4):
+                threads.append(threading.Thread(target=target))
+                threads[-1].start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(results), len(threads))
+        for r in results:
+            self.assertIn(r, defaults)
+
+    def test_subinterpreter(self):
+        _interpreters = import_helper.import_module('_interpreters')
+        sys.set_coroutine_origin_tracking_default(4, notes=True)
+        sys.set_coroutine_origin_tracking(5)
+        interp = _interpreters.create()
+        try:
+            r, w = os.pipe()
+            try:
+                err = _interpreters.run_string(interp, textwrap.dedent(f'''
+                    import os, sys
+                    info = (tuple(sys.get_coroutine_origin_tracking()),
+                            tuple(sys.get_coroutine_origin_tracking_default()))
+                    sys.set_coroutine_origin_tracking(6, skip='s')
+                    sys.set_coroutine_origin_tracking_default(7, skip='t')
+                    info += (tuple(sys.get_coroutine_origin_tracking()),
+                             tuple(sys.get_coroutine_origin_tracking_default()))
+                    os.write({w}, repr(info).encode())
+                '''))
+                self.assertIsNone(err)
+                out = eval(os.read(r, 4096).decode())
+            finally:
+                os.close(r)
+                os.close(w)
+        finally:
+            _interpreters.destroy(interp)
+        # The subinterpreter started from this process's start-up
+        # settings, not from the main interpreter's changed default.
+        args, env = self.startup_layers()
+        startup = run_settings(*args, **env)
+        self.assertEqual(out[0], startup)
+        self.assertEqual(out[1], startup)
+        self.assertEqual(out[2][0], 6)
+        self.assertEqual(out[2][4], ('s',))
+        self.assertEqual(out[3][0], 7)
+        self.assertEqual(out[3][4], ('t',))
+        # Nothing leaked back.
+        self.assertEqual(sys.get_coroutine_origin_tracking().depth, 5)
+        self.assertEqual(sys.get_coroutine_origin_tracking_default()[:5],
+                         (4, self.saved_default.chain,
+                          self.saved_default.asyncgen, True,
+                          self.saved_default.skip))
+
+    def startup_layers(self):
+        # Reproduce this process's start-up layers in a child.
+        args = []
+        env = {}
+        if 'coro_origin' in sys._xoptions:
+            args += ['-X', 'coro_origin=' + sys._xoptions['coro_origin']]
+        if sys.flags.ignore_environment:
+            args.append('-E')
+        else:
+            env[ENVVAR] = os.environ.get(ENVVAR, '')
+        return args, env
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,180 @@
+"""Allocation failures while capturing or materialising an origin.
+
+As in the bpo-35269 test, allocation number N (and, in a second pass,
+every allocation from N on) is made to fail for a range of N: creating a
+coroutine either succeeds with the right origin or raises MemoryError, and
+reading cr_origin either gives the right value or raises MemoryError; no
+crash, and the next read after the failure works.
+"""
+
+import unittest
+import warnings
+from test import support
+from test.support import import_helper, script_helper
+
+from test.test_coro_origin._util import (
+    tracking, here, fresh_makers, marker)
+
+_testcapi = import_helper.import_module('_testcapi')
+
+FILE = __file__
+
+
+def windows(count):
+    # (start, stop) pairs for _testcapi.set_nomemory(): fail one allocation,
+    # then fail every allocation from "start" on.
+    for start in range(count):
+        yield start, start + 1
+    for start in range(count):
+        yield start, 0
+
+
+class NoMemoryTest(unittest.TestCase):
+
+    def setUp(self):
+        # A coroutine whose creation failed is deallocated unawaited (as in
+        # stock); its warning, and an error while warning, are not tested.
+        cm = warnings.catch_warnings()
+        cm.__enter__()
+        self.addCleanup(cm.__exit__, None, None, None)
+        warnings.simplefilter('ignore')
+        cm = support.catch_unraisable_exception()
+        cm.__enter__()
+        self.addCleanup(cm.__exit__, None, None, None)
+
+    def test_create(self):
+        pairs = list(windows(25))
+        makers = fresh_makers(len(pairs) * 2, '<nomem-create>')
+        failed = succeeded = 0
+        kept = []
+        with tracking(3):
+            for i, (start, stop) in enumerate(pairs):
+                for maker in makers[2 * i], makers[2 * i + 1]:
+                    call = here(2)
+                    try:
+                        _testcapi.set_nomemory(start, stop)
+                        try:
+                            coro = maker()  # marker: nomem-create
+                        finally:
+                            _testcapi.remove_mem_hooks()
+                    except MemoryError:
+                        failed += 1
+                        continue
+                    succeeded += 1
+                    expected = ((maker.__code__.co_filename, 2, 'make'),
+                                (FILE, marker(FILE, 'nomem-create'),
+                                 'test_create'),
+                                call[1])
+                    self.assertEqual(coro.cr_origin, expected)
+                    kept.append(coro)
+        for coro in kept:
+            coro.close()
+        self.assertGreater(failed, 0)
+        self.assertGreater(succeeded, 0)
+
+    def test_create_shared_stack(self):
+        # The stack exists already: creation allocates nothing for it.
+        maker, = fresh_makers(1, '<nomem-shared>')
+        with tracking(2):
+            first = maker()  # marker: nomem-shared
+            expected = first.cr_origin
+            for start, stop in windows(10):
+                try:
+                    _testcapi.set_nomemory(start, stop)
+                    try:
+                        coro = maker()  # marker: nomem-shared-2
+                    finally:
+                        _testcapi.remove_mem_hooks()
+                except MemoryError:
+                    continue
+                self.assertEqual(coro.cr_origin[0], expected[0])
+                self.assertEqual(coro.cr_origin[1][1],
+                                 marker(FILE, 'nomem-shared-2'))
+                coro.close()
+        first.close()
+
+    def test_read(self):
+        pairs = list(windows(15))
+        makers = fresh_makers(len(pairs), '<nomem-read>')
+        failed = succeeded = 0
+        with tracking(4):
+            for (start, stop), maker in zip(pairs, makers):
+                coro, call = maker(), here(3)  # marker: nomem-read
+                expected = ((maker.__code__.co_filename, 2, 'make'),) + call
+                try:
+                    _testcapi.set_nomemory(start, stop)
+                    try:
+                        origin = coro.cr_origin
+                    finally:
+                        _testcapi.remove_mem_hooks()
+                except MemoryError:
+                    failed += 1
+                else:
+                    succeeded += 1
+                    self.assertEqual(origin, expected)
+                    del origin
+                # After a failure, the next read works.
+                self.assertEqual(coro.cr_origin, expected)
+                coro.close()
+        self.assertGreater(failed, 0)
+        self.assertGreater(succeeded, 0)
+
+    def test_read_long_stack(self):
+        # Many frames: many allocations to fail while building the tuple.
+        def rec(n):
+            if n:
+                return rec(n - 1)
+            return maker()
+        makers = fresh_makers(40, '<nomem-long>')
+        failed = 0
+        with tracking(30):
+            for start, maker in enumerate(makers):
+                coro = rec(25)
+                try:
+                    _testcapi.set_nomemory(start, 0)
+                    try:
+                        origin = coro.cr_origin
+                    finally:
+                        _testcapi.remove_mem_hooks()
+                except MemoryError:
+                    failed += 1
+                else:
+                    self.assertEqual(origin, coro.cr_origin)
+                self.assertEqual(len(coro.cr_origin), 30)
+                self.assertEqual([f[2] for f in coro.cr_origin[:27]],
+                                 ['make'] + ['rec'] * 26)
+                coro.close()
+        self.assertGreater(failed, 0)
+
+    def test_first_capture_in_fresh_interpreter(self):
+        # The intern table is made by the first capture: fail that too.
+        code = """if 1:
+            import sys, warnings, _testcapi
+            warnings.simplefilter('ignore')
+            async def corofn():
+                pass
+            def make():
+                return corofn()
+            sys.set_coroutine_origin_tracking_depth(1)
+            failed = 0
+            for start in range(20):
+                try:
+                    _testcapi.set_nomemory(start, start + 1)
+                    try:
+                        c = make()
+                    finally:
+                        _testcapi.remove_mem_hooks()
+                except MemoryError:
+                    failed += 1
+                    continue
+                assert c.cr_origin == (('<string>', 7, 'make'),), c.cr_origin
+                c.close()
+            assert failed > 0
+            print('ok')
+            """
+        rc, out, err = script_helper.assert_python_ok('-c', code)
+        self.assertEqual(out.strip(), b'ok')
+
+
+if __name__ == '__main__':
+    unittest.main()
