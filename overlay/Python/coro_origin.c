@@ -25,6 +25,7 @@
  */
 
 #include "Python.h"
+#include "pycore_code.h"          // _PyCode_DEF()
 #include "pycore_coro_origin.h"
 #include "pycore_frame.h"         // _PyFrame_GetFirstComplete()
 #include "pycore_interp.h"        // PyInterpreterState.coro_origin
@@ -100,17 +101,26 @@ frame_addr(_PyInterpreterFrame *frame)
     return _PyInterpreterFrame_LASTI(frame) * (int)sizeof(_Py_CODEUNIT);
 }
 
+/* The shim frame that CALL_ALLOC_AND_ENTER_INIT pushes below __init__
+   (Python/specialize.c; ceval.c declares it the same way). */
+extern const struct _PyCode_DEF(8) _Py_InitCleanup;
+
 static inline _PyInterpreterFrame *
 next_frame(_PyInterpreterFrame *frame)
 {
     /* The step of stock's compute_cr_origin(),
        _PyFrame_GetFirstComplete(frame->previous), for a frame that is
        itself complete.  The frames below a complete frame are all in the
-       middle of a call, so the only incomplete ones among them are the
-       C-stack shims; testing the owner alone spares a load from each code
-       object, a dependent load on the hottest loop of capture. */
+       middle of a call, so the only incomplete ones among them are shims:
+       C-stack entry frames and the __init__ cleanup frame.  Recognising
+       them from the frame alone spares a load from each code object, a
+       dependent load on the hottest loop of capture.  The assertion checks
+       the claim in debug builds. */
     _PyInterpreterFrame *previous = frame->previous;
-    while (previous != NULL && previous->owner == FRAME_OWNED_BY_CSTACK) {
+    while (previous != NULL
+           && (previous->owner == FRAME_OWNED_BY_CSTACK
+               || previous->f_executable == (PyObject *)&_Py_InitCleanup))
+    {
         previous = previous->previous;
     }
     assert(previous == _PyFrame_GetFirstComplete(frame->previous));
@@ -564,6 +574,27 @@ _PyCoroOrigin_AsTuple(PyObject *origin)
     stack->tuple = tuple;
 #endif
     return Py_NewRef(tuple);
+}
+
+PyObject *
+_PyCoroOrigin_Entries(PyObject *origin)
+{
+    frame_stack *stack = FrameStack_CAST(origin);
+    Py_ssize_t n = Py_SIZE(stack);
+    PyObject *entries = PyTuple_New(n);
+    if (entries == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = Py_BuildValue("On", stack->entries[i].code,
+                                       (Py_ssize_t)stack->entries[i].addr);
+        if (pair == NULL) {
+            Py_DECREF(entries);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(entries, i, pair);
+    }
+    return entries;
 }
 
 void

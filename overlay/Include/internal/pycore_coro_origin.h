@@ -52,7 +52,7 @@ struct _Py_coro_origin_state {
 
    Return a new reference to an origin object to store in the coroutine's
    cr_origin_or_finalizer slot, or NULL with an exception set. */
-extern PyObject *_PyCoroOrigin_Capture(PyThreadState *tstate,
+PyAPI_FUNC(PyObject *) _PyCoroOrigin_Capture(PyThreadState *tstate,
                                        struct _PyInterpreterFrame *frame,
                                        int depth);
 
@@ -60,7 +60,15 @@ extern PyObject *_PyCoroOrigin_Capture(PyThreadState *tstate,
    content of the slot, may be NULL): None if NULL, otherwise a tuple of
    (filename, lineno, funcname) tuples, made on first use and cached.
    Return a new reference, or NULL with an exception set. */
-extern PyObject *_PyCoroOrigin_AsTuple(PyObject *origin);
+PyAPI_FUNC(PyObject *) _PyCoroOrigin_AsTuple(PyObject *origin);
+
+/* The frames of a frame stack "origin" (as returned by
+   _PyCoroOrigin_Capture()), innermost first, as a new tuple of
+   (code object, byte offset of the instruction) pairs, for callers that
+   need more than stock's tuple (column positions, say):
+   code.co_positions() is indexed by offset // 2.  NULL with an exception
+   set on failure. */
+PyAPI_FUNC(PyObject *) _PyCoroOrigin_Entries(PyObject *origin);
 
 /* Free the intern table at interpreter finalization. */
 extern void _PyCoroOrigin_Fini(PyInterpreterState *interp);
