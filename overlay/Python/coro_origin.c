@@ -32,6 +32,11 @@
 #include "pycore_object.h"        // _Py_TryIncrefFast()
 #include "pycore_pyatomic_ft_wrappers.h"  // FT_ATOMIC_LOAD_PTR_ACQUIRE()
 #include "pycore_pystate.h"       // _PyInterpreterState_GET()
+#include "pycore_coro_origin_config.h" // _PyCoroOrigin_ThreadSettings()
+#include "pycore_genobject.h"
+#include "pycore_pyerrors.h"       // _PyException_AddNote()
+#include "pycore_tstate.h"        // _PyThreadStateImpl
+#include "pycore_runtime.h"       // _Py_ID()
 
 
 typedef struct {
@@ -427,9 +432,69 @@ frame_stack_dealloc(PyObject *op)
     PyObject_Free(stack);
 }
 
-PyObject *
-_PyCoroOrigin_Capture(PyThreadState *tstate, _PyInterpreterFrame *frame,
-                      int depth)
+/* Find or make the frame stack equal to "key" (hash "hash").  Return a
+   new reference, or NULL with MemoryError set. */
+static frame_stack *
+intern_key(struct _Py_coro_origin_state *state, size_t hash,
+           const capture_key *key)
+{
+    Py_ssize_t n = key->n;
+    TABLE_LOCK(state);
+
+    frame_stack *stack = table_lookup(state, hash, key);
+    if (stack != NULL) {
+        goto done;
+    }
+
+    /* A new stack.  Get the table first, so that there is nothing to undo
+       when memory runs out. */
+    if (state->buckets == NULL && table_resize(state, TABLE_MIN_SIZE) < 0) {
+        goto nomemory;
+    }
+    stack = (frame_stack *)PyObject_Malloc(
+        _PyObject_VAR_SIZE(&FrameStack_Type, n));
+    if (stack == NULL) {
+        goto nomemory;
+    }
+    PyObject_InitVar((PyVarObject *)stack, &FrameStack_Type, n);
+    stack->hash = hash;
+    stack->next = NULL;
+    stack->tuple = NULL;
+    stack->park_slot = -1;
+    if (key->buffered) {
+        memcpy(stack->entries, key->entries, (size_t)n * sizeof(origin_entry));
+    }
+    else {
+        _PyInterpreterFrame *f = key->frame;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            assert(f != NULL);
+            stack->entries[i].code = _PyFrame_GetCode(f);
+            stack->entries[i].addr = frame_addr(f);
+            f = next_frame(f);
+        }
+    }
+    entries_incref(stack->entries, n);
+#ifdef Py_GIL_DISABLED
+    /* Other threads find it in the table and take references with
+       _Py_TryIncRefShared(), which needs this flag to see a live object. */
+    _PyObject_SetMaybeWeakref((PyObject *)stack);
+#endif
+    table_insert(state, stack);
+
+done:
+    TABLE_UNLOCK(state);
+    return stack;
+
+nomemory:
+    TABLE_UNLOCK(state);
+    PyErr_NoMemory();
+    return NULL;
+}
+
+/* The frame stack of up to "depth" frames from "frame" on (no skip list):
+   a new reference, or NULL with an exception set. */
+static frame_stack *
+capture_frames(PyThreadState *tstate, _PyInterpreterFrame *frame, int depth)
 {
     assert(depth > 0);
     origin_entry buffer[CAPTURE_BUFFER];
@@ -461,57 +526,349 @@ _PyCoroOrigin_Capture(PyThreadState *tstate, _PyInterpreterFrame *frame,
     }
     key.n = n;
     hash = hash_finish(hash, n);
+    return intern_key(&tstate->interp->coro_origin, hash, &key);
+}
 
-    struct _Py_coro_origin_state *state = &tstate->interp->coro_origin;
-    TABLE_LOCK(state);
+/* Is "frame" in a module of the skip list?  The module is the frame's
+   globals' __name__.  "cache" remembers the last globals looked at. */
+typedef struct {
+    PyObject *globals;      /* borrowed, compared only */
+    int skipped;
+} skip_cache;
 
-    frame_stack *stack = table_lookup(state, hash, &key);
-    if (stack != NULL) {
-        goto done;
+static int
+frame_skipped(const _PyCoroOriginSkip *skip, _PyInterpreterFrame *frame,
+              skip_cache *cache)
+{
+    PyObject *globals = frame->f_globals;
+    if (globals == cache->globals) {
+        return cache->skipped;
     }
-
-    /* A new stack.  Get the table first, so that there is nothing to undo
-       when memory runs out. */
-    if (state->buckets == NULL && table_resize(state, TABLE_MIN_SIZE) < 0) {
-        goto nomemory;
-    }
-    stack = (frame_stack *)PyObject_Malloc(
-        _PyObject_VAR_SIZE(&FrameStack_Type, n));
-    if (stack == NULL) {
-        goto nomemory;
-    }
-    PyObject_InitVar((PyVarObject *)stack, &FrameStack_Type, n);
-    stack->hash = hash;
-    stack->next = NULL;
-    stack->tuple = NULL;
-    stack->park_slot = -1;
-    if (key.buffered) {
-        memcpy(stack->entries, buffer, (size_t)n * sizeof(origin_entry));
-    }
-    else {
-        f = frame;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            assert(f != NULL);
-            stack->entries[i].code = _PyFrame_GetCode(f);
-            stack->entries[i].addr = frame_addr(f);
-            f = next_frame(f);
+    int skipped = 0;
+    if (globals != NULL && PyDict_Check(globals)) {
+        PyObject *name;
+        if (PyDict_GetItemRef(globals, &_Py_ID(__name__), &name) < 0) {
+            PyErr_Clear();
+        }
+        else if (name != NULL) {
+            skipped = _PyCoroOrigin_SkipMatch(skip, name);
+            Py_DECREF(name);
         }
     }
-    entries_incref(stack->entries, n);
-#ifdef Py_GIL_DISABLED
-    /* Other threads find it in the table and take references with
-       _Py_TryIncRefShared(), which needs this flag to see a live object. */
-    _PyObject_SetMaybeWeakref((PyObject *)stack);
-#endif
-    table_insert(state, stack);
+    cache->globals = globals;
+    cache->skipped = skipped;
+    return skipped;
+}
+
+/* As capture_frames(), leaving out (and not counting) the frames of the
+   modules in "skip". */
+static frame_stack *
+capture_frames_skip(PyThreadState *tstate, _PyInterpreterFrame *frame,
+                    int depth, const _PyCoroOriginSkip *skip)
+{
+    assert(depth > 0);
+    origin_entry buffer[CAPTURE_BUFFER];
+    origin_entry *entries = buffer;
+    Py_ssize_t size = CAPTURE_BUFFER;
+    skip_cache cache = {NULL, 0};
+    size_t hash = 0;
+    Py_ssize_t n = 0;
+    frame_stack *stack = NULL;
+
+    /* Fetching __name__ does not run Python code: the frames stay put. */
+    for (_PyInterpreterFrame *f = frame; f != NULL && n < depth;
+         f = next_frame(f))
+    {
+        if (frame_skipped(skip, f, &cache)) {
+            continue;
+        }
+        if (n == size) {
+            Py_ssize_t newsize = size * 2;
+            origin_entry *bigger = PyMem_Malloc(
+                (size_t)newsize * sizeof(origin_entry));
+            if (bigger == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            memcpy(bigger, entries, (size_t)n * sizeof(origin_entry));
+            if (entries != buffer) {
+                PyMem_Free(entries);
+            }
+            entries = bigger;
+            size = newsize;
+        }
+        PyCodeObject *code = _PyFrame_GetCode(f);
+        intptr_t addr = frame_addr(f);
+        entries[n].code = code;
+        entries[n].addr = addr;
+        hash = hash_entry(hash, code, addr);
+        n++;
+    }
+    capture_key key = {
+        .frame = NULL,
+        .n = n,
+        .buffered = 1,
+        .entries = entries,
+    };
+    hash = hash_finish(hash, n);
+    stack = intern_key(&tstate->interp->coro_origin, hash, &key);
 
 done:
-    TABLE_UNLOCK(state);
-    return (PyObject *)stack;
+    if (entries != buffer) {
+        PyMem_Free(entries);
+    }
+    return stack;
+}
 
-nomemory:
-    TABLE_UNLOCK(state);
-    return PyErr_NoMemory();
+
+/* ---- Origin records -------------------------------------------------------
+ *
+ * A coroutine's slot holds a bare frame stack unless it needs more: an
+ * *origin record* is made only when the coroutine has an ancestor to
+ * remember (chain), is registered in the live registry (dump signal), or
+ * is an async generator (whose slot also holds the finalizer).
+ *
+ * The chain is copied, not linked: a record holds at most "chain" pairs
+ * (ancestor qualname, ancestor's frame stack or NULL), its creator's
+ * followed by its creator's own chain, cut.  So a record keeps no
+ * coroutine and no other record alive, and the memory a chain retains is
+ * bounded however long the line of ancestors is.
+ *
+ * Records are GC objects only because of async generator finalizers (which
+ * can be anything); a record is tracked only while it holds one.
+ */
+
+typedef struct {
+    PyObject *qualname;     /* strong */
+    PyObject *frames;       /* strong frame stack, or NULL if the ancestor
+                               was not tracked */
+} chain_entry;
+
+typedef struct _PyCoroOrigin_Record {
+    PyObject_VAR_HEAD                   /* ob_size: chain entries */
+    PyObject *frames;                   /* strong frame stack */
+    PyObject *finalizer;                /* async generators, or NULL */
+    PyObject *gen;                      /* borrowed; registered coroutine,
+                                           or NULL if not registered */
+    struct _PyCoroOrigin_Record *live_next;
+    struct _PyCoroOrigin_Record **live_prev;
+    chain_entry chain[1];               /* nearest ancestor first */
+} origin_record;
+
+static void record_dealloc(PyObject *op);
+static int record_traverse(PyObject *op, visitproc visit, void *arg);
+static int record_clear(PyObject *op);
+
+PyTypeObject _PyCoroOrigin_RecordType = {
+    PyVarObject_HEAD_INIT(&PyType_Type, 0)
+    .tp_name = "coroutine_origin_record",
+    .tp_basicsize = offsetof(origin_record, chain),
+    .tp_itemsize = sizeof(chain_entry),
+    .tp_dealloc = record_dealloc,
+    .tp_traverse = record_traverse,
+    .tp_clear = record_clear,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+};
+
+#define Record_Check(op) Py_IS_TYPE((op), &_PyCoroOrigin_RecordType)
+#define Record_CAST(op) (assert(Record_Check(op)), (origin_record *)(op))
+
+#ifdef Py_GIL_DISABLED
+#  define LIVE_LOCK(state) PyMutex_Lock(&(state)->live_mutex)
+#  define LIVE_UNLOCK(state) PyMutex_Unlock(&(state)->live_mutex)
+#else
+#  define LIVE_LOCK(state) ((void)(state))
+#  define LIVE_UNLOCK(state) ((void)(state))
+#endif
+
+static void
+live_insert(struct _Py_coro_origin_state *state, origin_record *rec)
+{
+    LIVE_LOCK(state);
+    rec->live_next = state->live;
+    if (state->live != NULL) {
+        state->live->live_prev = &rec->live_next;
+    }
+    state->live = rec;
+    rec->live_prev = &state->live;
+    LIVE_UNLOCK(state);
+}
+
+static void
+live_remove(struct _Py_coro_origin_state *state, origin_record *rec)
+{
+    LIVE_LOCK(state);
+    if (rec->live_prev != NULL) {
+        *rec->live_prev = rec->live_next;
+        if (rec->live_next != NULL) {
+            rec->live_next->live_prev = rec->live_prev;
+        }
+        rec->live_prev = NULL;
+        rec->live_next = NULL;
+    }
+    LIVE_UNLOCK(state);
+}
+
+static int
+record_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    /* Frame stacks and qualnames cannot be part of a cycle. */
+    Py_VISIT(Record_CAST(op)->finalizer);
+    return 0;
+}
+
+static int
+record_clear(PyObject *op)
+{
+    Py_CLEAR(Record_CAST(op)->finalizer);
+    return 0;
+}
+
+static void
+record_dealloc(PyObject *op)
+{
+    origin_record *rec = Record_CAST(op);
+    PyObject_GC_UnTrack(op);
+    if (rec->gen != NULL) {
+        live_remove(&_PyInterpreterState_GET()->coro_origin, rec);
+        rec->gen = NULL;
+    }
+    Py_CLEAR(rec->finalizer);
+    Py_CLEAR(rec->frames);
+    for (Py_ssize_t i = 0; i < Py_SIZE(rec); i++) {
+        Py_CLEAR(rec->chain[i].qualname);
+        Py_CLEAR(rec->chain[i].frames);
+    }
+    PyObject_GC_Del(op);
+}
+
+/* The frame stack held in the origin object "origin" (may be NULL). */
+static inline PyObject *
+origin_frames(PyObject *origin)
+{
+    if (origin != NULL && Record_Check(origin)) {
+        return Record_CAST(origin)->frames;
+    }
+    return origin;
+}
+
+/* Frames walked to find the ancestor: the depth, but at least this. */
+#define ANCESTOR_SEARCH_MIN 32
+
+static inline int
+is_coroutine_frame(_PyInterpreterFrame *frame)
+{
+    return (frame->owner == FRAME_OWNED_BY_GENERATOR
+            && (_PyFrame_GetCode(frame)->co_flags & CO_COROUTINE));
+}
+
+/* The coroutine that was running when a coroutine was created from
+   "frame": the outermost coroutine of the first run of consecutive
+   coroutine frames (one await chain) met walking out from "frame", among
+   the first "limit" frames.  Borrowed, or NULL. */
+static PyGenObject *
+find_ancestor(_PyInterpreterFrame *frame, int limit)
+{
+    _PyInterpreterFrame *root = NULL;
+    for (int i = 0; frame != NULL && i < limit; i++) {
+        if (is_coroutine_frame(frame)) {
+            root = frame;
+        }
+        else if (root != NULL) {
+            break;
+        }
+        frame = next_frame(frame);
+    }
+    return root == NULL ? NULL : _PyFrame_GetGenerator(root);
+}
+
+static origin_record *
+record_new(PyObject *frames, PyGenObject *ancestor, int chain)
+{
+    /* How many entries: the ancestor, then its own chain, at most
+       "chain" in all. */
+    Py_ssize_t n = 0;
+    PyObject *parent = NULL;
+    if (ancestor != NULL && chain > 0) {
+        parent = ((PyCoroObject *)ancestor)->cr_origin_or_finalizer;
+        n = 1;
+        if (parent != NULL && Record_Check(parent)) {
+            n += Py_SIZE(parent);
+        }
+        if (n > chain) {
+            n = chain;
+        }
+    }
+    origin_record *rec = PyObject_GC_NewVar(origin_record,
+                                            &_PyCoroOrigin_RecordType, n);
+    if (rec == NULL) {
+        return NULL;
+    }
+    rec->frames = Py_NewRef(frames);
+    rec->finalizer = NULL;
+    rec->gen = NULL;
+    rec->live_next = NULL;
+    rec->live_prev = NULL;
+    if (n > 0) {
+        rec->chain[0].qualname = Py_NewRef(ancestor->gi_qualname);
+        rec->chain[0].frames = Py_XNewRef(origin_frames(parent));
+        for (Py_ssize_t i = 1; i < n; i++) {
+            origin_record *prec = Record_CAST(parent);
+            rec->chain[i].qualname = Py_NewRef(prec->chain[i - 1].qualname);
+            rec->chain[i].frames = Py_XNewRef(prec->chain[i - 1].frames);
+        }
+    }
+    return rec;
+}
+
+PyObject *
+_PyCoroOrigin_CaptureFor(PyThreadState *tstate, _PyInterpreterFrame *frame,
+                         int depth, PyObject *gen)
+{
+    assert(depth > 0);
+    _PyCoroOriginSettings *settings = _PyCoroOrigin_ThreadSettings(tstate);
+    frame_stack *stack;
+    if (settings->skip == NULL) {
+        stack = capture_frames(tstate, frame, depth);
+    }
+    else {
+        stack = capture_frames_skip(tstate, frame, depth, settings->skip);
+    }
+    if (stack == NULL) {
+        return NULL;
+    }
+    int is_agen = (gen != NULL && PyAsyncGen_CheckExact(gen));
+    int chain = settings->chain;
+    int registered = (settings->dump_signal != 0 && gen != NULL
+                      && PyCoro_CheckExact(gen));
+    if (chain == 0 && !registered && !is_agen) {
+        return (PyObject *)stack;
+    }
+    PyGenObject *ancestor = NULL;
+    if (chain > 0) {
+        int limit = depth > ANCESTOR_SEARCH_MIN ? depth : ANCESTOR_SEARCH_MIN;
+        ancestor = find_ancestor(frame, limit);
+        if (ancestor == NULL && !registered && !is_agen) {
+            return (PyObject *)stack;
+        }
+    }
+    origin_record *rec = record_new((PyObject *)stack, ancestor, chain);
+    Py_DECREF(stack);
+    if (rec == NULL) {
+        return NULL;
+    }
+    if (registered) {
+        rec->gen = gen;
+        live_insert(&tstate->interp->coro_origin, rec);
+    }
+    return (PyObject *)rec;
+}
+
+PyObject *
+_PyCoroOrigin_Capture(PyThreadState *tstate, _PyInterpreterFrame *frame,
+                      int depth)
+{
+    return _PyCoroOrigin_CaptureFor(tstate, frame, depth, NULL);
 }
 
 /* Build stock's cr_origin tuple, as compute_cr_origin() did. */
@@ -543,6 +900,7 @@ error:
 PyObject *
 _PyCoroOrigin_AsTuple(PyObject *origin)
 {
+    origin = origin_frames(origin);
     if (origin == NULL) {
         Py_RETURN_NONE;
     }
@@ -579,7 +937,7 @@ _PyCoroOrigin_AsTuple(PyObject *origin)
 PyObject *
 _PyCoroOrigin_Entries(PyObject *origin)
 {
-    frame_stack *stack = FrameStack_CAST(origin);
+    frame_stack *stack = FrameStack_CAST(origin_frames(origin));
     Py_ssize_t n = Py_SIZE(stack);
     PyObject *entries = PyTuple_New(n);
     if (entries == NULL) {
@@ -595,6 +953,300 @@ _PyCoroOrigin_Entries(PyObject *origin)
         PyTuple_SET_ITEM(entries, i, pair);
     }
     return entries;
+}
+
+PyObject *
+_PyCoroOrigin_Chain(PyObject *origin)
+{
+    if (origin == NULL || !Record_Check(origin) || Py_SIZE(origin) == 0) {
+        Py_RETURN_NONE;
+    }
+    origin_record *rec = Record_CAST(origin);
+    Py_ssize_t n = Py_SIZE(rec);
+    PyObject *chain = PyTuple_New(n);
+    if (chain == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *tuple = _PyCoroOrigin_AsTuple(rec->chain[i].frames);
+        if (tuple == NULL) {
+            goto error;
+        }
+        PyObject *pair = PyTuple_Pack(2, rec->chain[i].qualname, tuple);
+        Py_DECREF(tuple);
+        if (pair == NULL) {
+            goto error;
+        }
+        PyTuple_SET_ITEM(chain, i, pair);
+    }
+    return chain;
+
+error:
+    Py_DECREF(chain);
+    return NULL;
+}
+
+
+/* ---- Async generators ---------------------------------------------------- */
+
+int
+_PyCoroOrigin_IsRecord(PyObject *op)
+{
+    return op != NULL && Record_Check(op);
+}
+
+PyObject *
+_PyCoroOrigin_RecordFinalizer(PyObject *origin)
+{
+    return Record_CAST(origin)->finalizer;
+}
+
+void
+_PyCoroOrigin_SetRecordFinalizer(PyObject *origin, PyObject *finalizer)
+{
+    origin_record *rec = Record_CAST(origin);
+    Py_XSETREF(rec->finalizer, Py_XNewRef(finalizer));
+    if (rec->finalizer != NULL && !PyObject_GC_IsTracked(origin)) {
+        PyObject_GC_Track(origin);
+    }
+}
+
+
+/* ---- Notes on escaping exceptions ----------------------------------------
+ *
+ * Format (lines of the note; the last one has no newline):
+ *
+ *   coroutine 'QUALNAME' created at (most recent call last):
+ *     File "FILE", line N, in FUNC
+ *   ... spawned from 'ANCESTOR', created at (most recent call last):
+ *     File "FILE", line N, in FUNC
+ *
+ * one "spawned from" block per chain entry, nearest ancestor first; an
+ * ancestor whose origin was not recorded gets
+ *   "... spawned from 'ANCESTOR' (creation site not recorded)".
+ */
+
+static int
+append_frames(PyObject *lines, PyObject *origin_tuple)
+{
+    /* cr_origin is innermost first; print most recent call last. */
+    for (Py_ssize_t i = PyTuple_GET_SIZE(origin_tuple) - 1; i >= 0; i--) {
+        PyObject *info = PyTuple_GET_ITEM(origin_tuple, i);
+        PyObject *line = PyUnicode_FromFormat(
+            "\n  File \"%U\", line %S, in %U",
+            PyTuple_GET_ITEM(info, 0), PyTuple_GET_ITEM(info, 1),
+            PyTuple_GET_ITEM(info, 2));
+        if (line == NULL) {
+            return -1;
+        }
+        int res = PyList_Append(lines, line);
+        Py_DECREF(line);
+        if (res < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+append_block(PyObject *lines, const char *first, PyObject *qualname,
+             PyObject *frames)
+{
+    PyObject *tuple = _PyCoroOrigin_AsTuple(frames);
+    if (tuple == NULL) {
+        return -1;
+    }
+    PyObject *head;
+    if (tuple == Py_None) {
+        head = PyUnicode_FromFormat("%s'%S' (creation site not recorded)",
+                                    first, qualname);
+    }
+    else {
+        head = PyUnicode_FromFormat("%s'%S', created at "
+                                    "(most recent call last):",
+                                    first, qualname);
+    }
+    int res = -1;
+    if (head == NULL) {
+        goto done;
+    }
+    res = PyList_Append(lines, head);
+    Py_DECREF(head);
+    if (res == 0 && tuple != Py_None) {
+        res = append_frames(lines, tuple);
+    }
+done:
+    Py_DECREF(tuple);
+    return res;
+}
+
+PyObject *
+_PyCoroOrigin_FormatNote(PyObject *qualname, PyObject *origin)
+{
+    PyObject *lines = PyList_New(0);
+    if (lines == NULL) {
+        return NULL;
+    }
+    PyObject *note = NULL;
+    /* "coroutine 'x', created at" reads oddly: no comma in the first. */
+    PyObject *tuple = _PyCoroOrigin_AsTuple(origin);
+    if (tuple == NULL) {
+        goto done;
+    }
+    PyObject *head = PyUnicode_FromFormat(
+        "coroutine '%S' created at (most recent call last):", qualname);
+    if (head == NULL || PyList_Append(lines, head) < 0) {
+        Py_XDECREF(head);
+        Py_DECREF(tuple);
+        goto done;
+    }
+    Py_DECREF(head);
+    if (tuple != Py_None && append_frames(lines, tuple) < 0) {
+        Py_DECREF(tuple);
+        goto done;
+    }
+    Py_DECREF(tuple);
+    if (origin != NULL && Record_Check(origin)) {
+        origin_record *rec = Record_CAST(origin);
+        for (Py_ssize_t i = 0; i < Py_SIZE(rec); i++) {
+            PyObject *sep = PyUnicode_FromString("\n");
+            if (sep == NULL || PyList_Append(lines, sep) < 0) {
+                Py_XDECREF(sep);
+                goto done;
+            }
+            Py_DECREF(sep);
+            if (append_block(lines, "... spawned from ",
+                             rec->chain[i].qualname,
+                             rec->chain[i].frames) < 0)
+            {
+                goto done;
+            }
+        }
+    }
+    note = PyUnicode_Join(&_Py_STR(empty), lines);
+done:
+    Py_DECREF(lines);
+    return note;
+}
+
+static inline int
+is_awaiting_frame(_PyInterpreterFrame *frame)
+{
+    return (frame->owner == FRAME_OWNED_BY_GENERATOR
+            && (_PyFrame_GetCode(frame)->co_flags
+                & (CO_COROUTINE | CO_ITERABLE_COROUTINE
+                   | CO_ASYNC_GENERATOR)));
+}
+
+void
+_PyCoroOrigin_NoteException(PyThreadState *tstate, PyObject *coro)
+{
+    assert(PyErr_Occurred());
+    PyObject *origin = ((PyCoroObject *)coro)->cr_origin_or_finalizer;
+    if (origin == NULL || !_PyCoroOrigin_ThreadSettings(tstate)->notes) {
+        return;
+    }
+    /* Awaited by another coroutine: that one (or its driver) reports. */
+    _PyInterpreterFrame *caller = tstate->current_frame;
+    if (caller != NULL) {
+        caller = _PyFrame_GetFirstComplete(caller);
+    }
+    if (caller != NULL && is_awaiting_frame(caller)) {
+        return;
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    if (!PyErr_GivenExceptionMatches(exc, PyExc_Exception)
+        || PyErr_GivenExceptionMatches(exc, PyExc_StopIteration)
+        || PyErr_GivenExceptionMatches(exc, PyExc_StopAsyncIteration))
+    {
+        goto done;
+    }
+    PyObject *note = _PyCoroOrigin_FormatNote(
+        ((PyCoroObject *)coro)->cr_qualname, origin);
+    if (note == NULL || _PyException_AddNote(exc, note) < 0) {
+        /* The exception being raised matters more than its note. */
+        PyErr_Clear();
+    }
+    Py_XDECREF(note);
+done:
+    PyErr_SetRaisedException(exc);
+}
+
+
+/* ---- The live registry ----------------------------------------------------
+ *
+ * Tracked coroutines created while the creating thread's settings name a
+ * dump signal get a record linked in a per-interpreter doubly linked list
+ * (O(1) insert and remove; locked in the free-threaded build).  A record
+ * unlinks itself when it is deallocated, that is when its coroutine is.
+ */
+
+PyObject *
+_PyCoroOrigin_Live(PyThreadState *tstate)
+{
+    struct _Py_coro_origin_state *state = &tstate->interp->coro_origin;
+    PyObject **items = NULL;
+    Py_ssize_t count = 0;
+    for (;;) {
+        /* Count, allocate, then take references, none of which runs
+           Python code, so the list cannot change meanwhile with the GIL;
+           the free-threaded build holds the lock over the last pass and
+           retries if the list grew. */
+        Py_ssize_t size = 0;
+        LIVE_LOCK(state);
+        for (origin_record *rec = state->live; rec; rec = rec->live_next) {
+            size++;
+        }
+        LIVE_UNLOCK(state);
+        items = PyMem_Malloc((size_t)(size ? size : 1) * sizeof(PyObject *));
+        if (items == NULL) {
+            return PyErr_NoMemory();
+        }
+        LIVE_LOCK(state);
+        Py_ssize_t seen = 0;
+        for (origin_record *rec = state->live; rec; rec = rec->live_next) {
+            seen++;
+        }
+        if (seen > size) {
+            LIVE_UNLOCK(state);
+            PyMem_Free(items);
+            continue;
+        }
+        for (origin_record *rec = state->live; rec; rec = rec->live_next) {
+            PyGenObject *gen = (PyGenObject *)rec->gen;
+            if (gen->gi_frame_state >= FRAME_COMPLETED) {
+                continue;
+            }
+#ifdef Py_GIL_DISABLED
+            if (!_Py_TryIncrefCompare((PyObject **)&rec->gen,
+                                      (PyObject *)gen)) {
+                continue;
+            }
+#else
+            if (Py_REFCNT(gen) == 0) {
+                continue;
+            }
+            Py_INCREF(gen);
+#endif
+            items[count++] = (PyObject *)gen;
+        }
+        LIVE_UNLOCK(state);
+        break;
+    }
+    PyObject *list = PyList_New(count);
+    if (list == NULL) {
+        for (Py_ssize_t i = 0; i < count; i++) {
+            Py_DECREF(items[i]);
+        }
+        PyMem_Free(items);
+        return NULL;
+    }
+    /* Oldest first. */
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyList_SET_ITEM(list, i, items[count - 1 - i]);
+    }
+    PyMem_Free(items);
+    return list;
 }
 
 void

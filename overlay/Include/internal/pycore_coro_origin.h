@@ -8,9 +8,11 @@
  * created from the same stack shares one object.  Line numbers, file names
  * and stock's cr_origin tuple are made only when someone reads cr_origin.
  *
- * The coroutine's cr_origin_or_finalizer slot holds an *origin object*.
- * Today that is a frame stack; callers outside Python/coro_origin.c must
- * treat it as opaque and go through the functions below.
+ * The coroutine's cr_origin_or_finalizer slot holds an *origin object*:
+ * a bare frame stack, or an *origin record* (frame stack plus chain,
+ * live-registry links, and for async generators the finalizer) when there
+ * is more to keep.  Callers outside Python/coro_origin.c must treat it as
+ * opaque and go through the functions below.
  */
 #ifndef Py_INTERNAL_CORO_ORIGIN_H
 #define Py_INTERNAL_CORO_ORIGIN_H
@@ -24,6 +26,7 @@ extern "C" {
 
 struct _PyInterpreterFrame;
 struct _PyCoroOrigin_FrameStack;
+struct _PyCoroOrigin_Record;
 
 /* Number of dead frame stacks kept for reuse (GIL build). */
 #define _Py_CORO_ORIGIN_PARKED 32
@@ -43,6 +46,11 @@ struct _Py_coro_origin_state {
        again (see "Parked frame stacks" in Python/coro_origin.c). */
     struct _PyCoroOrigin_FrameStack *parked[_Py_CORO_ORIGIN_PARKED];
     unsigned int park_cursor;
+    /* The live registry: records of coroutines created while a dump
+       signal was configured, newest first (see Python/coro_origin.c).
+       The free-threaded build locks "live_mutex". */
+    PyMutex live_mutex;
+    struct _PyCoroOrigin_Record *live;
 };
 
 /* Capture the origin of a coroutine being created: up to "depth" frames,
@@ -55,6 +63,44 @@ struct _Py_coro_origin_state {
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_Capture(PyThreadState *tstate,
                                        struct _PyInterpreterFrame *frame,
                                        int depth);
+
+/* As _PyCoroOrigin_Capture(), for the coroutine or async generator "gen"
+   being created (or NULL): applies the thread's chain and skip settings,
+   registers a coroutine in the live registry when the thread's settings
+   name a dump signal, and always makes a record for an async generator
+   (whose slot must also hold the finalizer). */
+extern PyObject * _PyCoroOrigin_CaptureFor(PyThreadState *tstate,
+                                           struct _PyInterpreterFrame *frame,
+                                           int depth, PyObject *gen);
+
+/* cr_origin_chain / ag_origin_chain for the origin object "origin" (may
+   be NULL): None, or a tuple of (qualname, origin tuple or None) pairs,
+   nearest ancestor first.  New reference, or NULL with an exception. */
+extern PyObject *_PyCoroOrigin_Chain(PyObject *origin);
+
+/* Async generators: the slot holds either the finalizer (untracked) or
+   an origin record holding it.  "op" may be NULL. */
+extern int _PyCoroOrigin_IsRecord(PyObject *op);
+/* Borrowed finalizer of a record (may be NULL). */
+extern PyObject *_PyCoroOrigin_RecordFinalizer(PyObject *record);
+extern void _PyCoroOrigin_SetRecordFinalizer(PyObject *record,
+                                             PyObject *finalizer);
+
+/* The error path of gen_send_ex2(): the coroutine "coro" finished with
+   the exception currently set.  If the thread's settings have notes on,
+   the coroutine is tracked and was not resumed by another coroutine, and
+   the exception is an Exception other than StopIteration and
+   StopAsyncIteration, add one PEP 678 note saying where it was created
+   (_PyCoroOrigin_FormatNote()).  Never fails: the exception stays set. */
+extern void _PyCoroOrigin_NoteException(PyThreadState *tstate,
+                                        PyObject *coro);
+/* The note text for a coroutine named "qualname" with origin "origin". */
+extern PyObject *_PyCoroOrigin_FormatNote(PyObject *qualname,
+                                          PyObject *origin);
+
+/* sys._coroutine_origin_live(): a new list of the registered coroutines
+   that are alive and not finished, oldest first. */
+extern PyObject *_PyCoroOrigin_Live(PyThreadState *tstate);
 
 /* Return stock's cr_origin value for the origin object "origin" (the
    content of the slot, may be NULL): None if NULL, otherwise a tuple of
