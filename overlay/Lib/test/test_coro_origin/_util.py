@@ -80,3 +80,16 @@ def mortal(test):
     if support.Py_GIL_DISABLED:
         return support.suppress_immortalization()(test)
     return test
+
+
+@contextlib.contextmanager
+def settings(**kwargs):
+    """Change this thread's origin tracking settings for a while."""
+    old = sys.get_coroutine_origin_tracking()
+    sys.set_coroutine_origin_tracking(**kwargs)
+    try:
+        yield
+    finally:
+        sys.set_coroutine_origin_tracking(
+            old.depth, chain=old.chain, asyncgen=old.asyncgen,
+            notes=old.notes, skip=old.skip)
