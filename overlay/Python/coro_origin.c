@@ -434,7 +434,7 @@ frame_stack_dealloc(PyObject *op)
 
 /* Find or make the frame stack equal to "key" (hash "hash").  Return a
    new reference, or NULL with MemoryError set. */
-static frame_stack *
+static inline frame_stack *
 intern_key(struct _Py_coro_origin_state *state, size_t hash,
            const capture_key *key)
 {
@@ -493,7 +493,7 @@ nomemory:
 
 /* The frame stack of up to "depth" frames from "frame" on (no skip list):
    a new reference, or NULL with an exception set. */
-static frame_stack *
+static inline frame_stack *
 capture_frames(PyThreadState *tstate, _PyInterpreterFrame *frame, int depth)
 {
     assert(depth > 0);
@@ -634,8 +634,11 @@ done:
  * coroutine and no other record alive, and the memory a chain retains is
  * bounded however long the line of ancestors is.
  *
- * Records are GC objects only because of async generator finalizers (which
- * can be anything); a record is tracked only while it holds one.
+ * Records are not GC objects and never reach Python code: an async
+ * generator's finalizer (which can be anything) is visited by
+ * async_gen_traverse() as the slot's content was in stock CPython, through
+ * _PyCoroOrigin_RecordFinalizer().  Records never take part in a cycle
+ * otherwise: they refer only to frame stacks and strings.
  */
 
 typedef struct {
@@ -656,8 +659,6 @@ typedef struct _PyCoroOrigin_Record {
 } origin_record;
 
 static void record_dealloc(PyObject *op);
-static int record_traverse(PyObject *op, visitproc visit, void *arg);
-static int record_clear(PyObject *op);
 
 PyTypeObject _PyCoroOrigin_RecordType = {
     PyVarObject_HEAD_INIT(&PyType_Type, 0)
@@ -665,9 +666,7 @@ PyTypeObject _PyCoroOrigin_RecordType = {
     .tp_basicsize = offsetof(origin_record, chain),
     .tp_itemsize = sizeof(chain_entry),
     .tp_dealloc = record_dealloc,
-    .tp_traverse = record_traverse,
-    .tp_clear = record_clear,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
 };
 
 #define Record_Check(op) Py_IS_TYPE((op), &_PyCoroOrigin_RecordType)
@@ -709,26 +708,10 @@ live_remove(struct _Py_coro_origin_state *state, origin_record *rec)
     LIVE_UNLOCK(state);
 }
 
-static int
-record_traverse(PyObject *op, visitproc visit, void *arg)
-{
-    /* Frame stacks and qualnames cannot be part of a cycle. */
-    Py_VISIT(Record_CAST(op)->finalizer);
-    return 0;
-}
-
-static int
-record_clear(PyObject *op)
-{
-    Py_CLEAR(Record_CAST(op)->finalizer);
-    return 0;
-}
-
 static void
 record_dealloc(PyObject *op)
 {
     origin_record *rec = Record_CAST(op);
-    PyObject_GC_UnTrack(op);
     if (rec->gen != NULL) {
         live_remove(&_PyInterpreterState_GET()->coro_origin, rec);
         rec->gen = NULL;
@@ -739,7 +722,7 @@ record_dealloc(PyObject *op)
         Py_CLEAR(rec->chain[i].qualname);
         Py_CLEAR(rec->chain[i].frames);
     }
-    PyObject_GC_Del(op);
+    PyObject_Free(op);
 }
 
 /* The frame stack held in the origin object "origin" (may be NULL). */
@@ -752,9 +735,6 @@ origin_frames(PyObject *origin)
     return origin;
 }
 
-/* Frames walked to find the ancestor: the depth, but at least this. */
-#define ANCESTOR_SEARCH_MIN 32
-
 static inline int
 is_coroutine_frame(_PyInterpreterFrame *frame)
 {
@@ -763,23 +743,29 @@ is_coroutine_frame(_PyInterpreterFrame *frame)
 }
 
 /* The coroutine that was running when a coroutine was created from
-   "frame": the outermost coroutine of the first run of consecutive
-   coroutine frames (one await chain) met walking out from "frame", among
-   the first "limit" frames.  Borrowed, or NULL. */
+   "frame": walking out from "frame", the first coroutine frame met among
+   the first "limit" frames (the frames the depth walk visits), then on
+   while the frames are coroutine frames (one await chain, whatever its
+   length); the outermost of those.  Borrowed, or NULL.  Only the frames'
+   owner field is read until a coroutine frame is found, and those frames
+   are in the cache already: the capture walked them. */
 static PyGenObject *
 find_ancestor(_PyInterpreterFrame *frame, int limit)
 {
-    _PyInterpreterFrame *root = NULL;
     for (int i = 0; frame != NULL && i < limit; i++) {
         if (is_coroutine_frame(frame)) {
-            root = frame;
-        }
-        else if (root != NULL) {
-            break;
+            _PyInterpreterFrame *root = frame;
+            for (frame = next_frame(frame);
+                 frame != NULL && is_coroutine_frame(frame);
+                 frame = next_frame(frame))
+            {
+                root = frame;
+            }
+            return _PyFrame_GetGenerator(root);
         }
         frame = next_frame(frame);
     }
-    return root == NULL ? NULL : _PyFrame_GetGenerator(root);
+    return NULL;
 }
 
 static origin_record *
@@ -799,8 +785,8 @@ record_new(PyObject *frames, PyGenObject *ancestor, int chain)
             n = chain;
         }
     }
-    origin_record *rec = PyObject_GC_NewVar(origin_record,
-                                            &_PyCoroOrigin_RecordType, n);
+    origin_record *rec = PyObject_NewVar(origin_record,
+                                         &_PyCoroOrigin_RecordType, n);
     if (rec == NULL) {
         return NULL;
     }
@@ -846,8 +832,7 @@ _PyCoroOrigin_CaptureFor(PyThreadState *tstate, _PyInterpreterFrame *frame,
     }
     PyGenObject *ancestor = NULL;
     if (chain > 0) {
-        int limit = depth > ANCESTOR_SEARCH_MIN ? depth : ANCESTOR_SEARCH_MIN;
-        ancestor = find_ancestor(frame, limit);
+        ancestor = find_ancestor(frame, depth);
         if (ancestor == NULL && !registered && !is_agen) {
             return (PyObject *)stack;
         }
@@ -935,6 +920,24 @@ _PyCoroOrigin_AsTuple(PyObject *origin)
 }
 
 PyObject *
+_PyCoroOrigin_AsyncGenWhere(PyObject *agen)
+{
+    PyAsyncGenObject *ag = (PyAsyncGenObject *)agen;
+    PyObject *origin = ag->ag_origin_or_finalizer;
+    if (!_PyCoroOrigin_IsRecord(origin)) {
+        return NULL;
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *text = _PyCoroOrigin_FormatNote("async generator",
+                                              ag->ag_qualname, origin);
+    if (text == NULL) {
+        PyErr_Clear();
+    }
+    PyErr_SetRaisedException(exc);
+    return text;
+}
+
+PyObject *
 _PyCoroOrigin_Entries(PyObject *origin)
 {
     frame_stack *stack = FrameStack_CAST(origin_frames(origin));
@@ -1006,9 +1009,6 @@ _PyCoroOrigin_SetRecordFinalizer(PyObject *origin, PyObject *finalizer)
 {
     origin_record *rec = Record_CAST(origin);
     Py_XSETREF(rec->finalizer, Py_XNewRef(finalizer));
-    if (rec->finalizer != NULL && !PyObject_GC_IsTracked(origin)) {
-        PyObject_GC_Track(origin);
-    }
 }
 
 
@@ -1081,7 +1081,8 @@ done:
 }
 
 PyObject *
-_PyCoroOrigin_FormatNote(PyObject *qualname, PyObject *origin)
+_PyCoroOrigin_FormatNote(const char *kind, PyObject *qualname,
+                         PyObject *origin)
 {
     PyObject *lines = PyList_New(0);
     if (lines == NULL) {
@@ -1094,7 +1095,7 @@ _PyCoroOrigin_FormatNote(PyObject *qualname, PyObject *origin)
         goto done;
     }
     PyObject *head = PyUnicode_FromFormat(
-        "coroutine '%S' created at (most recent call last):", qualname);
+        "%s '%S' created at (most recent call last):", kind, qualname);
     if (head == NULL || PyList_Append(lines, head) < 0) {
         Py_XDECREF(head);
         Py_DECREF(tuple);
@@ -1162,6 +1163,7 @@ _PyCoroOrigin_NoteException(PyThreadState *tstate, PyObject *coro)
         goto done;
     }
     PyObject *note = _PyCoroOrigin_FormatNote(
+        "coroutine",
         ((PyCoroObject *)coro)->cr_qualname, origin);
     if (note == NULL || _PyException_AddNote(exc, note) < 0) {
         /* The exception being raised matters more than its note. */

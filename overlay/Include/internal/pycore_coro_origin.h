@@ -58,6 +58,9 @@ struct _Py_coro_origin_state {
    and walking with _PyFrame_GetFirstComplete(frame->previous), exactly as
    stock's compute_cr_origin().  "depth" must be > 0.
 
+   The thread's skip and chain settings apply, as in
+   _PyCoroOrigin_CaptureFor() with gen NULL (nothing is registered).
+
    Return a new reference to an origin object to store in the coroutine's
    cr_origin_or_finalizer slot, or NULL with an exception set. */
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_Capture(PyThreadState *tstate,
@@ -94,9 +97,18 @@ extern void _PyCoroOrigin_SetRecordFinalizer(PyObject *record,
    (_PyCoroOrigin_FormatNote()).  Never fails: the exception stays set. */
 extern void _PyCoroOrigin_NoteException(PyThreadState *tstate,
                                         PyObject *coro);
-/* The note text for a coroutine named "qualname" with origin "origin". */
-extern PyObject *_PyCoroOrigin_FormatNote(PyObject *qualname,
+/* The note text for a coroutine (kind "coroutine") or an async generator
+   (kind "async generator") named "qualname" with origin "origin": where
+   it was created, then its chain, traceback style. */
+extern PyObject *_PyCoroOrigin_FormatNote(const char *kind,
+                                          PyObject *qualname,
                                           PyObject *origin);
+
+/* For warnings about an async generator "agen": the note text saying
+   where it was created (new reference), or NULL if it is not tracked or
+   the text cannot be made.  Never sets an exception; keeps the current
+   one. */
+extern PyObject *_PyCoroOrigin_AsyncGenWhere(PyObject *agen);
 
 /* sys._coroutine_origin_live(): a new list of the registered coroutines
    that are alive and not finished, oldest first. */

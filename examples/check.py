@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Run the examples with an interpreter and compare what it prints with the
+output recorded in each NAME.md.
+
+    python3 examples/check.py PYTHON [NAME ...]     # check (exit 1 on a diff)
+    python3 examples/check.py --update PYTHON [NAME ...]   # re-record
+
+Each NAME.md has a ```console block whose first line is
+"$ python ARGS..." (run from this directory) and a ```text block with the
+output (stdout and stderr together).  If ARGS contain "dump=SIGNAL", the
+example is a hung process: the check waits for its "ready" line, sends
+the signal, records the dump written to stderr (up to "End of live
+coroutines.") and kills it.  Output is normalised: this directory's path
+and asyncio's directory are shortened and line numbers inside asyncio and
+memory addresses are replaced, so that the record survives edits there.
+"""
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLES = ['never_awaited', 'exception_never_retrieved', 'fire_and_forget',
+            'deadlock', 'asyncgen_not_finalized']
+
+# Examples that need a feature of the interpreter; skipped with the reason
+# when the probe (run with the example's options) prints anything but "ok".
+REQUIRES = {
+    'asyncgen_not_finalized': (
+        'async def g():\n    yield 1\n'
+        'import sys\na = g()\n'
+        'print("ok" if getattr(a, "ag_origin", None) else "no")\n',
+        'needs ag_origin (the asyncgen tracking mode); this interpreter '
+        'does not record async generator origins yet'),
+}
+
+BLOCK = re.compile(r'```(console|text)\n(.*?)```', re.S)
+
+
+def parse(name):
+    with open(os.path.join(HERE, name + '.md')) as f:
+        md = f.read()
+    blocks = dict((kind, body) for kind, body in reversed(BLOCK.findall(md)))
+    command = blocks['console'].splitlines()[0]
+    if not command.startswith('$ python '):
+        raise SystemExit(f'{name}.md: console block must start with "$ python"')
+    return md, shlex.split(command[len('$ python '):]), blocks.get('text', '')
+
+
+def normalise(text, python):
+    asyncio_dir = subprocess.run(
+        [python, '-c', 'import asyncio, os; print(os.path.dirname(asyncio.__file__))'],
+        capture_output=True, text=True).stdout.strip()
+    text = text.replace(HERE + os.sep, '')
+    if asyncio_dir:
+        text = text.replace(asyncio_dir, '<asyncio>')
+    text = re.sub(r'(<asyncio>/[\w/]+\.py)(:|", line )\d+', r'\1\2N', text)
+    text = re.sub(r'0x[0-9a-f]+', '0x...', text)
+    return text
+
+
+def run_signal(python, args, signame):
+    proc = subprocess.Popen([python] + args, cwd=HERE, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        if proc.stdout.readline() != 'ready\n':
+            return 'no ready line; stderr:\n' + proc.stderr.read()
+        proc.send_signal(getattr(signal, signame))
+        lines = []
+        while True:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line == 'End of live coroutines.\n':
+                break
+        if proc.poll() is not None:
+            lines.append(f'(process ended with {proc.returncode})\n')
+        return ''.join(lines)
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def run(python, name):
+    """Return (status, expected, actual, md, args); status is 'skip: why'
+    or None."""
+    md, args, expected = parse(name)
+    if name in REQUIRES:
+        probe, why = REQUIRES[name]
+        opts = [a for a in args if not a.endswith('.py')]
+        res = subprocess.run([python] + opts + ['-c', probe],
+                             capture_output=True, text=True)
+        if res.stdout.strip() != 'ok':
+            return 'skip: ' + why, expected, None, md, args
+    sig = re.search(r'dump=(SIG\w+)', ' '.join(args))
+    if sig:
+        out = run_signal(python, args, sig.group(1))
+    else:
+        res = subprocess.run([python] + args, cwd=HERE, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = res.stdout
+    return None, expected, normalise(out, python), md, args
+
+
+def main(argv):
+    update = '--update' in argv
+    argv = [a for a in argv if a != '--update']
+    if not argv:
+        raise SystemExit(__doc__)
+    python, names = argv[0], argv[1:] or EXAMPLES
+    failed = 0
+    for name in names:
+        status, expected, actual, md, args = run(python, name)
+        if status:
+            print(f'{name}: {status}')
+            continue
+        if update:
+            old = '```text\n' + expected + '```'
+            new = '```text\n' + actual + '```'
+            with open(os.path.join(HERE, name + '.md'), 'w') as f:
+                f.write(md.replace(old, new) if old in md
+                        else md + '\n' + new + '\n')
+            print(f'{name}: recorded')
+        elif actual == expected:
+            print(f'{name}: ok')
+        else:
+            failed += 1
+            import difflib
+            print(f'{name}: DIFFERENT')
+            sys.stdout.writelines(difflib.unified_diff(
+                expected.splitlines(True), actual.splitlines(True),
+                f'{name}.md', 'actual'))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,169 @@
+"""asyncio debug mode on lazy frame stacks (origin-python, issue 5).
+
+_source_traceback of Futures, Tasks and Handles is kept as an opaque frame
+stack handle (sys._frame_stack_capture()) and must read exactly as stock's
+eager traceback.extract_stack() / format_helpers.extract_stack() list.  The
+expected lists are made here with stock's own functions on the same line.
+"""
+
+import asyncio
+import sys
+import traceback
+import unittest
+from asyncio import format_helpers, futures, tasks
+from asyncio import constants
+
+
+def frames(tb):
+    return [(f.filename, f.lineno, f.name, f.line, f.end_lineno, f.colno,
+             f.end_colno) for f in tb]
+
+
+def ref_extract(limit):
+    """format_helpers.extract_stack() of the caller's frame."""
+    return format_helpers.extract_stack(sys._getframe(1), limit=limit)
+
+
+async def coro():
+    pass
+
+
+class FrameStackHandleTest(unittest.TestCase):
+
+    def test_capture_and_frames(self):
+        def f():
+            return sys._frame_stack_capture(3), sys._getframe()
+        line = sys._getframe().f_lineno + 1
+        h, frame = f()
+        self.assertEqual(
+            sys._frame_stack_frames(h)[:2],
+            ((__file__, frame.f_lineno, 'f'),
+             (__file__, line, 'test_capture_and_frames')))
+        self.assertEqual(len(sys._frame_stack_frames(h)), 3)
+        # Same stack, same frames (the frame stack is interned).
+        self.assertIsNone(sys._frame_stack_capture(0))
+        self.assertEqual(len(sys._frame_stack_frames(
+            sys._frame_stack_capture(-1))), len(traceback.extract_stack()))
+
+    def test_skip(self):
+        def g():
+            return sys._frame_stack_capture(1, 1)
+        line = sys._getframe().f_lineno + 1
+        h = g()
+        self.assertEqual(sys._frame_stack_frames(h),
+                         ((__file__, line, 'test_skip'),))
+        with self.assertRaises(ValueError):
+            sys._frame_stack_capture(1, -1)
+
+    def test_bad_handle(self):
+        with self.assertRaises(TypeError):
+            sys._frame_stack_frames(object())
+        import _testcapi  # noqa: F401  (any other capsule)
+        import datetime
+        capsule = getattr(datetime, 'datetime_CAPI', None)
+        if capsule is not None:
+            with self.assertRaises(TypeError):
+                sys._frame_stack_frames(capsule)
+
+
+class DebugSourceTracebackTest(unittest.TestCase):
+
+    def setUp(self):
+        self.loop = asyncio.new_event_loop()
+        self.loop.set_debug(True)
+
+    def tearDown(self):
+        self.loop.close()
+        asyncio.set_event_loop_policy(None)
+
+    def test_c_future(self):
+        if futures.Future is futures._PyFuture:
+            self.skipTest('no C Future')
+        fut, ref = self.loop.create_future(), traceback.extract_stack()
+        tb = fut._source_traceback
+        self.assertEqual(frames(tb[:-1]), frames(ref))
+        self.assertEqual(tb[-1].name, 'create_future')
+        self.assertIs(fut._source_traceback, tb)     # made once
+
+    def test_py_future(self):
+        depth = constants.DEBUG_STACK_DEPTH
+        fut, ref = futures._PyFuture(loop=self.loop), ref_extract(depth)
+        self.assertIs(type(fut._source_tb), format_helpers._StackHandle)
+        self.assertEqual(frames(fut._source_traceback), frames(ref))
+        self.assertIsInstance(fut._source_traceback, traceback.StackSummary)
+
+    def test_c_task(self):
+        if tasks.Task is tasks._PyTask:
+            self.skipTest('no C Task')
+        c = coro()
+        task, ref = self.loop.create_task(c), traceback.extract_stack()
+        tb = task._source_traceback
+        # BaseEventLoop.create_task() left itself out
+        self.assertEqual(frames(tb), frames(ref))
+        task.cancel()
+        self.loop.run_until_complete(asyncio.sleep(0))
+
+    def test_py_task(self):
+        depth = constants.DEBUG_STACK_DEPTH
+        c = coro()
+        task = tasks._PyTask(c, loop=self.loop); ref = ref_extract(depth - 1)
+        # Task.__init__ left itself out of the depth-limited stack
+        self.assertEqual(frames(task._source_traceback), frames(ref))
+        task.cancel()
+        self.loop.run_until_complete(asyncio.sleep(0))
+
+    def test_handle(self):
+        depth = constants.DEBUG_STACK_DEPTH
+        # Handle.__init__ starts at _call_soon(); it and call_soon() drop
+        # themselves
+        h, ref = self.loop.call_soon(print), ref_extract(depth - 2)
+        self.assertEqual(frames(h._source_traceback), frames(ref))
+        h.cancel()
+
+    def test_timer_handle(self):
+        depth = constants.DEBUG_STACK_DEPTH
+        # TimerHandle.__init__, call_at() and call_later() drop themselves
+        h, ref = self.loop.call_later(10, print), ref_extract(depth - 3)
+        self.assertEqual(frames(h._source_traceback), frames(ref))
+        h.cancel()
+        h, ref = self.loop.call_at(10, print), ref_extract(depth - 2)
+        self.assertEqual(frames(h._source_traceback), frames(ref))
+        h.cancel()
+
+    def test_drop_after_read(self):
+        fut = futures._PyFuture(loop=self.loop)
+        tb = list(fut._source_traceback)
+        fut._source_traceback_drop()
+        self.assertEqual(frames(fut._source_traceback), frames(tb[:-1]))
+
+    def test_assign(self):
+        fut = futures._PyFuture(loop=self.loop)
+        fut._source_traceback = None
+        self.assertIsNone(fut._source_traceback)
+
+    def test_not_debug(self):
+        self.loop.set_debug(False)
+        self.assertIsNone(self.loop.create_future()._source_traceback)
+        self.assertIsNone(futures._PyFuture(loop=self.loop)._source_traceback)
+        h = self.loop.call_soon(print)
+        self.assertIsNone(h._source_traceback)
+        h.cancel()
+
+    def test_repr_created_at(self):
+        fut = self.loop.create_future()
+        frame = fut._source_traceback[-1]
+        self.assertIn(f'created at {frame[0]}:{frame[1]}', repr(fut))
+
+    def test_check_callback_still_rejects_coroutines(self):
+        c = coro()
+        with self.assertRaisesRegex(TypeError, 'coroutines cannot be used'):
+            self.loop.call_soon(c)
+        c.close()
+        with self.assertRaisesRegex(TypeError, 'coroutines cannot be used'):
+            self.loop.call_soon(coro)
+        with self.assertRaisesRegex(TypeError, 'callable object'):
+            self.loop.call_soon(1)
+
+
+if __name__ == '__main__':
+    unittest.main()

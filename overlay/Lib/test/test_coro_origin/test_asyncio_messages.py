@@ -1,0 +1,127 @@
+"""asyncio reports name where a task's coroutine was created
+(origin-python, issue 5).  Exact outputs, in subprocesses run with
+-X coro_origin=..., for the C Task and the pure-Python Task."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import types
+import unittest
+
+SCRIPT = textwrap.dedent('''\
+    import asyncio, gc, sys
+    if sys.argv[1] == 'py':
+        asyncio.tasks.Task = asyncio.tasks._PyTask
+    async def worker():
+        await asyncio.sleep(10)
+    async def boom():
+        raise ValueError("boom")
+    async def main():
+        t = asyncio.create_task(worker())
+        await asyncio.sleep(0)
+        print(repr(t), flush=True)
+        b = asyncio.create_task(boom())
+        await asyncio.sleep(0)
+        del b
+        gc.collect()
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(main())
+    loop.close()
+    del loop
+    gc.collect()
+    ''')
+
+
+class MessagesTest(unittest.TestCase):
+
+    def run_script(self, spec, kind):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'bug.py')
+            with open(path, 'w') as f:
+                f.write(SCRIPT)
+            proc = subprocess.run(
+                [sys.executable, '-X', f'coro_origin={spec}', path, kind],
+                capture_output=True, text=True)
+            out = (proc.stdout + proc.stderr).replace(path, 'bug.py')
+        self.assertEqual(proc.returncode, 0, out)
+        return out
+
+    def expected(self, task_cls):
+        return textwrap.dedent('''\
+            <{T} pending name='Task-2' coro=<worker() running at bug.py:5> wait_for=<Future pending cb=[{W}]> created at bug.py:9>
+            Task exception was never retrieved
+            future: <{T} finished name='Task-3' coro=<boom() done, defined at bug.py:6> exception=ValueError('boom')>
+            Coroutine created at (most recent call last):
+              File "bug.py", line 17, in <module>
+                loop.run_until_complete(main())
+              File "bug.py", line 12, in main
+                b = asyncio.create_task(boom())
+            Traceback (most recent call last):
+              File "bug.py", line 7, in boom
+                raise ValueError("boom")
+            ValueError: boom
+            Task was destroyed but it is pending!
+            task: <{T} pending name='Task-2' coro=<worker() running at bug.py:5> wait_for=<Future pending cb=[{W}]> created at bug.py:9>
+            Coroutine created at (most recent call last):
+              File "bug.py", line 17, in <module>
+                loop.run_until_complete(main())
+              File "bug.py", line 9, in main
+                t = asyncio.create_task(worker())
+            ''')
+
+    def test_c_task(self):
+        out = self.run_script('10,skip=asyncio', 'c')
+        self.assertEqual(out, self.expected('Task').format(
+            T='Task', W='Task.task_wakeup()'))
+
+    def test_py_task(self):
+        out = self.run_script('10,skip=asyncio', 'py')
+        # The exception's traceback (stock) shows Task.__step's frame.
+        import asyncio
+        lines = out.splitlines(keepends=True)
+        prefix = f'  File "{os.path.dirname(asyncio.__file__)}{os.sep}'
+        i = next(i for i, l in enumerate(lines) if l.startswith(prefix))
+        del lines[i:i + 2]
+        out = ''.join(lines)
+        self.assertEqual(out, self.expected('Task').format(
+            T='Task', W='Task.__wakeup()'))
+
+    def test_depth_10(self):
+        # Without skip the block also shows asyncio's own frames; the
+        # innermost frame is where the coroutine object was made.
+        out = self.run_script('10', 'c')
+        lines = out.splitlines()
+        self.assertTrue(lines[0].endswith(' created at bug.py:9>'), lines[0])
+        i = lines.index('Task was destroyed but it is pending!')
+        self.assertEqual(lines[i + 2],
+                         'Coroutine created at (most recent call last):')
+        self.assertEqual(lines[-2:], ['  File "bug.py", line 9, in main',
+                                      '    t = asyncio.create_task(worker())'])
+
+    @unittest.skipUnless(hasattr(types.CoroutineType, 'cr_origin_chain'),
+                         'needs cr_origin_chain (chain mode)')
+    def test_chain(self):
+        out = self.run_script('10,chain=2,skip=asyncio', 'c')
+        self.assertIn(
+            '    t = asyncio.create_task(worker())\n'
+            'Coroutine chain (nearest ancestor first):\n'
+            '  main() created at bug.py:17\n', out)
+
+    def test_off(self):
+        # Tracking off: stock's reports, stock's repr.
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'bug.py')
+            with open(path, 'w') as f:
+                f.write(SCRIPT)
+            proc = subprocess.run([sys.executable, path, 'c'],
+                                  capture_output=True, text=True)
+        out = proc.stdout + proc.stderr
+        self.assertNotIn('created at', out)
+        self.assertNotIn('Coroutine created', out)
+        self.assertIn('Task was destroyed but it is pending!', out)
+
+
+if __name__ == '__main__':
+    unittest.main()

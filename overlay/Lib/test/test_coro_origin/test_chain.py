@@ -1,0 +1,190 @@
+# Tests for origin-python's chain mode: cr_origin_chain lists the creation
+# sites of a coroutine's ancestors (Python/coro_origin.c).
+# This module is part of origin-python, not of upstream CPython.
+
+import asyncio
+import gc
+import sys
+import unittest
+import warnings
+import weakref
+
+from test.test_coro_origin._util import corofn, here, settings
+
+
+def drive(coro):
+    """Run "coro" to completion with send(None); return its result."""
+    try:
+        while True:
+            coro.send(None)
+    except StopIteration as exc:
+        return exc.value
+
+
+def tearDownModule():
+    asyncio.set_event_loop_policy(None)
+
+
+class ChainTest(unittest.TestCase):
+
+    def test_no_ancestor(self):
+        with settings(depth=3, chain=8):
+            coro, expected = corofn(), here(3)
+        self.assertEqual(coro.cr_origin, expected)
+        self.assertIsNone(coro.cr_origin_chain)
+        coro.close()
+
+    def test_chain_off(self):
+        async def parent():
+            return corofn()
+        with settings(depth=3, chain=0):
+            child = drive(parent())
+        self.assertIsNone(child.cr_origin_chain)
+        child.close()
+
+    def test_untracked(self):
+        coro = corofn()
+        self.assertIsNone(coro.cr_origin_chain)
+        coro.close()
+
+    def test_parent_and_grandparent(self):
+        results = {}
+
+        async def child():
+            return 1
+
+        async def parent():
+            c, results['child'] = child(), here(2)
+            c.close()
+            return c
+
+        async def grandparent():
+            p, results['parent'] = parent(), here(2)
+            return await p
+
+        with settings(depth=2, chain=8):
+            g, results['grandparent'] = grandparent(), here(2)
+            c = drive(g)
+            self.assertEqual(c.cr_origin, results['child'])
+        # parent was awaited by grandparent: the root of the await chain
+        # that created child is grandparent.
+        self.assertEqual(
+            c.cr_origin_chain,
+            (('ChainTest.test_parent_and_grandparent.<locals>.grandparent',
+              results['grandparent']),))
+
+    def test_cut(self):
+        names = []
+
+        async def level(n):
+            if n == 0:
+                return corofn()
+            return drive(level(n - 1))
+
+        with settings(depth=1, chain=2):
+            coro = drive(level(5))
+        chain = coro.cr_origin_chain
+        self.assertEqual(len(chain), 2)
+        qualname = 'ChainTest.test_cut.<locals>.level'
+        self.assertEqual([q for q, _ in chain], [qualname, qualname])
+        coro.close()
+
+    def test_untracked_ancestor(self):
+        async def parent():
+            sys.set_coroutine_origin_tracking(3, chain=4)
+            return corofn()
+
+        with settings(depth=0, chain=0):
+            p = parent()
+            child = drive(p)
+        self.assertEqual(
+            child.cr_origin_chain,
+            (('ChainTest.test_untracked_ancestor.<locals>.parent', None),))
+        child.close()
+
+    def test_keeps_no_ancestor_alive(self):
+        async def parent():
+            return corofn()
+
+        with settings(depth=3, chain=8):
+            p = parent()
+            origin = p.cr_origin
+            ref = weakref.ref(p)
+            child = drive(p)
+            del p
+        gc.collect()
+        self.assertIsNone(ref())
+        self.assertEqual(
+            child.cr_origin_chain,
+            (('ChainTest.test_keeps_no_ancestor_alive.<locals>.parent',
+              origin),))
+        child.close()
+
+    def test_bounded(self):
+        # An endless line of coroutines, each created while the previous
+        # one runs: every chain is cut at "chain" entries, and no ancestor
+        # survives.
+        refs = []
+
+        async def spawn():
+            return spawn()
+
+        with settings(depth=2, chain=3):
+            c = spawn()
+            for _ in range(1000):
+                refs.append(weakref.ref(c))
+                c = drive(c)
+        gc.collect()
+        self.assertEqual([r for r in refs if r() is not None], [])
+        qualname = 'ChainTest.test_bounded.<locals>.spawn'
+        self.assertEqual([q for q, _ in c.cr_origin_chain], [qualname] * 3)
+        c.close()
+
+    def test_asyncio_tasks(self):
+        sites = {}
+
+        async def b():
+            await asyncio.sleep(0)
+
+        async def a():
+            coro, sites['b'] = b(), here(2)
+            task = asyncio.create_task(coro)
+            await task
+            return coro
+
+        async def main():
+            coro, sites['a'] = a(), here(2)
+            task = asyncio.create_task(coro)
+            return coro, await task
+
+        with settings(depth=2, chain=8):
+            m, sites['main'] = main(), here(2)
+            coro_a, coro_b = asyncio.run(m)
+        prefix = 'ChainTest.test_asyncio_tasks.<locals>.'
+        self.assertEqual(coro_b.cr_origin, sites['b'])
+        self.assertEqual(coro_b.cr_origin_chain,
+                         ((prefix + 'a', sites['a']),
+                          (prefix + 'main', sites['main'])))
+        self.assertEqual(coro_a.cr_origin_chain,
+                         ((prefix + 'main', sites['main']),))
+
+    def test_unawaited_warning(self):
+        async def parent():
+            corofn()
+
+        with settings(depth=1, chain=4):
+            p, site = parent(), here(1)
+            with self.assertWarns(RuntimeWarning) as cm:
+                drive(p)
+                gc.collect()
+        filename, lineno, funcname = site[0]
+        self.assertEqual(
+            str(cm.warning).splitlines()[-3:],
+            ["... spawned from 'ChainTest.test_unawaited_warning.<locals>"
+             ".parent', created at (most recent call last):",
+             f'  File "{filename}", line {lineno}, in {funcname}',
+             "    p, site = parent(), here(1)"])
+
+
+if __name__ == '__main__':
+    unittest.main()
