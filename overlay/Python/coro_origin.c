@@ -853,7 +853,7 @@ PyObject *
 _PyCoroOrigin_Capture(PyThreadState *tstate, _PyInterpreterFrame *frame,
                       int depth)
 {
-    return _PyCoroOrigin_CaptureFor(tstate, frame, depth, NULL);
+    return (PyObject *)capture_frames(tstate, frame, depth);
 }
 
 /* Build stock's cr_origin tuple, as compute_cr_origin() did. */
@@ -935,27 +935,6 @@ _PyCoroOrigin_AsyncGenWhere(PyObject *agen)
     }
     PyErr_SetRaisedException(exc);
     return text;
-}
-
-PyObject *
-_PyCoroOrigin_Entries(PyObject *origin)
-{
-    frame_stack *stack = FrameStack_CAST(origin_frames(origin));
-    Py_ssize_t n = Py_SIZE(stack);
-    PyObject *entries = PyTuple_New(n);
-    if (entries == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *pair = Py_BuildValue("On", stack->entries[i].code,
-                                       (Py_ssize_t)stack->entries[i].addr);
-        if (pair == NULL) {
-            Py_DECREF(entries);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(entries, i, pair);
-    }
-    return entries;
 }
 
 PyObject *

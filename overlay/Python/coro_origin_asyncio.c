@@ -5,12 +5,11 @@
  */
 #include "Python.h"
 #include "pycore_coro_origin.h"
-#include "pycore_coro_origin_config.h" // _PyCoroOrigin_ThreadSettings()
+#include "pycore_coro_origin_config.h" // startup.dump_signal
 #include "pycore_coro_origin_asyncio.h"
 #include "pycore_frame.h"         // _PyFrame_GetFirstComplete()
 #include "pycore_interp.h"        // PyInterpreterState.coro_origin_config
 #include "pycore_pystate.h"       // _Py_IsMainInterpreter()
-#include "pycore_tstate.h"        // _PyThreadStateImpl
 
 static void
 handle_destructor(PyObject *capsule)
@@ -40,14 +39,11 @@ _PyCoroOrigin_CaptureHandle(PyThreadState *tstate, int skip, int depth)
     if (frame == NULL) {
         Py_RETURN_NONE;
     }
-    /* asyncio's tracebacks keep every frame, as stock's do: the "skip="
-       setting is for coroutine origins only.  Without it, asyncio's
-       "leave out my own frame" bookkeeping would drop the wrong frames. */
-    _PyCoroOriginSettings *settings = _PyCoroOrigin_ThreadSettings(tstate);
-    _PyCoroOriginSkip *skip_modules = settings->skip;
-    settings->skip = NULL;
+    /* A bare frame stack: asyncio's tracebacks keep every frame, as
+       stock's do (the "skip=" and "chain=" settings are for coroutine
+       origins only; with skip, asyncio's "leave out my own frame"
+       bookkeeping would drop the wrong frames). */
     PyObject *stack = _PyCoroOrigin_Capture(tstate, frame, depth);
-    settings->skip = skip_modules;
     if (stack == NULL) {
         return NULL;
     }

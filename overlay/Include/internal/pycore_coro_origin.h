@@ -53,24 +53,22 @@ struct _Py_coro_origin_state {
     struct _PyCoroOrigin_Record *live;
 };
 
-/* Capture the origin of a coroutine being created: up to "depth" frames,
-   starting at "frame" (the first complete frame to record, may be NULL)
-   and walking with _PyFrame_GetFirstComplete(frame->previous), exactly as
-   stock's compute_cr_origin().  "depth" must be > 0.
-
-   The thread's skip and chain settings apply, as in
-   _PyCoroOrigin_CaptureFor() with gen NULL (nothing is registered).
-
-   Return a new reference to an origin object to store in the coroutine's
-   cr_origin_or_finalizer slot, or NULL with an exception set. */
+/* Capture a bare frame stack: up to "depth" frames, starting at "frame"
+   (the first complete frame to record, may be NULL) and walking with
+   _PyFrame_GetFirstComplete(frame->previous), exactly as stock's
+   compute_cr_origin().  "depth" must be > 0.  No setting applies (no skip
+   list, no chain, no registry): asyncio's debug-mode tracebacks keep every
+   frame, as stock's do.  Return a new reference to an interned frame stack
+   (an origin object _PyCoroOrigin_AsTuple() accepts), or NULL with an
+   exception set. */
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_Capture(PyThreadState *tstate,
                                        struct _PyInterpreterFrame *frame,
                                        int depth);
 
-/* As _PyCoroOrigin_Capture(), for the coroutine or async generator "gen"
-   being created (or NULL): applies the thread's chain and skip settings,
-   registers a coroutine in the live registry when the thread's settings
-   name a dump signal, and always makes a record for an async generator
+/* The origin of the coroutine or async generator "gen" being created:
+   as _PyCoroOrigin_Capture(), but applies the thread's chain and skip
+   settings, registers a coroutine in the live registry when the thread's
+   settings name a dump signal, and always makes a record for an async generator
    (whose slot must also hold the finalizer). */
 extern PyObject * _PyCoroOrigin_CaptureFor(PyThreadState *tstate,
                                            struct _PyInterpreterFrame *frame,
@@ -119,14 +117,6 @@ extern PyObject *_PyCoroOrigin_Live(PyThreadState *tstate);
    (filename, lineno, funcname) tuples, made on first use and cached.
    Return a new reference, or NULL with an exception set. */
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_AsTuple(PyObject *origin);
-
-/* The frames of a frame stack "origin" (as returned by
-   _PyCoroOrigin_Capture()), innermost first, as a new tuple of
-   (code object, byte offset of the instruction) pairs, for callers that
-   need more than stock's tuple (column positions, say):
-   code.co_positions() is indexed by offset // 2.  NULL with an exception
-   set on failure. */
-PyAPI_FUNC(PyObject *) _PyCoroOrigin_Entries(PyObject *origin);
 
 /* Free the intern table at interpreter finalization. */
 extern void _PyCoroOrigin_Fini(PyInterpreterState *interp);
