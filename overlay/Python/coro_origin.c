@@ -403,7 +403,7 @@ unpark(struct _Py_coro_origin_state *state, frame_stack *stack)
 }
 
 
-/* ---- Frame stacks -------------------------------------------------------- */
+/* ---- Frame stacks ------------------------------------------------------ */
 
 static void
 frame_stack_dealloc(PyObject *op)
@@ -969,7 +969,7 @@ error:
 }
 
 
-/* ---- Async generators ---------------------------------------------------- */
+/* ---- Async generators -------------------------------------------------- */
 
 int
 _PyCoroOrigin_IsRecord(PyObject *op)

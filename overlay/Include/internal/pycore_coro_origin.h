@@ -68,8 +68,8 @@ PyAPI_FUNC(PyObject *) _PyCoroOrigin_Capture(PyThreadState *tstate,
 /* The origin of the coroutine or async generator "gen" being created:
    as _PyCoroOrigin_Capture(), but applies the thread's chain and skip
    settings, registers a coroutine in the live registry when the thread's
-   settings name a dump signal, and always makes a record for an async generator
-   (whose slot must also hold the finalizer). */
+   settings name a dump signal, and always makes a record for an async
+   generator (whose slot must also hold the finalizer). */
 extern PyObject * _PyCoroOrigin_CaptureFor(PyThreadState *tstate,
                                            struct _PyInterpreterFrame *frame,
                                            int depth, PyObject *gen);

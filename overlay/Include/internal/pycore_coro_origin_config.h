@@ -46,7 +46,7 @@ typedef struct {
     int asyncgen;       /* 1: async generators are tracked too */
     int notes;          /* 1: add a PEP 678 note to escaping exceptions */
     _PyCoroOriginSkip *skip;  /* NULL (skip nothing) or a strong reference */
-    int dump_signal;    /* signal number that dumps live coroutines; 0 = none */
+    int dump_signal;    /* signal that dumps live coroutines; 0 = none */
 } _PyCoroOriginSettings;
 
 /* PyInterpreterState member.  All zero (stock behaviour) is valid. */
