@@ -5,7 +5,20 @@ SHELL := /bin/bash
 T := tools/timed
 PREFIX ?=
 
-.PHONY: all deps fetch src build debug stock test patches prepare install bench clean distclean
+.PHONY: all deps fetch src build debug stock test patches prepare install bench rebase clean distclean
+
+# BUILD=1 is make rebase's "and build it"; the tools read BUILD from the
+# environment as the build directory, so do not pass that one on.
+ifeq ($(origin BUILD),command line)
+unexport BUILD
+endif
+# UPSTREAM_VERSION picks the release for make rebase only; everything else
+# builds the release upstream.lock names as its UPSTREAM_VERSION.
+ifeq ($(origin UPSTREAM_VERSION),command line)
+ifneq ($(filter-out rebase,$(or $(MAKECMDGOALS),all)),)
+$(error UPSTREAM_VERSION=$(UPSTREAM_VERSION) is for `make rebase UPSTREAM_VERSION=X` only; make $(or $(MAKECMDGOALS),all) builds the release in upstream.lock)
+endif
+endif
 
 all: build
 
@@ -46,6 +59,15 @@ prepare: fetch
 install: build
 	@test -n "$(PREFIX)" || { echo "usage: make install PREFIX=/path/to/dir" >&2; exit 2; }
 	@$(T) install tools/install "$(PREFIX)"
+
+# Move to another upstream release (one listed in upstream.lock): fetch and
+# verify it, apply patches/series with zero fuzz in build/rebase-X,
+# regenerate generated files, stop at the first patch that needs a human.
+#   make rebase UPSTREAM_VERSION=3.13.5 [BUILD=1] [FORCE=1] [CONTINUE=1]
+# BUILD=1 also builds build/rebase-X-release and runs our tests there.
+# See tools/rebase.
+rebase: deps
+	@$(T) rebase tools/rebase $(if $(filter 1,$(BUILD)),--build) $(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(CONTINUE)),--continue) "$(UPSTREAM_VERSION)"
 
 bench: build stock
 	@$(T) bench tools/bench --stock build/stock/python --fork build/release/python $(BENCH_ARGS)

@@ -11,6 +11,36 @@ UPSTREAM_TAG=upstream
 
 # shellcheck source=../upstream.lock
 . "$ROOT/upstream.lock"
+UPSTREAM_DEFAULT_VERSION=$UPSTREAM_VERSION
+
+# select_upstream VERSION: set the UPSTREAM_* and DEBIAN_* variables the
+# tools read for one release named in upstream.lock (UPSTREAM_VERSIONS).
+# The default release uses build/pristine and build/apt; another release
+# X gets build/pristine-X and build/apt-X, so nothing of the default
+# release's trees is touched.
+select_upstream() {
+    local v=$1 key
+    case " $UPSTREAM_VERSIONS " in
+        *" $v "*) ;;
+        *) die "upstream.lock does not list CPython $v (it lists: $UPSTREAM_VERSIONS)" ;;
+    esac
+    key=${v//./_}
+    UPSTREAM_VERSION=$v
+    eval "UPSTREAM_SHA256=\${UPSTREAM_SHA256_$key:-}"
+    eval "UPSTREAM_SIZE=\${UPSTREAM_SIZE_$key:-}"
+    eval "DEBIAN_VERSION=\${DEBIAN_VERSION_$key:-}"
+    eval "DEBIAN_SUITES=\${DEBIAN_SUITES_$key:-}"
+    [ -n "$UPSTREAM_SHA256" ] && [ -n "$DEBIAN_VERSION" ] && [ -n "$DEBIAN_SUITES" ] ||
+        die "upstream.lock: incomplete entry for $v (UPSTREAM_SHA256_$key, DEBIAN_VERSION_$key, DEBIAN_SUITES_$key)"
+    UPSTREAM_TARBALL_NAME=Python-$v.tar.xz
+    UPSTREAM_TOPDIR=Python-$v
+    DEBIAN_ORIG=${DEBIAN_SOURCE}_$v.orig.tar.xz
+    if [ "$v" = "$UPSTREAM_DEFAULT_VERSION" ]; then
+        PRISTINE=$BUILD/pristine PRISTINE_STAMP=$BUILD/pristine.sha256 APT_DIR=$BUILD/apt
+    else
+        PRISTINE=$BUILD/pristine-$v PRISTINE_STAMP=$BUILD/pristine-$v.sha256 APT_DIR=$BUILD/apt-$v
+    fi
+}
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -36,3 +66,5 @@ run_logged() {
 
 # Seconds since the epoch, for stage timings.
 now() { date +%s; }
+
+select_upstream "$UPSTREAM_DEFAULT_VERSION"
