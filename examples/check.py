@@ -13,6 +13,8 @@ the signal, records the dump written to stderr (up to "End of live
 coroutines.") and kills it.  Output is normalised: this directory's path
 and asyncio's directory are shortened and line numbers inside asyncio and
 memory addresses are replaced, so that the record survives edits there.
+Every child gets TIMEOUT seconds; one still running then is killed and
+its output so far, with a "(killed: ...)" line, is what gets compared.
 """
 
 import os
@@ -21,6 +23,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = ['never_awaited', 'exception_never_retrieved', 'fire_and_forget',
@@ -39,6 +42,29 @@ REQUIRES = {
 
 BLOCK = re.compile(r'```(console|text)\n(.*?)```', re.S)
 
+# Seconds a child may run (the examples take well under one).
+TIMEOUT = 60
+
+
+def killed(seconds):
+    return f'(killed: still running after {seconds} s)\n'
+
+
+def run_capture(cmd, **kwargs):
+    """subprocess.run(cmd, text=True, **kwargs) within TIMEOUT seconds;
+    returns (stdout, stderr), with a "(killed: ...)" line appended to
+    stdout if the child had to be killed."""
+    try:
+        res = subprocess.run(cmd, text=True, timeout=TIMEOUT,
+                             stdin=subprocess.DEVNULL, **kwargs)
+    except subprocess.TimeoutExpired as exc:
+        def text(data):
+            if isinstance(data, bytes):
+                data = data.decode(errors='replace')
+            return data or ''
+        return text(exc.stdout) + killed(TIMEOUT), text(exc.stderr)
+    return res.stdout, res.stderr
+
 
 def parse(name):
     with open(os.path.join(HERE, name + '.md')) as f:
@@ -51,9 +77,10 @@ def parse(name):
 
 
 def normalise(text, python):
-    asyncio_dir = subprocess.run(
+    asyncio_dir, _ = run_capture(
         [python, '-c', 'import asyncio, os; print(os.path.dirname(asyncio.__file__))'],
-        capture_output=True, text=True).stdout.strip()
+        capture_output=True)
+    asyncio_dir = '' if '(killed' in asyncio_dir else asyncio_dir.strip()
     text = text.replace(HERE + os.sep, '')
     if asyncio_dir:
         text = text.replace(asyncio_dir, '<asyncio>')
@@ -64,10 +91,22 @@ def normalise(text, python):
 
 def run_signal(python, args, signame):
     proc = subprocess.Popen([python] + args, cwd=HERE, text=True,
+                            stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # The reads below block; a watchdog kills the child after TIMEOUT
+    # seconds, which ends them (end of file).
+    fired = threading.Event()
+
+    def expire():
+        fired.set()
+        proc.kill()
+
+    watchdog = threading.Timer(TIMEOUT, expire)
+    watchdog.start()
     try:
         if proc.stdout.readline() != 'ready\n':
-            return 'no ready line; stderr:\n' + proc.stderr.read()
+            return ('no ready line; stderr:\n' + proc.stderr.read()
+                    + (killed(TIMEOUT) if fired.is_set() else ''))
         proc.send_signal(getattr(signal, signame))
         lines = []
         while True:
@@ -77,10 +116,13 @@ def run_signal(python, args, signame):
             lines.append(line)
             if line == 'End of live coroutines.\n':
                 break
-        if proc.poll() is not None:
+        if fired.is_set():
+            lines.append(killed(TIMEOUT))
+        elif proc.poll() is not None:
             lines.append(f'(process ended with {proc.returncode})\n')
         return ''.join(lines)
     finally:
+        watchdog.cancel()
         proc.kill()
         proc.communicate()
 
@@ -92,17 +134,18 @@ def run(python, name):
     if name in REQUIRES:
         probe, why = REQUIRES[name]
         opts = [a for a in args if not a.endswith('.py')]
-        res = subprocess.run([python] + opts + ['-c', probe],
-                             capture_output=True, text=True)
-        if res.stdout.strip() != 'ok':
+        out, _ = run_capture([python] + opts + ['-c', probe],
+                             capture_output=True)
+        if '(killed' in out:
+            return None, expected, 'probe ' + out, md, args
+        if out.strip() != 'ok':
             return 'skip: ' + why, expected, None, md, args
     sig = re.search(r'dump=(SIG\w+)', ' '.join(args))
     if sig:
         out = run_signal(python, args, sig.group(1))
     else:
-        res = subprocess.run([python] + args, cwd=HERE, text=True,
+        out, _ = run_capture([python] + args, cwd=HERE,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        out = res.stdout
     return None, expected, normalise(out, python), md, args
 
 

@@ -4,17 +4,17 @@ import asyncio
 
 
 async def transfer(first, second):
-    async with first:
-        await asyncio.sleep(0.01)
+    async with first, both_hold_their_first_lock:    # a barrier, no sleep
+        asyncio.get_running_loop().call_soon(ready_once_both_wait)
         async with second:
             pass
 
-
+def ready_once_both_wait(waiting=[]):   # each transfer's call runs after
+    waiting.append(None)                # it blocked on line 9
+    if len(waiting) == 2:
+        print("ready", flush=True)
 async def main():
-    a, b = asyncio.Lock(), asyncio.Lock()
-    loop = asyncio.get_running_loop()
-    loop.call_later(0.1, lambda: print("ready", flush=True))
     await asyncio.gather(transfer(a, b), transfer(b, a))
-
-
+a, b = asyncio.Lock(), asyncio.Lock()
+both_hold_their_first_lock = asyncio.Barrier(2)
 asyncio.run(main())

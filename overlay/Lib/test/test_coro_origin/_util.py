@@ -8,9 +8,12 @@ Stock CPython builds cr_origin from the same frames at creation time.
 
 import contextlib
 import linecache
+import os
 import re
+import subprocess
 import sys
 from test import support
+from test.support import script_helper
 
 
 async def corofn():
@@ -93,3 +96,89 @@ def settings(**kwargs):
         sys.set_coroutine_origin_tracking(
             old.depth, chain=old.chain, asyncgen=old.asyncgen,
             notes=old.notes, skip=old.skip)
+
+
+# Every child process these tests start is given this many seconds to
+# exit (its output is read until then); a child that takes longer is
+# hung, and the test fails saying so instead of hanging the run.
+CHILD_TIMEOUT = max(60.0, support.SHORT_TIMEOUT)
+
+
+def child_timeout_message(cmd, timeout, out, err):
+    """The failure message for a child killed after "timeout" seconds."""
+    def show(data):
+        if isinstance(data, bytes):
+            data = data.decode('ascii', 'backslashreplace')
+        return (data or '').rstrip()[-3000:]
+    return (f'child process still running after {timeout} s, killed: {cmd!r}\n'
+            f'stdout so far:\n{show(out)}\nstderr so far:\n{show(err)}')
+
+
+def run_python(*args, timeout=None, **env_vars):
+    """Run sys.executable with these arguments, read its output within
+    CHILD_TIMEOUT seconds (or "timeout") and return (rc, out, err) as
+    bytes, like test.support.script_helper.run_python_until_end().
+
+    The options are script_helper's: keyword arguments are environment
+    variables, __cleanenv=True makes them the whole environment,
+    __isolated chooses -I; without variables the child runs with -I.
+    A child that is still running when the time is up is killed and the
+    test fails with what it had written."""
+    timeout = CHILD_TIMEOUT if timeout is None else timeout
+    cleanenv = env_vars.pop('__cleanenv', False)
+    isolated = env_vars.pop('__isolated', None)
+    needs_env = script_helper.interpreter_requires_environment()
+    if isolated is None:
+        isolated = not env_vars and not needs_env
+    cmd = [sys.executable, '-X', 'faulthandler']
+    if isolated:
+        cmd.append('-I')
+    elif not env_vars and not needs_env:
+        cmd.append('-E')
+    cmd.extend(args)
+    env = {} if cleanenv else dict(os.environ)
+    if 'TERM' not in env_vars:
+        env['TERM'] = ''
+    env.update(env_vars)
+    with subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=env) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            raise AssertionError(
+                child_timeout_message(cmd, timeout, out, err)) from None
+    return script_helper._PythonRunResult(proc.returncode, out, err), cmd
+
+
+def assert_python_ok(*args, **env_vars):
+    """script_helper.assert_python_ok() with a timeout (see run_python)."""
+    res, cmd = run_python(*args, **env_vars)
+    if res.rc:
+        res.fail(cmd)
+    return res
+
+
+def assert_python_failure(*args, **env_vars):
+    """script_helper.assert_python_failure() with a timeout (see
+    run_python)."""
+    res, cmd = run_python(*args, **env_vars)
+    if not res.rc:
+        res.fail(cmd)
+    return res
+
+
+def run_child(cmd, timeout=None, **kwargs):
+    """subprocess.run(cmd, **kwargs) with output captured and read within
+    CHILD_TIMEOUT seconds; a child still running then is killed and the
+    test fails with what it had written."""
+    timeout = CHILD_TIMEOUT if timeout is None else timeout
+    kwargs.setdefault('capture_output', True)
+    kwargs.setdefault('stdin', subprocess.DEVNULL)
+    try:
+        return subprocess.run(cmd, timeout=timeout, **kwargs)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(child_timeout_message(
+            cmd, timeout, exc.stdout, exc.stderr)) from None

@@ -3,12 +3,11 @@
 -X coro_origin=..., for the C Task and the pure-Python Task."""
 
 import os
-import subprocess
 import sys
 import tempfile
 import textwrap
-import types
 import unittest
+from test.test_coro_origin._util import run_child
 
 SCRIPT = textwrap.dedent('''\
     import asyncio, gc, sys
@@ -41,9 +40,9 @@ class MessagesTest(unittest.TestCase):
             path = os.path.join(tmp, 'bug.py')
             with open(path, 'w') as f:
                 f.write(SCRIPT)
-            proc = subprocess.run(
+            proc = run_child(
                 [sys.executable, '-X', f'coro_origin={spec}', path, kind],
-                capture_output=True, text=True)
+                text=True)
             out = (proc.stdout + proc.stderr).replace(path, 'bug.py')
         self.assertEqual(proc.returncode, 0, out)
         return out
@@ -100,8 +99,6 @@ class MessagesTest(unittest.TestCase):
         self.assertEqual(lines[-2:], ['  File "bug.py", line 9, in main',
                                       '    t = asyncio.create_task(worker())'])
 
-    @unittest.skipUnless(hasattr(types.CoroutineType, 'cr_origin_chain'),
-                         'needs cr_origin_chain (chain mode)')
     def test_chain(self):
         out = self.run_script('10,chain=2,skip=asyncio', 'c')
         self.assertIn(
@@ -115,8 +112,7 @@ class MessagesTest(unittest.TestCase):
             path = os.path.join(tmp, 'bug.py')
             with open(path, 'w') as f:
                 f.write(SCRIPT)
-            proc = subprocess.run([sys.executable, path, 'c'],
-                                  capture_output=True, text=True)
+            proc = run_child([sys.executable, path, 'c'], text=True)
         out = proc.stdout + proc.stderr
         self.assertNotIn('created at', out)
         self.assertNotIn('Coroutine created', out)

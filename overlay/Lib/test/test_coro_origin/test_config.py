@@ -14,8 +14,8 @@ import threading
 import unittest
 from test import support
 from test.support import import_helper, threading_helper
-from test.support.script_helper import (
-    assert_python_failure, assert_python_ok, spawn_python, kill_python)
+from test.test_coro_origin._util import (
+    assert_python_failure, assert_python_ok)
 
 
 INT_MAX = 2**31 - 1
@@ -715,6 +715,9 @@ class RuntimeAPITests(unittest.TestCase):
                     os.write({w}, repr(info).encode())
                 '''))
                 self.assertIsNone(err)
+                # run_string() has returned: the data is there or never
+                # will be, so do not wait for it.
+                os.set_blocking(r, False)
                 out = eval(os.read(r, 4096).decode())
             finally:
                 os.close(r)

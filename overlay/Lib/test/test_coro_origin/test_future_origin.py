@@ -4,7 +4,7 @@ Future, outside debug mode; tasks and untracked runs are unchanged."""
 
 import textwrap
 import unittest
-from test.support import script_helper
+from test.test_coro_origin._util import run_python
 
 PROGRAM = textwrap.dedent('''\
     import asyncio, asyncio.futures, gc, sys
@@ -35,7 +35,7 @@ class FutureOriginTest(unittest.TestCase):
         args = []
         for x in xoptions:
             args += ['-X', x]
-        res = script_helper.run_python_until_end(*args, '-c', PROGRAM, impl)[0]
+        res = run_python(*args, '-c', PROGRAM, impl)[0]
         self.assertEqual(res.rc, 0, res.err)
         return res.out.decode(), res.err.decode()
 

@@ -9,7 +9,7 @@ import sys
 import traceback
 import types
 import unittest
-from test.support.script_helper import assert_python_failure
+from test.test_coro_origin._util import assert_python_failure
 
 from test.test_coro_origin._util import here, settings
 

@@ -3,7 +3,7 @@
 
 import textwrap
 import unittest
-from test.support.script_helper import assert_python_ok
+from test.test_coro_origin._util import assert_python_ok
 
 
 class RegistryTest(unittest.TestCase):
