@@ -18,23 +18,27 @@
  *
  * A frame stack refers only to code objects and to its cached tuple (of
  * strings and ints); none of them can refer back to it, so it cannot be
- * part of a reference cycle and is not tracked by the GC.  Its type is an
- * internal static type whose instances never reach Python code: they live
- * only in coroutine slots (gen_traverse does not visit the slot) and in the
- * intern table.
+ * part of a reference cycle and is not tracked by the GC.  Its type is a
+ * private static type: coroutine slots (gen_traverse does not visit the
+ * slot) and the intern table hold frame stacks, and asyncio gets them as
+ * the opaque handles of sys._frame_stack_capture(), with two methods:
+ * frames() (cr_origin's form) and summary(drop) (debug mode's
+ * _source_traceback).  Design: DESIGN.md in the origin-python repository.
  */
 
 #include "Python.h"
 #include "pycore_code.h"          // _PyCode_DEF()
 #include "pycore_coro_origin.h"
 #include "pycore_frame.h"         // _PyFrame_GetFirstComplete()
+#include "pycore_modsupport.h"    // _PyArg_CheckPositional()
 #include "pycore_interp.h"        // PyInterpreterState.coro_origin
 #include "pycore_object.h"        // _Py_TryIncrefFast()
 #include "pycore_pyatomic_ft_wrappers.h"  // FT_ATOMIC_LOAD_PTR_ACQUIRE()
 #include "pycore_pystate.h"       // _PyInterpreterState_GET()
 #include "pycore_coro_origin_config.h" // _PyCoroOrigin_ThreadSettings()
 #include "pycore_genobject.h"
-#include "pycore_pyerrors.h"       // _PyException_AddNote()
+#include "pycore_opcode_metadata.h" // _PyOpcode_Deopt
+#include "pycore_typeobject.h"    // _PyStaticType_InitBuiltin()
 #include "pycore_tstate.h"        // _PyThreadStateImpl
 #include "pycore_runtime.h"       // _Py_ID()
 
@@ -59,6 +63,7 @@ typedef struct _PyCoroOrigin_FrameStack {
 } frame_stack;
 
 static void frame_stack_dealloc(PyObject *op);
+static PyMethodDef frame_stack_methods[];
 
 static PyTypeObject FrameStack_Type = {
     PyVarObject_HEAD_INIT(&PyType_Type, 0)
@@ -66,7 +71,8 @@ static PyTypeObject FrameStack_Type = {
     .tp_basicsize = offsetof(frame_stack, entries),
     .tp_itemsize = sizeof(origin_entry),
     .tp_dealloc = frame_stack_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .tp_methods = frame_stack_methods,
 };
 
 #define FrameStack_CAST(op) (assert(Py_IS_TYPE((op), &FrameStack_Type)), \
@@ -637,7 +643,7 @@ done:
  * Records are not GC objects and never reach Python code: an async
  * generator's finalizer (which can be anything) is visited by
  * async_gen_traverse() as the slot's content was in stock CPython, through
- * _PyCoroOrigin_RecordFinalizer().  Records never take part in a cycle
+ * _PyCoroOrigin_AsyncGenFinalizer().  Records never take part in a cycle
  * otherwise: they refer only to frame stacks and strings.
  */
 
@@ -655,6 +661,11 @@ typedef struct _PyCoroOrigin_Record {
                                            or NULL if not registered */
     struct _PyCoroOrigin_Record *live_next;
     struct _PyCoroOrigin_Record **live_prev;
+    /* The coroutine frame this coroutine was created in, if it was
+       created in one and has a chain; compared, never dereferenced.  While
+       that frame awaits this coroutine, chain[0] is still the root of
+       the await chain: see find_chain(). */
+    _PyInterpreterFrame *creator;
     chain_entry chain[1];               /* nearest ancestor first */
 } origin_record;
 
@@ -742,48 +753,80 @@ is_coroutine_frame(_PyInterpreterFrame *frame)
             && (_PyFrame_GetCode(frame)->co_flags & CO_COROUTINE));
 }
 
-/* The coroutine that was running when a coroutine was created from
-   "frame": walking out from "frame", the first coroutine frame met among
-   the first "limit" frames (the frames the depth walk visits), then on
-   while the frames are coroutine frames (one await chain, whatever its
-   length); the outermost of those.  Borrowed, or NULL.  Only the frames'
-   owner field is read until a coroutine frame is found, and those frames
-   are in the cache already: the capture walked them. */
-static PyGenObject *
-find_ancestor(_PyInterpreterFrame *frame, int limit)
+/* Where the chain of a coroutine created from "frame" comes from.  Its
+   ancestor is the coroutine that was running: walking out from "frame",
+   the first coroutine frame met among the first "limit" frames (the
+   frames the depth walk visits), then on while the frames are coroutine
+   frames (one await chain, whatever its length): the outermost of those,
+   the root.  Its chain is then the root's (qualname, frames) followed by
+   the root's own chain.
+
+   Walking a whole await chain at every creation would make creation
+   quadratic in its length (a 32,000-deep recursion of awaits).  So when
+   the first coroutine met, G, is awaited by the very frame it was created
+   in (the usual "await f()"), and G has a chain, the root G saw is the
+   root now: the new chain is G's chain, copied, and nothing more is
+   walked.  A coroutine created in one await chain and resumed by another
+   takes the walk.
+
+   On return, "*root" is the root coroutine (borrowed), or NULL with
+   "*same_as" set to the record whose chain to copy, or both NULL when
+   there is no ancestor. */
+static void
+find_chain(_PyInterpreterFrame *frame, int limit, PyGenObject **root,
+           origin_record **same_as)
 {
+    *root = NULL;
+    *same_as = NULL;
     for (int i = 0; frame != NULL && i < limit; i++) {
         if (is_coroutine_frame(frame)) {
-            _PyInterpreterFrame *root = frame;
-            for (frame = next_frame(frame);
-                 frame != NULL && is_coroutine_frame(frame);
-                 frame = next_frame(frame))
-            {
-                root = frame;
-            }
-            return _PyFrame_GetGenerator(root);
+            break;
         }
         frame = next_frame(frame);
     }
-    return NULL;
+    if (frame == NULL || !is_coroutine_frame(frame)) {
+        return;
+    }
+    _PyInterpreterFrame *outer = next_frame(frame);
+    if (outer != NULL && is_coroutine_frame(outer)) {
+        PyObject *origin =
+            ((PyCoroObject *)_PyFrame_GetGenerator(frame))
+                ->cr_origin_or_finalizer;
+        if (origin != NULL && Record_Check(origin)
+            && Record_CAST(origin)->creator == outer)
+        {
+            *same_as = Record_CAST(origin);
+            return;
+        }
+    }
+    _PyInterpreterFrame *top = frame;
+    for (; outer != NULL && is_coroutine_frame(outer);
+         outer = next_frame(outer))
+    {
+        top = outer;
+    }
+    *root = _PyFrame_GetGenerator(top);
 }
 
 static origin_record *
-record_new(PyObject *frames, PyGenObject *ancestor, int chain)
+record_new(PyObject *frames, PyGenObject *root, origin_record *same_as,
+           int chain)
 {
-    /* How many entries: the ancestor, then its own chain, at most
-       "chain" in all. */
+    /* How many entries: the root, then its own chain; or a copy of
+       "same_as"'s chain; at most "chain" in all. */
     Py_ssize_t n = 0;
-    PyObject *parent = NULL;
-    if (ancestor != NULL && chain > 0) {
-        parent = ((PyCoroObject *)ancestor)->cr_origin_or_finalizer;
-        n = 1;
-        if (parent != NULL && Record_Check(parent)) {
-            n += Py_SIZE(parent);
-        }
-        if (n > chain) {
-            n = chain;
-        }
+    origin_record *parent = NULL;
+    if (root != NULL && chain > 0) {
+        PyObject *origin = ((PyCoroObject *)root)->cr_origin_or_finalizer;
+        parent = (origin != NULL && Record_Check(origin))
+                 ? Record_CAST(origin) : NULL;
+        n = 1 + (parent != NULL ? Py_SIZE(parent) : 0);
+    }
+    else if (same_as != NULL && chain > 0) {
+        n = Py_SIZE(same_as);
+    }
+    if (n > chain) {
+        n = chain;
     }
     origin_record *rec = PyObject_NewVar(origin_record,
                                          &_PyCoroOrigin_RecordType, n);
@@ -795,14 +838,18 @@ record_new(PyObject *frames, PyGenObject *ancestor, int chain)
     rec->gen = NULL;
     rec->live_next = NULL;
     rec->live_prev = NULL;
-    if (n > 0) {
-        rec->chain[0].qualname = Py_NewRef(ancestor->gi_qualname);
-        rec->chain[0].frames = Py_XNewRef(origin_frames(parent));
-        for (Py_ssize_t i = 1; i < n; i++) {
-            origin_record *prec = Record_CAST(parent);
-            rec->chain[i].qualname = Py_NewRef(prec->chain[i - 1].qualname);
-            rec->chain[i].frames = Py_XNewRef(prec->chain[i - 1].frames);
-        }
+    rec->creator = NULL;
+    Py_ssize_t i = 0;
+    if (root != NULL && n > 0) {
+        PyObject *origin = ((PyCoroObject *)root)->cr_origin_or_finalizer;
+        rec->chain[0].qualname = Py_NewRef(root->gi_qualname);
+        rec->chain[0].frames = Py_XNewRef(origin_frames(origin));
+        i = 1;
+        same_as = parent;
+    }
+    for (Py_ssize_t j = 0; i < n; i++, j++) {
+        rec->chain[i].qualname = Py_NewRef(same_as->chain[j].qualname);
+        rec->chain[i].frames = Py_XNewRef(same_as->chain[j].frames);
     }
     return rec;
 }
@@ -830,17 +877,21 @@ _PyCoroOrigin_CaptureFor(PyThreadState *tstate, _PyInterpreterFrame *frame,
     if (chain == 0 && !registered && !is_agen) {
         return (PyObject *)stack;
     }
-    PyGenObject *ancestor = NULL;
+    PyGenObject *root = NULL;
+    origin_record *same_as = NULL;
     if (chain > 0) {
-        ancestor = find_ancestor(frame, depth);
-        if (ancestor == NULL && !registered && !is_agen) {
+        find_chain(frame, depth, &root, &same_as);
+        if (root == NULL && same_as == NULL && !registered && !is_agen) {
             return (PyObject *)stack;
         }
     }
-    origin_record *rec = record_new((PyObject *)stack, ancestor, chain);
+    origin_record *rec = record_new((PyObject *)stack, root, same_as, chain);
     Py_DECREF(stack);
     if (rec == NULL) {
         return NULL;
+    }
+    if (Py_SIZE(rec) > 0 && frame != NULL && is_coroutine_frame(frame)) {
+        rec->creator = frame;
     }
     if (registered) {
         rec->gen = gen;
@@ -851,8 +902,13 @@ _PyCoroOrigin_CaptureFor(PyThreadState *tstate, _PyInterpreterFrame *frame,
 
 PyObject *
 _PyCoroOrigin_Capture(PyThreadState *tstate, _PyInterpreterFrame *frame,
-                      int depth)
+                      int depth, int use_skip)
 {
+    const _PyCoroOriginSkip *skip =
+        use_skip ? _PyCoroOrigin_ThreadSettings(tstate)->skip : NULL;
+    if (skip != NULL) {
+        return (PyObject *)capture_frames_skip(tstate, frame, depth, skip);
+    }
     return (PyObject *)capture_frames(tstate, frame, depth);
 }
 
@@ -919,17 +975,78 @@ _PyCoroOrigin_AsTuple(PyObject *origin)
     return Py_NewRef(tuple);
 }
 
+/* The frame stack type seen from Python, as the handles asyncio keeps. */
+
+static PyObject *
+frame_stack_frames(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return _PyCoroOrigin_AsTuple(self);
+}
+
+static PyObject *
+frame_stack_summary(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int drop = 0;
+    if (!_PyArg_CheckPositional("summary", nargs, 0, 1)) {
+        return NULL;
+    }
+    if (nargs == 1) {
+        drop = PyLong_AsInt(args[0]);
+        if (drop == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    return _PyCoroOrigin_StackSummary(self, drop);
+}
+
+static PyMethodDef frame_stack_methods[] = {
+    {"frames", frame_stack_frames, METH_NOARGS,
+     PyDoc_STR("frames($self, /)\n--\n\n"
+               "The frames as cr_origin gives them, innermost first.")},
+    {"summary", _PyCFunction_CAST(frame_stack_summary), METH_FASTCALL,
+     PyDoc_STR("summary($self, drop=0, /)\n--\n\n"
+               "A traceback.StackSummary, oldest frame first, without the\n"
+               "drop innermost frames (asyncio's _source_traceback).")},
+    {NULL, NULL}
+};
+
+int
+_PyCoroOrigin_HandleCheck(PyObject *obj)
+{
+    return Py_IS_TYPE(obj, &FrameStack_Type);
+}
+
+int
+_PyCoroOrigin_InitHandleType(PyInterpreterState *interp)
+{
+    return _PyStaticType_InitBuiltin(interp, &FrameStack_Type);
+}
+
+void
+_PyCoroOrigin_FiniHandleType(PyInterpreterState *interp)
+{
+    _PyStaticType_FiniBuiltin(interp, &FrameStack_Type);
+}
+
 PyObject *
 _PyCoroOrigin_AsyncGenWhere(PyObject *agen)
 {
-    PyAsyncGenObject *ag = (PyAsyncGenObject *)agen;
-    PyObject *origin = ag->ag_origin_or_finalizer;
-    if (!_PyCoroOrigin_IsRecord(origin)) {
+    if (!_PyCoroOrigin_IsRecord(
+            ((PyAsyncGenObject *)agen)->ag_origin_or_finalizer))
+    {
         return NULL;
     }
+    /* The one renderer, as for every other report. */
     PyObject *exc = PyErr_GetRaisedException();
-    PyObject *text = _PyCoroOrigin_FormatNote("async generator",
-                                              ag->ag_qualname, origin);
+    PyObject *text = NULL;
+    PyObject *mod = PyImport_ImportModule("_coro_origin_report");
+    if (mod != NULL) {
+        text = PyObject_CallMethod(mod, "coroutine_origin_text", "O", agen);
+        Py_DECREF(mod);
+    }
+    if (text != NULL && !PyUnicode_Check(text)) {
+        Py_CLEAR(text);
+    }
     if (text == NULL) {
         PyErr_Clear();
     }
@@ -969,7 +1086,11 @@ error:
 }
 
 
-/* ---- Async generators -------------------------------------------------- */
+/* ---- Async generators and getters ---------------------------------------
+ *
+ * An async generator's slot holds its finalizer (stock), or, when it is
+ * tracked, an origin record holding the finalizer.
+ */
 
 int
 _PyCoroOrigin_IsRecord(PyObject *op)
@@ -978,144 +1099,141 @@ _PyCoroOrigin_IsRecord(PyObject *op)
 }
 
 PyObject *
-_PyCoroOrigin_RecordFinalizer(PyObject *origin)
+_PyCoroOrigin_AsyncGenFinalizer(PyAsyncGenObject *agen)
 {
-    return Record_CAST(origin)->finalizer;
+    PyObject *slot = agen->ag_origin_or_finalizer;
+    return (slot != NULL && Record_Check(slot))
+           ? Record_CAST(slot)->finalizer : slot;
 }
 
 void
-_PyCoroOrigin_SetRecordFinalizer(PyObject *origin, PyObject *finalizer)
+_PyCoroOrigin_SetAsyncGenFinalizer(PyAsyncGenObject *agen,
+                                   PyObject *finalizer)
 {
-    origin_record *rec = Record_CAST(origin);
-    Py_XSETREF(rec->finalizer, Py_XNewRef(finalizer));
+    PyObject *slot = agen->ag_origin_or_finalizer;
+    if (slot != NULL && Record_Check(slot)) {
+        Py_XSETREF(Record_CAST(slot)->finalizer, Py_XNewRef(finalizer));
+    }
+    else {
+        Py_XSETREF(agen->ag_origin_or_finalizer, Py_XNewRef(finalizer));
+    }
 }
 
-
-/* ---- Notes on escaping exceptions ----------------------------------------
- *
- * Format (lines of the note; the last one has no newline):
- *
- *   coroutine 'QUALNAME' created at (most recent call last):
- *     File "FILE", line N, in FUNC
- *   ... spawned from 'ANCESTOR', created at (most recent call last):
- *     File "FILE", line N, in FUNC
- *
- * one "spawned from" block per chain entry, nearest ancestor first; an
- * ancestor whose origin was not recorded gets
- *   "... spawned from 'ANCESTOR' (creation site not recorded)".
- */
-
-static int
-append_frames(PyObject *lines, PyObject *origin_tuple)
+int
+_PyCoroOrigin_CaptureAsyncGen(PyThreadState *tstate, PyAsyncGenObject *agen)
 {
-    /* cr_origin is innermost first; print most recent call last. */
-    for (Py_ssize_t i = PyTuple_GET_SIZE(origin_tuple) - 1; i >= 0; i--) {
-        PyObject *info = PyTuple_GET_ITEM(origin_tuple, i);
-        PyObject *line = PyUnicode_FromFormat(
-            "\n  File \"%U\", line %S, in %U",
-            PyTuple_GET_ITEM(info, 0), PyTuple_GET_ITEM(info, 1),
-            PyTuple_GET_ITEM(info, 2));
-        if (line == NULL) {
-            return -1;
-        }
-        int res = PyList_Append(lines, line);
-        Py_DECREF(line);
-        if (res < 0) {
-            return -1;
-        }
+    _PyInterpreterFrame *frame = tstate->current_frame;
+    assert(frame != NULL && _PyFrame_IsIncomplete(frame));
+    frame = _PyFrame_GetFirstComplete(frame->previous);
+    PyObject *origin = _PyCoroOrigin_CaptureFor(
+        tstate, frame, tstate->coroutine_origin_tracking_depth,
+        (PyObject *)agen);
+    if (origin == NULL) {
+        return -1;
     }
+    agen->ag_origin_or_finalizer = origin;
     return 0;
 }
 
-static int
-append_block(PyObject *lines, const char *first, PyObject *qualname,
-             PyObject *frames)
+PyObject *
+_PyCoroOrigin_CoroGetOrigin(PyObject *coro, void *Py_UNUSED(closure))
 {
-    PyObject *tuple = _PyCoroOrigin_AsTuple(frames);
-    if (tuple == NULL) {
-        return -1;
-    }
-    PyObject *head;
-    if (tuple == Py_None) {
-        head = PyUnicode_FromFormat("%s'%S' (creation site not recorded)",
-                                    first, qualname);
-    }
-    else {
-        head = PyUnicode_FromFormat("%s'%S', created at "
-                                    "(most recent call last):",
-                                    first, qualname);
-    }
-    int res = -1;
-    if (head == NULL) {
-        goto done;
-    }
-    res = PyList_Append(lines, head);
-    Py_DECREF(head);
-    if (res == 0 && tuple != Py_None) {
-        res = append_frames(lines, tuple);
-    }
-done:
-    Py_DECREF(tuple);
-    return res;
+    return _PyCoroOrigin_AsTuple(((PyCoroObject *)coro)->cr_origin_or_finalizer);
+}
+
+int
+_PyCoroOrigin_CoroSetOrigin(PyObject *coro, PyObject *value,
+                            void *Py_UNUSED(closure))
+{
+    /* Same error as when cr_origin was a read-only member. */
+    PyErr_SetString(PyExc_AttributeError, "readonly attribute");
+    return -1;
 }
 
 PyObject *
-_PyCoroOrigin_FormatNote(const char *kind, PyObject *qualname,
-                         PyObject *origin)
+_PyCoroOrigin_CoroGetChain(PyObject *coro, void *Py_UNUSED(closure))
 {
-    PyObject *lines = PyList_New(0);
-    if (lines == NULL) {
-        return NULL;
-    }
-    PyObject *note = NULL;
-    /* "coroutine 'x', created at" reads oddly: no comma in the first. */
-    PyObject *tuple = _PyCoroOrigin_AsTuple(origin);
-    if (tuple == NULL) {
-        goto done;
-    }
-    PyObject *head = PyUnicode_FromFormat(
-        "%s '%S' created at (most recent call last):", kind, qualname);
-    if (head == NULL || PyList_Append(lines, head) < 0) {
-        Py_XDECREF(head);
-        Py_DECREF(tuple);
-        goto done;
-    }
-    Py_DECREF(head);
-    if (tuple != Py_None && append_frames(lines, tuple) < 0) {
-        Py_DECREF(tuple);
-        goto done;
-    }
-    Py_DECREF(tuple);
-    if (origin != NULL && Record_Check(origin)) {
-        origin_record *rec = Record_CAST(origin);
-        for (Py_ssize_t i = 0; i < Py_SIZE(rec); i++) {
-            PyObject *sep = PyUnicode_FromString("\n");
-            if (sep == NULL || PyList_Append(lines, sep) < 0) {
-                Py_XDECREF(sep);
-                goto done;
-            }
-            Py_DECREF(sep);
-            if (append_block(lines, "... spawned from ",
-                             rec->chain[i].qualname,
-                             rec->chain[i].frames) < 0)
-            {
-                goto done;
-            }
-        }
-    }
-    note = PyUnicode_Join(&_Py_STR(empty), lines);
-done:
-    Py_DECREF(lines);
-    return note;
+    return _PyCoroOrigin_Chain(((PyCoroObject *)coro)->cr_origin_or_finalizer);
 }
 
-static inline int
-is_awaiting_frame(_PyInterpreterFrame *frame)
+PyObject *
+_PyCoroOrigin_AsyncGenGetOrigin(PyObject *agen, void *Py_UNUSED(closure))
 {
-    return (frame->owner == FRAME_OWNED_BY_GENERATOR
-            && (_PyFrame_GetCode(frame)->co_flags
-                & (CO_COROUTINE | CO_ITERABLE_COROUTINE
-                   | CO_ASYNC_GENERATOR)));
+    PyObject *slot = ((PyAsyncGenObject *)agen)->ag_origin_or_finalizer;
+    if (!_PyCoroOrigin_IsRecord(slot)) {
+        Py_RETURN_NONE;
+    }
+    return _PyCoroOrigin_AsTuple(slot);
+}
+
+PyObject *
+_PyCoroOrigin_AsyncGenGetChain(PyObject *agen, void *Py_UNUSED(closure))
+{
+    PyObject *slot = ((PyAsyncGenObject *)agen)->ag_origin_or_finalizer;
+    if (!_PyCoroOrigin_IsRecord(slot)) {
+        Py_RETURN_NONE;
+    }
+    return _PyCoroOrigin_Chain(slot);
+}
+
+
+/* ---- Escaping exceptions ------------------------------------------------
+ *
+ * With the "notes" setting, an Exception (not StopIteration or
+ * StopAsyncIteration) that escapes a tracked coroutine that was not
+ * awaited by another coroutine (a task's root coroutine, an eager task's
+ * coroutine running inside create_task(), or a coroutine driven by
+ * send()/throw()) records where that coroutine was created, in the
+ * exception's __dict__ as
+ *
+ *     __coro_origin__ = ('coroutine', qualname, cr_origin, cr_origin_chain)
+ *
+ * (plain tuples and strings: the exception still pickles and copies).
+ * Only the first coroutine an exception escapes records it: one exception
+ * awaited by 200 tasks, or raised 300 times, carries one.  str(), args
+ * and __notes__ are untouched; Lib/traceback.py prints the record through
+ * the renderer (Lib/_coro_origin_report.py) after the notes.
+ */
+
+/* Is the coroutine being resumed by "caller" awaited by it?  A coroutine
+   or async generator frame resumes another by await (SEND, or a throw()
+   passed down a "yield from"): then the awaiting coroutine reports.  A
+   coroutine frame that is in the middle of a call (create_task() running
+   an eager task's first step, or an explicit coro.send()) is not awaiting
+   it. */
+static int
+awaited_by(_PyInterpreterFrame *caller)
+{
+    if (caller == NULL || caller->owner != FRAME_OWNED_BY_GENERATOR
+        || !(_PyFrame_GetCode(caller)->co_flags
+             & (CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR)))
+    {
+        return 0;
+    }
+    int opcode = _PyOpcode_Deopt[caller->instr_ptr->op.code];
+    return !(opcode == CALL || opcode == CALL_KW
+             || opcode == CALL_FUNCTION_EX
+             || opcode == INSTRUMENTED_CALL
+             || opcode == INSTRUMENTED_CALL_KW
+             || opcode == INSTRUMENTED_CALL_FUNCTION_EX);
+}
+
+static PyObject *
+escaped_record(PyObject *coro, PyObject *origin)
+{
+    PyObject *frames = _PyCoroOrigin_AsTuple(origin);
+    if (frames == NULL) {
+        return NULL;
+    }
+    PyObject *chain = _PyCoroOrigin_Chain(origin);
+    if (chain == NULL) {
+        Py_DECREF(frames);
+        return NULL;
+    }
+    PyObject *record = Py_BuildValue("(sONN)", "coroutine",
+                                     ((PyCoroObject *)coro)->cr_qualname,
+                                     frames, chain);
+    return record;
 }
 
 void
@@ -1126,12 +1244,11 @@ _PyCoroOrigin_NoteException(PyThreadState *tstate, PyObject *coro)
     if (origin == NULL || !_PyCoroOrigin_ThreadSettings(tstate)->notes) {
         return;
     }
-    /* Awaited by another coroutine: that one (or its driver) reports. */
     _PyInterpreterFrame *caller = tstate->current_frame;
     if (caller != NULL) {
         caller = _PyFrame_GetFirstComplete(caller);
     }
-    if (caller != NULL && is_awaiting_frame(caller)) {
+    if (awaited_by(caller)) {
         return;
     }
     PyObject *exc = PyErr_GetRaisedException();
@@ -1141,14 +1258,33 @@ _PyCoroOrigin_NoteException(PyThreadState *tstate, PyObject *coro)
     {
         goto done;
     }
-    PyObject *note = _PyCoroOrigin_FormatNote(
-        "coroutine",
-        ((PyCoroObject *)coro)->cr_qualname, origin);
-    if (note == NULL || _PyException_AddNote(exc, note) < 0) {
-        /* The exception being raised matters more than its note. */
+    /* The exception's own dict, not setattr(): no user __setattr__ runs
+       on this path, and a record already there is kept. */
+    PyObject **dictptr = _PyObject_GetDictPtr(exc);
+    if (dictptr == NULL) {
+        goto done;
+    }
+    if (*dictptr == NULL) {
+        *dictptr = PyDict_New();
+        if (*dictptr == NULL) {
+            PyErr_Clear();
+            goto done;
+        }
+    }
+    PyObject *key = PyUnicode_InternFromString("__coro_origin__");
+    int present = key == NULL ? -1 : PyDict_Contains(*dictptr, key);
+    if (present == 0) {
+        PyObject *record = escaped_record(coro, origin);
+        if (record == NULL || PyDict_SetItem(*dictptr, key, record) < 0) {
+            present = -1;
+        }
+        Py_XDECREF(record);
+    }
+    Py_XDECREF(key);
+    if (present < 0) {
+        /* The exception being raised matters more than its origin. */
         PyErr_Clear();
     }
-    Py_XDECREF(note);
 done:
     PyErr_SetRaisedException(exc);
 }

@@ -1,29 +1,32 @@
-/* origin-python: Python-visible handles to lazy frame stacks, used by
- * asyncio's debug mode (see Include/internal/pycore_coro_origin_asyncio.h).
+/* origin-python: asyncio's side of coroutine origins.
  *
- * This file is part of origin-python, not of upstream CPython.
+ * This file is part of origin-python, not of upstream CPython; see
+ * Include/internal/pycore_coro_origin_asyncio.h for the interface and
+ * DESIGN.md in the origin-python repository for the data path.
+ *
+ * asyncio records where Futures, Tasks and Handles are created: in debug
+ * mode for their _source_traceback, and with origin tracking on for the
+ * never-retrieved report of a plain Future.  Stock CPython builds a list
+ * of FrameSummary objects at once.  Here both the C and the Python
+ * implementations keep an interned frame stack (Python/coro_origin.c), the
+ * same object a coroutine's origin is made of, and turn it into stock's
+ * list when someone reads it, in one place: _PyCoroOrigin_StackSummary().
  */
 #include "Python.h"
 #include "pycore_coro_origin.h"
-#include "pycore_coro_origin_config.h" // startup.dump_signal
-#include "pycore_coro_origin_asyncio.h"
 #include "pycore_frame.h"         // _PyFrame_GetFirstComplete()
+#include "pycore_import.h"        // _PyImport_GetModuleAttrString()
 #include "pycore_interp.h"        // PyInterpreterState.coro_origin_config
 #include "pycore_pystate.h"       // _Py_IsMainInterpreter()
+#include "pycore_pylifecycle.h"   // _Py_IsInterpreterFinalizing()
 
-static void
-handle_destructor(PyObject *capsule)
-{
-    PyObject *stack = PyCapsule_GetPointer(capsule, _PyCoroOrigin_HANDLE_NAME);
-    if (stack == NULL) {
-        PyErr_WriteUnraisable(capsule);
-        return;
-    }
-    Py_DECREF(stack);
-}
+/* asyncio.constants.DEBUG_STACK_DEPTH: asyncio's C Future captured the
+   whole stack (traceback.extract_stack()), the Python one 10 frames. */
+#define WHOLE_STACK (-1)
 
 PyObject *
-_PyCoroOrigin_CaptureHandle(PyThreadState *tstate, int skip, int depth)
+_PyCoroOrigin_CaptureHandle(PyThreadState *tstate, int skip, int depth,
+                            int origin)
 {
     if (depth == 0) {
         Py_RETURN_NONE;
@@ -39,43 +42,148 @@ _PyCoroOrigin_CaptureHandle(PyThreadState *tstate, int skip, int depth)
     if (frame == NULL) {
         Py_RETURN_NONE;
     }
-    /* A bare frame stack: asyncio's tracebacks keep every frame, as
-       stock's do (the "skip=" and "chain=" settings are for coroutine
-       origins only; with skip, asyncio's "leave out my own frame"
-       bookkeeping would drop the wrong frames). */
-    PyObject *stack = _PyCoroOrigin_Capture(tstate, frame, depth);
-    if (stack == NULL) {
-        return NULL;
-    }
-    PyObject *handle = PyCapsule_New(stack, _PyCoroOrigin_HANDLE_NAME,
-                                     handle_destructor);
-    if (handle == NULL) {
-        Py_DECREF(stack);
-        return NULL;
-    }
-    return handle;
-}
-
-int
-_PyCoroOrigin_HandleCheck(PyObject *obj)
-{
-    return (PyCapsule_CheckExact(obj)
-            && PyCapsule_IsValid(obj, _PyCoroOrigin_HANDLE_NAME));
+    /* Debug mode's tracebacks keep every frame, as stock's do (asyncio
+       drops its own frames from them by count); a future's origin follows
+       the thread's skip= setting, as a coroutine's. */
+    return _PyCoroOrigin_Capture(tstate, frame, depth, origin);
 }
 
 PyObject *
-_PyCoroOrigin_HandleFrames(PyObject *handle)
+_PyCoroOrigin_StackSummary(PyObject *handle, int drop)
 {
     if (!_PyCoroOrigin_HandleCheck(handle)) {
-        PyErr_Format(PyExc_TypeError, "expected a frame stack handle, not %T",
+        PyErr_Format(PyExc_TypeError, "expected a frame stack, not %T",
                      handle);
         return NULL;
     }
-    PyObject *stack = PyCapsule_GetPointer(handle, _PyCoroOrigin_HANDLE_NAME);
-    if (stack == NULL) {
+    PyObject *frames = _PyCoroOrigin_AsTuple(handle);
+    if (frames == NULL) {
         return NULL;
     }
-    return _PyCoroOrigin_AsTuple(stack);
+    PyObject *from_list = NULL, *list = NULL, *result = NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(frames) - (drop > 0 ? drop : 0);
+    list = PyList_New(n > 0 ? n : 0);
+    if (list == NULL) {
+        goto done;
+    }
+    /* cr_origin's (filename, lineno, name), innermost first, become
+       StackSummary.from_list()'s (filename, lineno, name, line), oldest
+       first; a frame without a line number has lineno None, as in
+       traceback.extract_stack(). */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *info = PyTuple_GET_ITEM(frames,
+                                          PyTuple_GET_SIZE(frames) - 1 - i);
+        PyObject *lineno = PyTuple_GET_ITEM(info, 1);
+        if (PyLong_AsLong(lineno) < 0) {
+            lineno = Py_None;
+        }
+        PyObject *entry = PyTuple_Pack(4, PyTuple_GET_ITEM(info, 0), lineno,
+                                       PyTuple_GET_ITEM(info, 2), Py_None);
+        if (entry == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(list, i, entry);
+    }
+    PyObject *summary = _PyImport_GetModuleAttrString("traceback",
+                                                      "StackSummary");
+    if (summary == NULL) {
+        goto done;
+    }
+    from_list = PyObject_GetAttrString(summary, "from_list");
+    Py_DECREF(summary);
+    if (from_list != NULL) {
+        result = PyObject_CallOneArg(from_list, list);
+    }
+done:
+    Py_XDECREF(from_list);
+    Py_XDECREF(list);
+    Py_DECREF(frames);
+    return result;
+}
+
+/* ---- The C Future and Task (Modules/_asynciomodule.c) ------------------ */
+
+int
+_PyCoroOrigin_FutureCapture(PyObject **source_tb, int *source_drop)
+{
+    PyObject *handle = _PyCoroOrigin_CaptureHandle(_PyThreadState_GET(), 0,
+                                                   WHOLE_STACK, 0);
+    if (handle == NULL) {
+        return -1;
+    }
+    *source_drop = 0;
+    if (handle == Py_None) {
+        Py_DECREF(handle);
+    }
+    else {
+        Py_XSETREF(*source_tb, handle);
+    }
+    return 0;
+}
+
+int
+_PyCoroOrigin_FutureCaptureOrigin(PyObject **origin_tb)
+{
+    PyThreadState *tstate = _PyThreadState_GET();
+    int depth = tstate->coroutine_origin_tracking_depth;
+    if (depth <= 0 || _Py_IsInterpreterFinalizing(tstate->interp)) {
+        return 0;
+    }
+    PyObject *handle = _PyCoroOrigin_CaptureHandle(tstate, 0, depth, 1);
+    if (handle == NULL) {
+        return -1;
+    }
+    if (handle == Py_None) {
+        Py_DECREF(handle);
+    }
+    else {
+        Py_XSETREF(*origin_tb, handle);
+    }
+    return 0;
+}
+
+int
+_PyCoroOrigin_FutureMaterialize(PyObject **source_tb, int *source_drop,
+                                PyObject *origin_tb)
+{
+    if (*source_tb == NULL && origin_tb != NULL) {
+        *source_tb = Py_NewRef(origin_tb);
+        *source_drop = 0;
+    }
+    if (*source_tb == NULL || !_PyCoroOrigin_HandleCheck(*source_tb)) {
+        return 0;
+    }
+    PyObject *tb = _PyCoroOrigin_StackSummary(*source_tb, *source_drop);
+    if (tb == NULL) {
+        return -1;
+    }
+    *source_drop = 0;
+    Py_SETREF(*source_tb, tb);
+    return 0;
+}
+
+PyObject *
+_PyCoroOrigin_FutureDrop(PyObject *source_tb, int *source_drop)
+{
+    if (source_tb == NULL) {
+        Py_RETURN_NONE;
+    }
+    if (_PyCoroOrigin_HandleCheck(source_tb)) {
+        (*source_drop)++;
+        Py_RETURN_NONE;
+    }
+    /* Already a list: stock's "if tb: del tb[-1]". */
+    int is_true = PyObject_IsTrue(source_tb);
+    if (is_true <= 0) {
+        return is_true < 0 ? NULL : Py_NewRef(Py_None);
+    }
+    PyObject *index = PyLong_FromLong(-1);
+    if (index == NULL) {
+        return NULL;
+    }
+    int rc = PyObject_DelItem(source_tb, index);
+    Py_DECREF(index);
+    return rc < 0 ? NULL : Py_NewRef(Py_None);
 }
 
 /* ---- Live coroutine dump ------------------------------------------------
@@ -89,13 +197,13 @@ _PyCoroOrigin_HandleFrames(PyObject *handle)
  * interrupted and PEP 475 retries it after running handlers). */
 
 PyObject *
-_PyCoroOrigin_Dump(PyObject *file)
+_PyCoroOrigin_Dump(PyObject *file, const char *format)
 {
     PyObject *mod = PyImport_ImportModule("_coro_origin_report");
     if (mod == NULL) {
         return NULL;
     }
-    PyObject *res = PyObject_CallMethod(mod, "dump", "O", file);
+    PyObject *res = PyObject_CallMethod(mod, "dump", "Os", file, format);
     Py_DECREF(mod);
     return res;
 }

@@ -24,6 +24,12 @@ extern "C" {
 #  error "this header requires Py_BUILD_CORE define"
 #endif
 
+/* The one header upstream files include for origin-python's hooks; the
+   design and the list of hooks are in DESIGN.md of the origin-python
+   repository. */
+#include "pycore_coro_origin_config.h"   // settings, life-cycle hooks
+#include "pycore_coro_origin_asyncio.h"  // asyncio's hooks, the dump
+
 struct _PyInterpreterFrame;
 struct _PyCoroOrigin_FrameStack;
 struct _PyCoroOrigin_Record;
@@ -56,70 +62,103 @@ struct _Py_coro_origin_state {
 /* Capture a bare frame stack: up to "depth" frames, starting at "frame"
    (the first complete frame to record, may be NULL) and walking with
    _PyFrame_GetFirstComplete(frame->previous), exactly as stock's
-   compute_cr_origin().  "depth" must be > 0.  No setting applies (no skip
-   list, no chain, no registry): asyncio's debug-mode tracebacks keep every
-   frame, as stock's do.  Return a new reference to an interned frame stack
-   (an origin object _PyCoroOrigin_AsTuple() accepts), or NULL with an
-   exception set. */
+   compute_cr_origin().  "depth" must be > 0.  With "use_skip", the
+   thread's skip= setting applies (a future's origin); otherwise every
+   frame is kept (asyncio's debug-mode tracebacks, as stock's).  No chain,
+   no registry.  Return a new reference to an interned frame stack (an
+   origin object _PyCoroOrigin_AsTuple() accepts, and the handle asyncio
+   keeps), or NULL with an exception set. */
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_Capture(PyThreadState *tstate,
                                        struct _PyInterpreterFrame *frame,
-                                       int depth);
+                                       int depth, int use_skip);
 
-/* The origin of the coroutine or async generator "gen" being created:
-   as _PyCoroOrigin_Capture(), but applies the thread's chain and skip
-   settings, registers a coroutine in the live registry when the thread's
-   settings name a dump signal, and always makes a record for an async
-   generator (whose slot must also hold the finalizer). */
+/* ---- Hooks in Objects/genobject.c ---------------------------------------
+
+   The origin of the coroutine or async generator "gen" being created:
+   as _PyCoroOrigin_Capture() with the thread's skip setting, plus the
+   chain setting, the live registry when the thread's settings name a
+   dump signal, and always a record for an async generator (whose slot
+   must also hold the finalizer). */
 extern PyObject * _PyCoroOrigin_CaptureFor(PyThreadState *tstate,
                                            struct _PyInterpreterFrame *frame,
                                            int depth, PyObject *gen);
 
-/* cr_origin_chain / ag_origin_chain for the origin object "origin" (may
-   be NULL): None, or a tuple of (qualname, origin tuple or None) pairs,
-   nearest ancestor first.  New reference, or NULL with an exception. */
-extern PyObject *_PyCoroOrigin_Chain(PyObject *origin);
+/* _Py_MakeCoro() with the asyncgen setting: fill the new async
+   generator's slot with its origin record.  0, or -1 with an exception
+   set (the slot stays NULL). */
+extern int _PyCoroOrigin_CaptureAsyncGen(PyThreadState *tstate,
+                                         PyAsyncGenObject *agen);
 
-/* Async generators: the slot holds either the finalizer (untracked) or
-   an origin record holding it.  "op" may be NULL. */
+/* An async generator's slot holds its finalizer (stock) or, tracked, an
+   origin record holding it.  The finalizer (borrowed, may be NULL), and
+   setting it (a new reference is taken). */
+extern PyObject *_PyCoroOrigin_AsyncGenFinalizer(PyAsyncGenObject *agen);
+extern void _PyCoroOrigin_SetAsyncGenFinalizer(PyAsyncGenObject *agen,
+                                               PyObject *finalizer);
+/* Is "op" (may be NULL) an origin record? */
 extern int _PyCoroOrigin_IsRecord(PyObject *op);
-/* Borrowed finalizer of a record (may be NULL). */
-extern PyObject *_PyCoroOrigin_RecordFinalizer(PyObject *record);
-extern void _PyCoroOrigin_SetRecordFinalizer(PyObject *record,
-                                             PyObject *finalizer);
+
+/* Getters: cr_origin (stock's tuple, made on first read), cr_origin_chain
+   (a tuple of (qualname, origin or None), nearest ancestor first, or
+   None), ag_origin and ag_origin_chain (None when untracked). */
+extern PyObject *_PyCoroOrigin_CoroGetOrigin(PyObject *, void *);
+extern int _PyCoroOrigin_CoroSetOrigin(PyObject *, PyObject *, void *);
+extern PyObject *_PyCoroOrigin_CoroGetChain(PyObject *, void *);
+extern PyObject *_PyCoroOrigin_AsyncGenGetOrigin(PyObject *, void *);
+extern PyObject *_PyCoroOrigin_AsyncGenGetChain(PyObject *, void *);
+#define _PyCoroOrigin_CORO_GETSETS \
+    {"cr_origin", _PyCoroOrigin_CoroGetOrigin, \
+     _PyCoroOrigin_CoroSetOrigin, NULL}, \
+    {"cr_origin_chain", _PyCoroOrigin_CoroGetChain, NULL, NULL},
+#define _PyCoroOrigin_AGEN_GETSETS \
+    {"ag_origin", _PyCoroOrigin_AsyncGenGetOrigin, NULL, NULL}, \
+    {"ag_origin_chain", _PyCoroOrigin_AsyncGenGetChain, NULL, NULL},
 
 /* The error path of gen_send_ex2(): the coroutine "coro" finished with
-   the exception currently set.  If the thread's settings have notes on,
-   the coroutine is tracked and was not resumed by another coroutine, and
-   the exception is an Exception other than StopIteration and
-   StopAsyncIteration, add one PEP 678 note saying where it was created
-   (_PyCoroOrigin_FormatNote()).  Never fails: the exception stays set. */
+   the exception currently set.  With the notes setting, if "coro" is
+   tracked and was not awaited by another coroutine, and the exception is
+   an Exception other than StopIteration and StopAsyncIteration, record
+   where "coro" was created in the exception's __dict__ as
+   __coro_origin__, unless an earlier coroutine did (Lib/traceback.py
+   prints it).  Never fails: the exception stays set. */
 extern void _PyCoroOrigin_NoteException(PyThreadState *tstate,
                                         PyObject *coro);
-/* The note text for a coroutine (kind "coroutine") or an async generator
-   (kind "async generator") named "qualname" with origin "origin": where
-   it was created, then its chain, traceback style. */
-extern PyObject *_PyCoroOrigin_FormatNote(const char *kind,
-                                          PyObject *qualname,
-                                          PyObject *origin);
 
-/* For warnings about an async generator "agen": the note text saying
-   where it was created (new reference), or NULL if it is not tracked or
-   the text cannot be made.  Never sets an exception; keeps the current
-   one. */
+/* ---- Other hooks ---------------------------------------------------------*/
+
+/* Python/_warnings.c: the renderer's text saying where the async
+   generator "agen" was created (new reference), or NULL if it is not
+   tracked or the text cannot be made.  Never sets an exception; keeps the
+   current one. */
 extern PyObject *_PyCoroOrigin_AsyncGenWhere(PyObject *agen);
+
+/* Python/sysmodule.c, _PySys_Create(): add the fork's sys functions and
+   sys.implementation._origin_python, ready their types
+   (Python/coro_origin_sys.c).  _PySys_FiniTypes(): release the types. */
+extern int _PyCoroOrigin_InitSys(PyInterpreterState *interp,
+                                 PyObject *sysmod);
+extern void _PyCoroOrigin_FiniSys(PyInterpreterState *interp);
+/* The type of the frame stack handles (per interpreter). */
+extern int _PyCoroOrigin_InitHandleType(PyInterpreterState *interp);
+extern void _PyCoroOrigin_FiniHandleType(PyInterpreterState *interp);
+
+/* Python/pylifecycle.c, finalize_interp_types(): free the intern table. */
+extern void _PyCoroOrigin_Fini(PyInterpreterState *interp);
+
+/* ---- For our own files ---------------------------------------------------*/
+
+/* cr_origin_chain for the origin object "origin" (may be NULL). */
+extern PyObject *_PyCoroOrigin_Chain(PyObject *origin);
 
 /* sys._coroutine_origin_live(): a new list of the registered coroutines
    that are alive and not finished, oldest first. */
 extern PyObject *_PyCoroOrigin_Live(PyThreadState *tstate);
 
-/* Return stock's cr_origin value for the origin object "origin" (the
-   content of the slot, may be NULL): None if NULL, otherwise a tuple of
-   (filename, lineno, funcname) tuples, made on first use and cached.
-   Return a new reference, or NULL with an exception set. */
+/* Stock's cr_origin value for the origin object "origin" (the content of
+   the slot, may be NULL): None if NULL, otherwise a tuple of (filename,
+   lineno, funcname) tuples, made on first use and cached.  New reference,
+   or NULL with an exception set. */
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_AsTuple(PyObject *origin);
-
-/* Free the intern table at interpreter finalization. */
-extern void _PyCoroOrigin_Fini(PyInterpreterState *interp);
 
 #ifdef __cplusplus
 }

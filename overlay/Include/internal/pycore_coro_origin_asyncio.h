@@ -1,16 +1,18 @@
-/* origin-python: Python-visible handles to lazy frame stacks.
+/* origin-python: asyncio's side of coroutine origins.
  *
  * This header is part of origin-python, not of upstream CPython.
+ * Include it through pycore_coro_origin.h.
  *
- * asyncio's debug mode records where each Future, Task and Handle was
- * created (_source_traceback).  Stock CPython builds a list of
- * FrameSummary objects at once; the fork keeps an interned frame stack
- * (see pycore_coro_origin.h) in an opaque handle and builds the list
- * only when someone reads it.
- *
- * A handle is a PyCapsule named _PyCoroOrigin_HANDLE_NAME that owns a
- * reference to the frame stack.  Python code gets one from
- * sys._frame_stack_capture() and reads it with sys._frame_stack_frames().
+ * asyncio records where each Future, Task and Handle was created (debug
+ * mode's _source_traceback; with origin tracking on, where a plain Future
+ * was created for its never-retrieved report).  Stock CPython builds a
+ * list of FrameSummary objects at once; the fork keeps an interned frame
+ * stack (pycore_coro_origin.h) as an opaque handle and builds the list
+ * only when someone reads it.  The C Future and Task
+ * (Modules/_asynciomodule.c) call the functions below; the Python ones
+ * (Lib/asyncio/_origin.py) reach the same capture through
+ * sys._frame_stack_capture() and the same materialisation through the
+ * handle's summary() method.
  */
 #ifndef Py_INTERNAL_CORO_ORIGIN_ASYNCIO_H
 #define Py_INTERNAL_CORO_ORIGIN_ASYNCIO_H
@@ -22,31 +24,51 @@ extern "C" {
 #  error "this header requires Py_BUILD_CORE define"
 #endif
 
-#define _PyCoroOrigin_HANDLE_NAME "coro_origin.frame_stack"
-
 /* Capture up to "depth" frames (depth < 0: all frames) of the calling
    thread, innermost first, starting "skip" complete frames above the
-   innermost complete Python frame.  The thread's "skip=" setting does
-   not apply (all frames are kept, as in stock's tracebacks).  Return a
-   new handle, None if there
-   is nothing to capture (depth == 0 or no frame), or NULL with an
-   exception set. */
+   innermost complete Python frame; with "origin", the thread's skip=
+   setting applies.  Return a new handle (a frame stack), None if there is
+   nothing to capture (depth == 0 or no frame), or NULL with an exception
+   set.  sys._frame_stack_capture(). */
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_CaptureHandle(PyThreadState *tstate,
-                                                   int skip, int depth);
+                                                   int skip, int depth,
+                                                   int origin);
 
-/* Is "obj" a handle made by _PyCoroOrigin_CaptureHandle()? */
+/* Is "obj" a handle (a frame stack)? */
 PyAPI_FUNC(int) _PyCoroOrigin_HandleCheck(PyObject *obj);
 
-/* The frames of a handle as stock's cr_origin tuple: a tuple of
-   (filename, lineno, funcname), innermost first; cached in the frame
-   stack.  New reference, or NULL with an exception set (TypeError if
-   "handle" is not a handle). */
-PyAPI_FUNC(PyObject *) _PyCoroOrigin_HandleFrames(PyObject *handle);
+/* The one materialisation: the traceback.StackSummary of a handle, oldest
+   frame first, without its "drop" innermost frames, as
+   traceback.extract_stack() would have returned it at the capture.  New
+   reference, or NULL with an exception set.  handle.summary(drop). */
+PyAPI_FUNC(PyObject *) _PyCoroOrigin_StackSummary(PyObject *handle,
+                                                  int drop);
 
-/* Write the live coroutine dump to "file" (None: sys.stderr) by calling
-   _coro_origin_report.dump(); return its result or NULL with an
-   exception set.  sys._dump_coroutines(). */
-extern PyObject *_PyCoroOrigin_Dump(PyObject *file);
+/* The C Future's and Task's fields: fut_source_tb (a handle until read,
+   then the list), fut_source_drop (innermost frames to leave out while it
+   is a handle) and fut_origin_tb (where a plain future was created).
+
+   future_init() in debug mode: capture the whole stack into *source_tb. */
+PyAPI_FUNC(int) _PyCoroOrigin_FutureCapture(PyObject **source_tb,
+                                            int *source_drop);
+/* Future.__init__() outside debug mode: with origin tracking on, capture
+   the tracking depth into *origin_tb. */
+PyAPI_FUNC(int) _PyCoroOrigin_FutureCaptureOrigin(PyObject **origin_tb);
+/* Make *source_tb the list if it is a handle; with "origin_tb" given and
+   no debug-mode traceback, from origin_tb (the never-retrieved report).
+   0, or -1 with an exception set. */
+PyAPI_FUNC(int) _PyCoroOrigin_FutureMaterialize(PyObject **source_tb,
+                                                int *source_drop,
+                                                PyObject *origin_tb);
+/* _source_traceback_drop(): stock's "del fut._source_traceback[-1]",
+   lazily.  Returns None, or NULL with an exception set. */
+PyAPI_FUNC(PyObject *) _PyCoroOrigin_FutureDrop(PyObject *source_tb,
+                                                int *source_drop);
+
+/* Write the live coroutine dump to "file" (None: sys.stderr) in "format"
+   ("text" or "json") by calling _coro_origin_report.dump(); return its
+   result or NULL with an exception set.  sys._dump_coroutines(). */
+extern PyObject *_PyCoroOrigin_Dump(PyObject *file, const char *format);
 
 /* If the main interpreter's start-up spec has "dump=SIGNAL", register the
    dump as a Python-level handler of that signal.  Called once site has

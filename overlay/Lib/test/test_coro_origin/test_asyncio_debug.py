@@ -12,6 +12,7 @@ import traceback
 import unittest
 from asyncio import format_helpers, futures, tasks
 from asyncio import constants
+import asyncio._origin
 
 
 def frames(tb):
@@ -36,34 +37,58 @@ class FrameStackHandleTest(unittest.TestCase):
         line = sys._getframe().f_lineno + 1
         h, frame = f()
         self.assertEqual(
-            sys._frame_stack_frames(h)[:2],
+            h.frames()[:2],
             ((__file__, frame.f_lineno, 'f'),
              (__file__, line, 'test_capture_and_frames')))
-        self.assertEqual(len(sys._frame_stack_frames(h)), 3)
-        # Same stack, same frames (the frame stack is interned).
+        self.assertEqual(len(h.frames()), 3)
         self.assertIsNone(sys._frame_stack_capture(0))
-        self.assertEqual(len(sys._frame_stack_frames(
-            sys._frame_stack_capture(-1))), len(traceback.extract_stack()))
+        self.assertEqual(len(sys._frame_stack_capture(-1).frames()),
+                         len(traceback.extract_stack()))
+
+    def test_interned(self):
+        # The same stack twice is the same object: capture allocates
+        # nothing for a stack seen before.
+        handles = [sys._frame_stack_capture(2) for i in range(2)]
+        self.assertIs(handles[0], handles[1])
+
+    def test_summary(self):
+        def f():
+            return sys._frame_stack_capture(-1), traceback.extract_stack()
+        h, ref = f()
+        self.assertIsInstance(h.summary(), traceback.StackSummary)
+        self.assertEqual(frames(h.summary()), frames(ref))
+        self.assertEqual(frames(h.summary(1)), frames(ref[:-1]))
+        self.assertEqual(frames(h.summary(10**6)), [])
+        with self.assertRaises(TypeError):
+            h.summary('1')
+        with self.assertRaises(TypeError):
+            h.summary(1, 2)
 
     def test_skip(self):
         def g():
             return sys._frame_stack_capture(1, 1)
         line = sys._getframe().f_lineno + 1
         h = g()
-        self.assertEqual(sys._frame_stack_frames(h),
-                         ((__file__, line, 'test_skip'),))
+        self.assertEqual(h.frames(), ((__file__, line, 'test_skip'),))
         with self.assertRaises(ValueError):
             sys._frame_stack_capture(1, -1)
 
-    def test_bad_handle(self):
+    def test_origin_follows_skip_setting(self):
+        # origin=True applies the thread's skip= setting (a future's
+        # creation site), origin=False keeps every frame (debug mode).
+        from test.test_coro_origin._util import settings
+        def f():
+            return (sys._frame_stack_capture(2),
+                    sys._frame_stack_capture(2, origin=True))
+        with settings(depth=1, skip=(__name__,)):
+            plain, origin = f()
+        self.assertEqual(plain.frames()[0][2], 'f')
+        self.assertNotIn(__file__, [fr[0] for fr in origin.frames()])
+
+    def test_not_instantiable(self):
+        h = sys._frame_stack_capture(1)
         with self.assertRaises(TypeError):
-            sys._frame_stack_frames(object())
-        import _testcapi  # noqa: F401  (any other capsule)
-        import datetime
-        capsule = getattr(datetime, 'datetime_CAPI', None)
-        if capsule is not None:
-            with self.assertRaises(TypeError):
-                sys._frame_stack_frames(capsule)
+            type(h)()
 
 
 class DebugSourceTracebackTest(unittest.TestCase):
@@ -88,7 +113,7 @@ class DebugSourceTracebackTest(unittest.TestCase):
     def test_py_future(self):
         depth = constants.DEBUG_STACK_DEPTH
         fut, ref = futures._PyFuture(loop=self.loop), ref_extract(depth)
-        self.assertIs(type(fut._source_tb), format_helpers._StackHandle)
+        self.assertIs(type(fut._source_tb), asyncio._origin.FrameStack)
         self.assertEqual(frames(fut._source_traceback), frames(ref))
         self.assertIsInstance(fut._source_traceback, traceback.StackSummary)
 

@@ -73,6 +73,58 @@ class ChainTest(unittest.TestCase):
             (('ChainTest.test_parent_and_grandparent.<locals>.grandparent',
               results['grandparent']),))
 
+    def test_deep_await_chain(self):
+        # Deep in one await chain, the ancestor is the chain's root, found
+        # without walking the chain (each coroutine is awaited by the frame
+        # that created it; see find_chain() in Python/coro_origin.c).
+        made = []
+
+        async def f(n):
+            if n:
+                await f(n - 1)
+            else:
+                leaf = corofn()
+                made.append(leaf)
+                leaf.close()
+
+        async def root():
+            await f(500)
+
+        with settings(depth=2, chain=2):
+            r, site = root(), here(2)
+            drive(r)
+        chain = made[0].cr_origin_chain
+        self.assertEqual(chain, (
+            ('ChainTest.test_deep_await_chain.<locals>.root', site),))
+
+    def test_resumed_by_another_chain(self):
+        # A coroutine created in one await chain and awaited in another:
+        # what it creates has the second chain's root as ancestor.
+        holder = []
+
+        async def grandchild():
+            pass
+
+        async def child():
+            g = grandchild()
+            g.close()
+            return g.cr_origin_chain
+
+        async def first_root():
+            holder.append(child())
+
+        async def second_root():
+            return await holder[0]
+
+        with settings(depth=1, chain=1):
+            first = first_root()
+            drive(first)
+            second, site = second_root(), here(1)
+            chain = drive(second)
+        self.assertEqual(chain, (
+            ('ChainTest.test_resumed_by_another_chain.<locals>.second_root',
+             site),))
+
     def test_cut(self):
         names = []
 

@@ -1,30 +1,50 @@
-# Tests for origin-python's notes mode: an Exception escaping a tracked
-# coroutine that no other coroutine awaits gets one PEP 678 note.
+# Tests for origin-python's "notes" setting: an Exception that escapes a
+# tracked coroutine no other coroutine awaits records, once per exception
+# object, where that coroutine was created; tracebacks print it.  The
+# exception's str(), args and __notes__ stay stock's.
 # This module is part of origin-python, not of upstream CPython.
 
 import asyncio
+import copy
 import io
+import linecache
 import logging
+import pickle
+import re
 import sys
 import traceback
 import types
 import unittest
-from test.test_coro_origin._util import assert_python_failure
 
-from test.test_coro_origin._util import here, settings
+from test.test_coro_origin._util import here, settings, assert_python_failure
 
 
-def note_for(qualname, origin, chain=()):
-    """The expected note, built from cr_origin-style tuples."""
-    lines = [f"coroutine '{qualname}' created at (most recent call last):"]
-    lines += [f'  File "{f}", line {n}, in {name}'
-              for f, n, name in reversed(origin)]
+def block(qualname, origin, chain=()):
+    """The expected traceback lines, built from cr_origin-style tuples
+    (frames of this file: nothing folds)."""
+    lines = [f"The exception escaped coroutine '{qualname}'.",
+             'Coroutine created at (most recent call last)']
+
+    def frames(site):
+        out = []
+        for f, n, name in reversed(site):
+            out.append(f'  File "{f}", line {n}, in {name}')
+            source = linecache.getline(f, n).strip()
+            if source:
+                out.append(f'    {source}')
+        return out
+
+    lines += frames(origin)
     for ancestor, site in chain:
         lines.append(f"... spawned from '{ancestor}', created at "
-                     f"(most recent call last):")
-        lines += [f'  File "{f}", line {n}, in {name}'
-                  for f, n, name in reversed(site)]
-    return '\n'.join(lines)
+                     f"(most recent call last)")
+        lines += frames(site)
+    return '\n'.join(lines) + '\n'
+
+
+def pytest_style_text(exc):
+    """What pytest.raises(match=...) searches: str(exc) and the notes."""
+    return '\n'.join([str(exc), *getattr(exc, '__notes__', ())])
 
 
 @types.coroutine
@@ -37,12 +57,14 @@ def tearDownModule():
 
 
 class NotesTest(unittest.TestCase):
-    prefix = 'NotesTest.'
 
     def run_send(self, coro):
         with self.assertRaises(BaseException) as cm:
             coro.send(None)
         return cm.exception
+
+    def record(self, exc):
+        return vars(exc).get('__coro_origin__')
 
     def test_send_driver(self):
         async def boom():
@@ -51,8 +73,23 @@ class NotesTest(unittest.TestCase):
             coro, site = boom(), here(2)
             exc = self.run_send(coro)
         self.assertIsInstance(exc, ValueError)
-        self.assertEqual(exc.__notes__, [note_for(
-            'NotesTest.test_send_driver.<locals>.boom', site)])
+        self.assertEqual(self.record(exc), (
+            'coroutine', 'NotesTest.test_send_driver.<locals>.boom',
+            site, None))
+
+    def test_exception_unchanged(self):
+        async def boom():
+            raise ValueError('argh')
+        with settings(depth=2, notes=True):
+            exc = self.run_send(boom())
+        self.assertEqual(str(exc), 'argh')
+        self.assertEqual(exc.args, ('argh',))
+        self.assertFalse(hasattr(exc, '__notes__'))
+        # pytest's raises(match="^argh$") searches str() and __notes__.
+        self.assertTrue(re.search('^argh$', pytest_style_text(exc)))
+        # The record is plain data: the exception still pickles and copies.
+        for clone in (pickle.loads(pickle.dumps(exc)), copy.copy(exc)):
+            self.assertEqual(self.record(clone), self.record(exc))
 
     def test_throw_driver(self):
         async def waiter():
@@ -62,10 +99,11 @@ class NotesTest(unittest.TestCase):
             coro.send(None)
             with self.assertRaises(KeyError) as cm:
                 coro.throw(KeyError('k'))
-        self.assertEqual(cm.exception.__notes__, [note_for(
-            'NotesTest.test_throw_driver.<locals>.waiter', site)])
+        self.assertEqual(self.record(cm.exception), (
+            'coroutine', 'NotesTest.test_throw_driver.<locals>.waiter',
+            site, None))
 
-    def test_awaited_gets_no_note(self):
+    def test_awaited_records_nothing(self):
         async def inner():
             raise ValueError('x')
 
@@ -75,45 +113,48 @@ class NotesTest(unittest.TestCase):
         with settings(depth=1, notes=True):
             coro, site = outer(), here(1)
             exc = self.run_send(coro)
-        # Only the outermost coroutine (the one driven by send) notes.
-        self.assertEqual(exc.__notes__, [note_for(
-            'NotesTest.test_awaited_gets_no_note.<locals>.outer', site)])
+        # Only the outermost coroutine (the one driven by send) records.
+        self.assertEqual(self.record(exc)[1:3], (
+            'NotesTest.test_awaited_records_nothing.<locals>.outer', site))
 
-    def test_notes_off(self):
+    def test_off(self):
         async def boom():
             raise ValueError('x')
         with settings(depth=2, notes=False):
             exc = self.run_send(boom())
-        self.assertFalse(hasattr(exc, '__notes__'))
+        self.assertIsNone(self.record(exc))
         with settings(depth=0, notes=True):
             exc = self.run_send(boom())
-        self.assertFalse(hasattr(exc, '__notes__'))
+        self.assertIsNone(self.record(exc))
 
     def test_excluded(self):
         for exc_type in (KeyboardInterrupt, SystemExit,
-                         asyncio.CancelledError, GeneratorExit):
+                         asyncio.CancelledError, GeneratorExit,
+                         StopAsyncIteration):
             async def boom():
                 raise exc_type
             with self.subTest(exc_type=exc_type):
                 with settings(depth=2, notes=True):
                     exc = self.run_send(boom())
                 self.assertIsInstance(exc, exc_type)
-                self.assertFalse(hasattr(exc, '__notes__'))
+                self.assertIsNone(self.record(exc))
 
-        async def closing():
-            await suspend()
-        with settings(depth=2, notes=True):
-            coro = closing()
-            coro.send(None)
-            coro.close()
+    def test_first_escape_only(self):
+        # A module-level exception raised 300 times from 300 coroutines
+        # records the first, once.
+        shared = ValueError('shared')
 
-    def test_stop_async_iteration(self):
         async def boom():
-            raise StopAsyncIteration
-        with settings(depth=2, notes=True):
-            exc = self.run_send(boom())
-        self.assertIsInstance(exc, StopAsyncIteration)
-        self.assertFalse(hasattr(exc, '__notes__'))
+            raise shared
+
+        with settings(depth=1, notes=True):
+            first, site = boom(), here(1)
+            self.run_send(first)
+            for i in range(299):
+                self.run_send(boom())
+        self.assertEqual(self.record(shared)[2], site)
+        out = traceback.format_exception(shared)
+        self.assertEqual(''.join(out).count('The exception escaped'), 1)
 
     def test_tasks(self):
         sites = {}
@@ -135,15 +176,57 @@ class NotesTest(unittest.TestCase):
             with self.assertRaises(ValueError) as cm:
                 asyncio.run(m)
         p = 'NotesTest.test_tasks.<locals>.'
-        # One note per task, never two for the same coroutine.
-        self.assertEqual(cm.exception.__notes__, [
-            note_for(p + 'worker', sites['worker'],
-                     [(p + 'middle', sites['middle']),
-                      (p + 'main', sites['main'])]),
-            note_for(p + 'middle', sites['middle'],
-                     [(p + 'main', sites['main'])]),
-            note_for(p + 'main', sites['main']),
-        ])
+        # The coroutine the exception first escaped, with its chain; the
+        # tasks it passed through add nothing.
+        self.assertEqual(self.record(cm.exception), (
+            'coroutine', p + 'worker', sites['worker'],
+            ((p + 'middle', sites['middle']), (p + 'main', sites['main']))))
+        self.assertFalse(hasattr(cm.exception, '__notes__'))
+
+    def test_shared_by_many_tasks(self):
+        # One exception awaited by 200 handler tasks: one record, one block.
+        async def main():
+            fut = asyncio.get_running_loop().create_future()
+
+            async def handler():
+                await fut
+
+            tasks = [asyncio.create_task(handler()) for i in range(200)]
+            await asyncio.sleep(0)
+            fut.set_exception(ValueError('once'))
+            return await asyncio.gather(*tasks, return_exceptions=True)
+
+        with settings(depth=1, notes=True):
+            results = asyncio.run(main())
+        exc = results[0]
+        self.assertTrue(all(r is exc for r in results))
+        self.assertEqual(self.record(exc)[1],
+                         'NotesTest.test_shared_by_many_tasks.<locals>.'
+                         'main.<locals>.handler')
+        text = ''.join(traceback.format_exception(exc))
+        self.assertEqual(text.count('The exception escaped'), 1)
+        self.assertEqual(text.count('Coroutine created at'), 1)
+
+    def test_eager_task(self):
+        # An eager task's coroutine fails inside create_task(), while the
+        # creating coroutine is running, not awaiting it.
+        sites = {}
+
+        async def boom():
+            raise ValueError('eager')
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            loop.set_task_factory(asyncio.eager_task_factory)
+            coro, sites['boom'] = boom(), here(1)
+            task = asyncio.create_task(coro)
+            self.assertTrue(task.done())
+            return task.exception()
+
+        with settings(depth=1, notes=True):
+            exc = asyncio.run(main())
+        self.assertEqual(self.record(exc)[1:3], (
+            'NotesTest.test_eager_task.<locals>.boom', sites['boom']))
 
     def test_reports(self):
         async def boom():
@@ -151,11 +234,12 @@ class NotesTest(unittest.TestCase):
         with settings(depth=2, notes=True):
             coro, site = boom(), here(2)
             exc = self.run_send(coro)
-        note = note_for('NotesTest.test_reports.<locals>.boom', site)
+        expected = 'ValueError: x\n' + block(
+            'NotesTest.test_reports.<locals>.boom', site)
 
         out = io.StringIO()
         traceback.print_exception(exc, file=out)
-        self.assertIn('ValueError: x\n' + note + '\n', out.getvalue())
+        self.assertTrue(out.getvalue().endswith(expected), out.getvalue())
 
         out = io.StringIO()
         logger = logging.getLogger('test_coro_origin.notes')
@@ -169,9 +253,10 @@ class NotesTest(unittest.TestCase):
                 logger.exception('failed')
         finally:
             logger.removeHandler(handler)
-        self.assertIn('ValueError: x\n' + note + '\n', out.getvalue())
+        self.assertTrue(out.getvalue().endswith(expected), out.getvalue())
 
     def test_uncaught(self):
+        # sys.excepthook, in a child with the setting from -X.
         code = '\n'.join([
             'import asyncio',
             'async def main():',
@@ -182,9 +267,11 @@ class NotesTest(unittest.TestCase):
             '-X', 'coro_origin=1,notes', '-c', code)
         self.assertIn(
             b'ValueError: boom\n'
-            b"coroutine 'main' created at (most recent call last):\n"
+            b"The exception escaped coroutine 'main'.\n"
+            b'Coroutine created at (most recent call last)\n'
             b'  File "<string>", line 4, in <module>\n',
             err.replace(b'\r\n', b'\n'))
+        self.assertEqual(err.count(b'The exception escaped'), 1)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,130 @@
+"""origin-python: asyncio's use of coroutine origins.
+
+Internal module of origin-python, not of upstream CPython; the design is
+described in DESIGN.md of the origin-python repository.  The C Future and
+Task of Modules/_asynciomodule.c and the Python ones of futures.py,
+tasks.py and events.py share one data path:
+
+* Capture: ``sys._frame_stack_capture()`` (C: ``_PyCoroOrigin_CaptureHandle()``)
+  returns an interned frame stack, the same object that keeps a coroutine's
+  ``cr_origin``: code objects and instruction offsets, no line numbers.
+* Materialise: ``handle.summary(drop)`` (C: ``_PyCoroOrigin_StackSummary()``)
+  makes the ``traceback.StackSummary`` that stock's debug mode stores in
+  ``_source_traceback``, without the *drop* innermost frames, when someone
+  reads it.
+* Render: ``Lib/_coro_origin_report.py``, for every report.
+
+Names are the same on both sides: ``_source_tb`` / ``fut_source_tb`` (the
+debug-mode handle, or the materialised list once read), ``_source_drop`` /
+``fut_source_drop`` (innermost frames asyncio asked to leave out, while it
+is a handle) and ``_origin_tb`` / ``fut_origin_tb`` (where a plain future
+was created, kept with origin tracking on outside debug mode, for its
+never-retrieved report).
+"""
+
+import sys
+
+from . import constants
+
+# The type of what sys._frame_stack_capture() returns.
+FrameStack = type(sys._frame_stack_capture(1))
+
+
+def capture(skip=1):
+    """Debug mode: where the caller's caller is, as stock's extract_stack(
+    sys._getframe(1)) would see it, but lazily."""
+    return sys._frame_stack_capture(constants.DEBUG_STACK_DEPTH, skip + 1)
+
+
+def capture_origin(skip=1):
+    """With origin tracking on (outside debug mode): where the caller's
+    caller creates a future, with the thread's tracking depth and skip=
+    setting.  None when tracking is off."""
+    depth = sys.get_coroutine_origin_tracking_depth()
+    if not depth:
+        return None
+    return sys._frame_stack_capture(depth, skip + 1, origin=True)
+
+
+def _get_source_traceback(obj):
+    tb = obj._source_tb
+    if type(tb) is FrameStack:
+        tb = obj._source_tb = tb.summary(obj._source_drop)
+    return tb
+
+
+def _set_source_traceback(obj, value):
+    obj._source_tb = value
+
+
+source_traceback = property(
+    _get_source_traceback, _set_source_traceback,
+    doc="Where the object was created (debug mode), made when read.")
+
+
+def drop_source_frame(obj):
+    """What stock spells ``del obj._source_traceback[-1]``, kept lazy."""
+    tb = obj._source_tb
+    if type(tb) is FrameStack:
+        obj._source_drop += 1
+    elif tb:
+        del tb[-1]
+
+
+def report_source_traceback(fut):
+    """For a never-retrieved report: the future's debug-mode traceback, or
+    where it was created when origin tracking kept that."""
+    if fut._source_tb is None and fut._origin_tb is not None:
+        fut._source_tb = fut._origin_tb
+    return fut._source_traceback
+
+
+def context_origin_text(context):
+    """The creation site that asyncio's default exception handler adds to
+    a report: the coroutine of the context's task (or of a future that is
+    a task), or the async generator of a failed aclose() (also when a task
+    runs that aclose()).  None when nothing was recorded, or when the
+    report already shows it: debug mode's source traceback, or the
+    exception's own creation site (an exception that escaped this very
+    coroutine, see Lib/traceback.py)."""
+    if 'source_traceback' in context:
+        return None
+    obj = context.get('asyncgen')
+    if obj is None:
+        task = context.get('task')
+        if task is None:
+            task = context.get('future')
+        get_coro = getattr(task, 'get_coro', None)
+        if get_coro is None:
+            return None
+        obj = get_coro()
+    if type(obj).__name__ in ('async_generator_athrow',
+                              'async_generator_asend'):
+        import gc, types
+        for ref in gc.get_referents(obj):
+            if type(ref) is types.AsyncGeneratorType:
+                obj = ref
+                break
+    origin = getattr(obj, 'cr_origin', None)
+    if origin is None:
+        origin = getattr(obj, 'ag_origin', None)
+    if origin is None:
+        return None
+    try:
+        escaped = vars(context.get('exception'))['__coro_origin__']
+        if escaped[1] == obj.__qualname__ and escaped[2] == origin:
+            return None
+    except Exception:
+        pass
+    import _coro_origin_report
+    return _coro_origin_report.coroutine_origin_text(obj)
+
+
+def repr_site(task):
+    """'created at FILE:LINE' for a pending task's repr, or None."""
+    if task.done() or task._source_traceback:
+        return None
+    import _coro_origin_report
+    where = _coro_origin_report.short_site(
+        getattr(task.get_coro(), 'cr_origin', None))
+    return None if where is None else f'created at {where}'

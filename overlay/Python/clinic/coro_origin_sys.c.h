@@ -1,0 +1,472 @@
+/*[clinic input]
+preserve
+[clinic start generated code]*/
+
+#if defined(Py_BUILD_CORE) && !defined(Py_BUILD_CORE_MODULE)
+#  include "pycore_gc.h"          // PyGC_Head
+#  include "pycore_runtime.h"     // _Py_ID()
+#endif
+#include "pycore_modsupport.h"    // _PyArg_UnpackKeywords()
+
+PyDoc_STRVAR(sys_set_coroutine_origin_tracking__doc__,
+"set_coroutine_origin_tracking($module, /, depth=None, *, chain=None,\n"
+"                              asyncgen=None, notes=None, skip=None)\n"
+"--\n"
+"\n"
+"Change coroutine origin tracking settings of this thread.\n"
+"\n"
+"  depth\n"
+"    Frames kept per coroutine (0 disables tracking), as\n"
+"    set_coroutine_origin_tracking_depth() sets.\n"
+"  chain\n"
+"    Also keep the creation sites of up to this many ancestors.\n"
+"  asyncgen\n"
+"    Whether async generators are tracked too (ag_origin).\n"
+"  notes\n"
+"    Whether tracebacks of an exception that escaped a tracked task\n"
+"    say where its coroutine was created.\n"
+"  skip\n"
+"    Module names whose frames are neither kept nor counted: a str\n"
+"    \"a:b\" or an iterable of str; an empty iterable skips nothing.\n"
+"\n"
+"An argument of None keeps that setting.  Nothing changes if any argument\n"
+"is invalid.");
+
+#define SYS_SET_COROUTINE_ORIGIN_TRACKING_METHODDEF    \
+    {"set_coroutine_origin_tracking", _PyCFunction_CAST(sys_set_coroutine_origin_tracking), METH_FASTCALL|METH_KEYWORDS, sys_set_coroutine_origin_tracking__doc__},
+
+static PyObject *
+sys_set_coroutine_origin_tracking_impl(PyObject *module, PyObject *depth,
+                                       PyObject *chain, PyObject *asyncgen,
+                                       PyObject *notes, PyObject *skip);
+
+static PyObject *
+sys_set_coroutine_origin_tracking(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *return_value = NULL;
+    #if defined(Py_BUILD_CORE) && !defined(Py_BUILD_CORE_MODULE)
+
+    #define NUM_KEYWORDS 5
+    static struct {
+        PyGC_Head _this_is_not_used;
+        PyObject_VAR_HEAD
+        PyObject *ob_item[NUM_KEYWORDS];
+    } _kwtuple = {
+        .ob_base = PyVarObject_HEAD_INIT(&PyTuple_Type, NUM_KEYWORDS)
+        .ob_item = { &_Py_ID(depth), &_Py_ID(chain), &_Py_ID(asyncgen), &_Py_ID(notes), &_Py_ID(skip), },
+    };
+    #undef NUM_KEYWORDS
+    #define KWTUPLE (&_kwtuple.ob_base.ob_base)
+
+    #else  // !Py_BUILD_CORE
+    #  define KWTUPLE NULL
+    #endif  // !Py_BUILD_CORE
+
+    static const char * const _keywords[] = {"depth", "chain", "asyncgen", "notes", "skip", NULL};
+    static _PyArg_Parser _parser = {
+        .keywords = _keywords,
+        .fname = "set_coroutine_origin_tracking",
+        .kwtuple = KWTUPLE,
+    };
+    #undef KWTUPLE
+    PyObject *argsbuf[5];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 0;
+    PyObject *depth = Py_None;
+    PyObject *chain = Py_None;
+    PyObject *asyncgen = Py_None;
+    PyObject *notes = Py_None;
+    PyObject *skip = Py_None;
+
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 0, 1, 0, argsbuf);
+    if (!args) {
+        goto exit;
+    }
+    if (!noptargs) {
+        goto skip_optional_pos;
+    }
+    if (args[0]) {
+        depth = args[0];
+        if (!--noptargs) {
+            goto skip_optional_pos;
+        }
+    }
+skip_optional_pos:
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    if (args[1]) {
+        chain = args[1];
+        if (!--noptargs) {
+            goto skip_optional_kwonly;
+        }
+    }
+    if (args[2]) {
+        asyncgen = args[2];
+        if (!--noptargs) {
+            goto skip_optional_kwonly;
+        }
+    }
+    if (args[3]) {
+        notes = args[3];
+        if (!--noptargs) {
+            goto skip_optional_kwonly;
+        }
+    }
+    skip = args[4];
+skip_optional_kwonly:
+    return_value = sys_set_coroutine_origin_tracking_impl(module, depth, chain, asyncgen, notes, skip);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(sys_get_coroutine_origin_tracking__doc__,
+"get_coroutine_origin_tracking($module, /)\n"
+"--\n"
+"\n"
+"Return coroutine origin tracking settings of this thread.\n"
+"\n"
+"The result is a named tuple with fields depth, chain, asyncgen, notes,\n"
+"skip (a tuple of module names) and dump (a signal number or None).");
+
+#define SYS_GET_COROUTINE_ORIGIN_TRACKING_METHODDEF    \
+    {"get_coroutine_origin_tracking", (PyCFunction)sys_get_coroutine_origin_tracking, METH_NOARGS, sys_get_coroutine_origin_tracking__doc__},
+
+static PyObject *
+sys_get_coroutine_origin_tracking_impl(PyObject *module);
+
+static PyObject *
+sys_get_coroutine_origin_tracking(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return sys_get_coroutine_origin_tracking_impl(module);
+}
+
+PyDoc_STRVAR(sys_set_coroutine_origin_tracking_default__doc__,
+"set_coroutine_origin_tracking_default($module, /, depth=None, *,\n"
+"                                      chain=None, asyncgen=None,\n"
+"                                      notes=None, skip=None)\n"
+"--\n"
+"\n"
+"Change the settings that threads created from now on start with.\n"
+"\n"
+"The arguments are those of set_coroutine_origin_tracking().  Existing\n"
+"threads, including the calling one, keep their settings.");
+
+#define SYS_SET_COROUTINE_ORIGIN_TRACKING_DEFAULT_METHODDEF    \
+    {"set_coroutine_origin_tracking_default", _PyCFunction_CAST(sys_set_coroutine_origin_tracking_default), METH_FASTCALL|METH_KEYWORDS, sys_set_coroutine_origin_tracking_default__doc__},
+
+static PyObject *
+sys_set_coroutine_origin_tracking_default_impl(PyObject *module,
+                                               PyObject *depth,
+                                               PyObject *chain,
+                                               PyObject *asyncgen,
+                                               PyObject *notes,
+                                               PyObject *skip);
+
+static PyObject *
+sys_set_coroutine_origin_tracking_default(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *return_value = NULL;
+    #if defined(Py_BUILD_CORE) && !defined(Py_BUILD_CORE_MODULE)
+
+    #define NUM_KEYWORDS 5
+    static struct {
+        PyGC_Head _this_is_not_used;
+        PyObject_VAR_HEAD
+        PyObject *ob_item[NUM_KEYWORDS];
+    } _kwtuple = {
+        .ob_base = PyVarObject_HEAD_INIT(&PyTuple_Type, NUM_KEYWORDS)
+        .ob_item = { &_Py_ID(depth), &_Py_ID(chain), &_Py_ID(asyncgen), &_Py_ID(notes), &_Py_ID(skip), },
+    };
+    #undef NUM_KEYWORDS
+    #define KWTUPLE (&_kwtuple.ob_base.ob_base)
+
+    #else  // !Py_BUILD_CORE
+    #  define KWTUPLE NULL
+    #endif  // !Py_BUILD_CORE
+
+    static const char * const _keywords[] = {"depth", "chain", "asyncgen", "notes", "skip", NULL};
+    static _PyArg_Parser _parser = {
+        .keywords = _keywords,
+        .fname = "set_coroutine_origin_tracking_default",
+        .kwtuple = KWTUPLE,
+    };
+    #undef KWTUPLE
+    PyObject *argsbuf[5];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 0;
+    PyObject *depth = Py_None;
+    PyObject *chain = Py_None;
+    PyObject *asyncgen = Py_None;
+    PyObject *notes = Py_None;
+    PyObject *skip = Py_None;
+
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 0, 1, 0, argsbuf);
+    if (!args) {
+        goto exit;
+    }
+    if (!noptargs) {
+        goto skip_optional_pos;
+    }
+    if (args[0]) {
+        depth = args[0];
+        if (!--noptargs) {
+            goto skip_optional_pos;
+        }
+    }
+skip_optional_pos:
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    if (args[1]) {
+        chain = args[1];
+        if (!--noptargs) {
+            goto skip_optional_kwonly;
+        }
+    }
+    if (args[2]) {
+        asyncgen = args[2];
+        if (!--noptargs) {
+            goto skip_optional_kwonly;
+        }
+    }
+    if (args[3]) {
+        notes = args[3];
+        if (!--noptargs) {
+            goto skip_optional_kwonly;
+        }
+    }
+    skip = args[4];
+skip_optional_kwonly:
+    return_value = sys_set_coroutine_origin_tracking_default_impl(module, depth, chain, asyncgen, notes, skip);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(sys_get_coroutine_origin_tracking_default__doc__,
+"get_coroutine_origin_tracking_default($module, /)\n"
+"--\n"
+"\n"
+"Return the settings that threads created from now on start with.\n"
+"\n"
+"At start-up they come from the build default, PYTHONCOROORIGIN and\n"
+"-X coro_origin.");
+
+#define SYS_GET_COROUTINE_ORIGIN_TRACKING_DEFAULT_METHODDEF    \
+    {"get_coroutine_origin_tracking_default", (PyCFunction)sys_get_coroutine_origin_tracking_default, METH_NOARGS, sys_get_coroutine_origin_tracking_default__doc__},
+
+static PyObject *
+sys_get_coroutine_origin_tracking_default_impl(PyObject *module);
+
+static PyObject *
+sys_get_coroutine_origin_tracking_default(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return sys_get_coroutine_origin_tracking_default_impl(module);
+}
+
+PyDoc_STRVAR(sys__coroutine_origin_live__doc__,
+"_coroutine_origin_live($module, /)\n"
+"--\n"
+"\n"
+"Return a list of the live, unfinished coroutines in the live registry.\n"
+"\n"
+"Only coroutines created with origin tracking on while the creating\n"
+"thread\'s settings named a dump signal (dump= in the spec) are registered.\n"
+"For internal use (the coroutine dump).");
+
+#define SYS__COROUTINE_ORIGIN_LIVE_METHODDEF    \
+    {"_coroutine_origin_live", (PyCFunction)sys__coroutine_origin_live, METH_NOARGS, sys__coroutine_origin_live__doc__},
+
+static PyObject *
+sys__coroutine_origin_live_impl(PyObject *module);
+
+static PyObject *
+sys__coroutine_origin_live(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return sys__coroutine_origin_live_impl(module);
+}
+
+PyDoc_STRVAR(sys__frame_stack_capture__doc__,
+"_frame_stack_capture($module, depth, skip=0, /, *, origin=False)\n"
+"--\n"
+"\n"
+"Capture the calling thread\'s stack as an opaque, cheap frame stack.\n"
+"\n"
+"  depth\n"
+"    Frames to keep, innermost first; a negative number keeps all.\n"
+"  skip\n"
+"    Complete frames to leave out above the caller\'s frame.\n"
+"  origin\n"
+"    Apply the thread\'s skip= setting, as for a coroutine\'s origin.\n"
+"\n"
+"Internal; used by asyncio.  Return None if depth is 0 or there is no\n"
+"frame to capture.  The frame stack\'s frames() method gives the frames\n"
+"as cr_origin does; summary(drop) the traceback.StackSummary asyncio\'s\n"
+"debug mode keeps.");
+
+#define SYS__FRAME_STACK_CAPTURE_METHODDEF    \
+    {"_frame_stack_capture", _PyCFunction_CAST(sys__frame_stack_capture), METH_FASTCALL|METH_KEYWORDS, sys__frame_stack_capture__doc__},
+
+static PyObject *
+sys__frame_stack_capture_impl(PyObject *module, int depth, int skip,
+                              int origin);
+
+static PyObject *
+sys__frame_stack_capture(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *return_value = NULL;
+    #if defined(Py_BUILD_CORE) && !defined(Py_BUILD_CORE_MODULE)
+
+    #define NUM_KEYWORDS 1
+    static struct {
+        PyGC_Head _this_is_not_used;
+        PyObject_VAR_HEAD
+        PyObject *ob_item[NUM_KEYWORDS];
+    } _kwtuple = {
+        .ob_base = PyVarObject_HEAD_INIT(&PyTuple_Type, NUM_KEYWORDS)
+        .ob_item = { &_Py_ID(origin), },
+    };
+    #undef NUM_KEYWORDS
+    #define KWTUPLE (&_kwtuple.ob_base.ob_base)
+
+    #else  // !Py_BUILD_CORE
+    #  define KWTUPLE NULL
+    #endif  // !Py_BUILD_CORE
+
+    static const char * const _keywords[] = {"", "", "origin", NULL};
+    static _PyArg_Parser _parser = {
+        .keywords = _keywords,
+        .fname = "_frame_stack_capture",
+        .kwtuple = KWTUPLE,
+    };
+    #undef KWTUPLE
+    PyObject *argsbuf[3];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 1;
+    int depth;
+    int skip = 0;
+    int origin = 0;
+
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 1, 2, 0, argsbuf);
+    if (!args) {
+        goto exit;
+    }
+    depth = PyLong_AsInt(args[0]);
+    if (depth == -1 && PyErr_Occurred()) {
+        goto exit;
+    }
+    if (nargs < 2) {
+        goto skip_optional_posonly;
+    }
+    noptargs--;
+    skip = PyLong_AsInt(args[1]);
+    if (skip == -1 && PyErr_Occurred()) {
+        goto exit;
+    }
+skip_optional_posonly:
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    origin = PyObject_IsTrue(args[2]);
+    if (origin < 0) {
+        goto exit;
+    }
+skip_optional_kwonly:
+    return_value = sys__frame_stack_capture_impl(module, depth, skip, origin);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(sys__dump_coroutines__doc__,
+"_dump_coroutines($module, /, file=None, *, format=\'text\')\n"
+"--\n"
+"\n"
+"Write every live, unfinished tracked coroutine to file (default stderr).\n"
+"\n"
+"  format\n"
+"    \"text\" (the await tree) or \"json\" (one JSON document).\n"
+"\n"
+"The await tree of asyncio tasks and coroutines: where each is suspended,\n"
+"what it awaits, where it was created and its chain; identical subtrees\n"
+"collapsed.  What -X coro_origin=dump=SIGNAL runs on that signal.  Never\n"
+"raises because of the program\'s state: what cannot be written is left\n"
+"out and said so.");
+
+#define SYS__DUMP_COROUTINES_METHODDEF    \
+    {"_dump_coroutines", _PyCFunction_CAST(sys__dump_coroutines), METH_FASTCALL|METH_KEYWORDS, sys__dump_coroutines__doc__},
+
+static PyObject *
+sys__dump_coroutines_impl(PyObject *module, PyObject *file,
+                          const char *format);
+
+static PyObject *
+sys__dump_coroutines(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *return_value = NULL;
+    #if defined(Py_BUILD_CORE) && !defined(Py_BUILD_CORE_MODULE)
+
+    #define NUM_KEYWORDS 2
+    static struct {
+        PyGC_Head _this_is_not_used;
+        PyObject_VAR_HEAD
+        PyObject *ob_item[NUM_KEYWORDS];
+    } _kwtuple = {
+        .ob_base = PyVarObject_HEAD_INIT(&PyTuple_Type, NUM_KEYWORDS)
+        .ob_item = { &_Py_ID(file), &_Py_ID(format), },
+    };
+    #undef NUM_KEYWORDS
+    #define KWTUPLE (&_kwtuple.ob_base.ob_base)
+
+    #else  // !Py_BUILD_CORE
+    #  define KWTUPLE NULL
+    #endif  // !Py_BUILD_CORE
+
+    static const char * const _keywords[] = {"file", "format", NULL};
+    static _PyArg_Parser _parser = {
+        .keywords = _keywords,
+        .fname = "_dump_coroutines",
+        .kwtuple = KWTUPLE,
+    };
+    #undef KWTUPLE
+    PyObject *argsbuf[2];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 0;
+    PyObject *file = Py_None;
+    const char *format = "text";
+
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 0, 1, 0, argsbuf);
+    if (!args) {
+        goto exit;
+    }
+    if (!noptargs) {
+        goto skip_optional_pos;
+    }
+    if (args[0]) {
+        file = args[0];
+        if (!--noptargs) {
+            goto skip_optional_pos;
+        }
+    }
+skip_optional_pos:
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    if (!PyUnicode_Check(args[1])) {
+        _PyArg_BadArgument("_dump_coroutines", "argument 'format'", "str", args[1]);
+        goto exit;
+    }
+    Py_ssize_t format_length;
+    format = PyUnicode_AsUTF8AndSize(args[1], &format_length);
+    if (format == NULL) {
+        goto exit;
+    }
+    if (strlen(format) != (size_t)format_length) {
+        PyErr_SetString(PyExc_ValueError, "embedded null character");
+        goto exit;
+    }
+skip_optional_kwonly:
+    return_value = sys__dump_coroutines_impl(module, file, format);
+
+exit:
+    return return_value;
+}
+/*[clinic end generated code: output=309dd5dbe78eb49b input=a9049054013a1b77]*/
