@@ -143,13 +143,8 @@ _PyCoroOrigin_FutureCaptureOrigin(PyObject **origin_tb)
 }
 
 int
-_PyCoroOrigin_FutureMaterialize(PyObject **source_tb, int *source_drop,
-                                PyObject *origin_tb)
+_PyCoroOrigin_FutureMaterialize(PyObject **source_tb, int *source_drop)
 {
-    if (*source_tb == NULL && origin_tb != NULL) {
-        *source_tb = Py_NewRef(origin_tb);
-        *source_drop = 0;
-    }
     if (*source_tb == NULL || !_PyCoroOrigin_HandleCheck(*source_tb)) {
         return 0;
     }

@@ -54,12 +54,12 @@ PyAPI_FUNC(int) _PyCoroOrigin_FutureCapture(PyObject **source_tb,
 /* Future.__init__() outside debug mode: with origin tracking on, capture
    the tracking depth into *origin_tb. */
 PyAPI_FUNC(int) _PyCoroOrigin_FutureCaptureOrigin(PyObject **origin_tb);
-/* Make *source_tb the list if it is a handle; with "origin_tb" given and
-   no debug-mode traceback, from origin_tb (the never-retrieved report).
-   0, or -1 with an exception set. */
+/* Make *source_tb the list if it is a handle (debug mode's
+   _source_traceback, when read or reported).  0, or -1 with an exception
+   set.  The future's origin is reported by the default exception handler
+   (Lib/asyncio/_origin.py), which reads it from the _origin_tb getter. */
 PyAPI_FUNC(int) _PyCoroOrigin_FutureMaterialize(PyObject **source_tb,
-                                                int *source_drop,
-                                                PyObject *origin_tb);
+                                                int *source_drop);
 /* _source_traceback_drop(): stock's "del fut._source_traceback[-1]",
    lazily.  Returns None, or NULL with an exception set. */
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_FutureDrop(PyObject *source_tb,

@@ -12,7 +12,8 @@ tasks.py and events.py share one data path:
   makes the ``traceback.StackSummary`` that stock's debug mode stores in
   ``_source_traceback``, without the *drop* innermost frames, when someone
   reads it.
-* Render: ``Lib/_coro_origin_report.py``, for every report.
+* Render: ``Lib/_coro_origin_report.py``, for every report
+  (:func:`context_origin_text` for asyncio's default exception handler).
 
 Names are the same on both sides: ``_source_tb`` / ``fut_source_tb`` (the
 debug-mode handle, or the materialised list once read), ``_source_drop`` /
@@ -71,14 +72,6 @@ def drop_source_frame(obj):
         del tb[-1]
 
 
-def report_source_traceback(fut):
-    """For a never-retrieved report: the future's debug-mode traceback, or
-    where it was created when origin tracking kept that."""
-    if fut._source_tb is None and fut._origin_tb is not None:
-        fut._source_tb = fut._origin_tb
-    return fut._source_traceback
-
-
 def context_origin_text(context):
     """The creation site that asyncio's default exception handler adds to
     a report: the coroutine of the context's task (or of a future that is
@@ -89,6 +82,7 @@ def context_origin_text(context):
     coroutine, see Lib/traceback.py)."""
     if 'source_traceback' in context:
         return None
+    import _coro_origin_report
     obj = context.get('asyncgen')
     if obj is None:
         task = context.get('task')
@@ -96,7 +90,13 @@ def context_origin_text(context):
             task = context.get('future')
         get_coro = getattr(task, 'get_coro', None)
         if get_coro is None:
-            return None
+            # A plain future: where it was created, with origin tracking on.
+            handle = getattr(task, '_origin_tb', None)
+            if type(handle) is not FrameStack:
+                return None
+            return '\n'.join(_coro_origin_report.origin_block(
+                handle.frames(), None,
+                header='Future created at (most recent call last)'))
         obj = get_coro()
     if type(obj).__name__ in ('async_generator_athrow',
                               'async_generator_asend'):
@@ -116,7 +116,6 @@ def context_origin_text(context):
             return None
     except Exception:
         pass
-    import _coro_origin_report
     return _coro_origin_report.coroutine_origin_text(obj)
 
 
