@@ -7,7 +7,7 @@ import sys
 import unittest
 import weakref
 
-from test.test_coro_origin._util import here, settings
+from test.test_coro_origin._util import assert_python_ok, here, settings
 
 
 async def agenfn():
@@ -15,6 +15,34 @@ async def agenfn():
 
 
 class AsyncGenTest(unittest.TestCase):
+
+    def test_failed_finalization_report(self):
+        # asyncio's report of an async generator whose aclose() failed at
+        # shutdown names where the generator was created, with its chain.
+        code = '\n'.join([
+            'import asyncio',
+            'async def agen():',
+            '    try:',
+            '        yield 1',
+            '    finally:',
+            '        raise ValueError("cleanup failed")',
+            'async def main():',
+            '    g = agen()',
+            '    await g.__anext__()',
+            'asyncio.run(main())',
+        ])
+        rc, out, err = assert_python_ok(
+            '-X', 'coro_origin=5,asyncgen,chain=2', '-c', code)
+        err = err.decode().replace('\r\n', '\n')
+        self.assertIn('ValueError: cleanup failed', err)
+        i = err.index('Async generator created at (most recent call last)\n')
+        self.assertIn(
+            '  File "<string>", line 8, in main\n'
+            "... spawned from 'main', created at (most recent call last)\n"
+            '  File "<string>", line 10, in <module>\n', err[i:])
+        # Untracked generators: stock's report.
+        rc, out, err = assert_python_ok('-X', 'coro_origin=5', '-c', code)
+        self.assertNotIn(b'Async generator created at', err)
 
     def test_off(self):
         with settings(depth=3, asyncgen=False):

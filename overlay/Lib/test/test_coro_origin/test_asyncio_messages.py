@@ -52,7 +52,7 @@ class MessagesTest(unittest.TestCase):
             <{T} pending name='Task-2' coro=<worker() running at bug.py:5> wait_for=<Future pending cb=[{W}]> created at bug.py:9>
             Task exception was never retrieved
             future: <{T} finished name='Task-3' coro=<boom() done, defined at bug.py:6> exception=ValueError('boom')>
-            Coroutine created at (most recent call last):
+            Coroutine created at (most recent call last)
               File "bug.py", line 17, in <module>
                 loop.run_until_complete(main())
               File "bug.py", line 12, in main
@@ -63,7 +63,7 @@ class MessagesTest(unittest.TestCase):
             ValueError: boom
             Task was destroyed but it is pending!
             task: <{T} pending name='Task-2' coro=<worker() running at bug.py:5> wait_for=<Future pending cb=[{W}]> created at bug.py:9>
-            Coroutine created at (most recent call last):
+            Coroutine created at (most recent call last)
               File "bug.py", line 17, in <module>
                 loop.run_until_complete(main())
               File "bug.py", line 9, in main
@@ -95,7 +95,10 @@ class MessagesTest(unittest.TestCase):
         self.assertTrue(lines[0].endswith(' created at bug.py:9>'), lines[0])
         i = lines.index('Task was destroyed but it is pending!')
         self.assertEqual(lines[i + 2],
-                         'Coroutine created at (most recent call last):')
+                         'Coroutine created at (most recent call last)')
+        # asyncio's frames folded into one counted line, the user's line
+        # last.
+        self.assertRegex(lines[-3], r'^  \[\d+ frames folded: asyncio\]$')
         self.assertEqual(lines[-2:], ['  File "bug.py", line 9, in main',
                                       '    t = asyncio.create_task(worker())'])
 
@@ -103,8 +106,9 @@ class MessagesTest(unittest.TestCase):
         out = self.run_script('10,chain=2,skip=asyncio', 'c')
         self.assertIn(
             '    t = asyncio.create_task(worker())\n'
-            'Coroutine chain (nearest ancestor first):\n'
-            '  main() created at bug.py:17\n', out)
+            "... spawned from 'main', created at (most recent call last)\n"
+            '  File "bug.py", line 17, in <module>\n'
+            '    loop.run_until_complete(main())\n', out)
 
     def test_off(self):
         # Tracking off: stock's reports, stock's repr.

@@ -233,7 +233,7 @@ class ChainTest(unittest.TestCase):
         self.assertEqual(
             str(cm.warning).splitlines()[-3:],
             ["... spawned from 'ChainTest.test_unawaited_warning.<locals>"
-             ".parent', created at (most recent call last):",
+             ".parent', created at (most recent call last)",
              f'  File "{filename}", line {lineno}, in {funcname}',
              "    p, site = parent(), here(1)"])
 
