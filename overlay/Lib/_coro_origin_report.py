@@ -1,253 +1,1473 @@
-"""origin-python: text reports about coroutine origins.
+"""origin-python: the one renderer of coroutine origins, and the live
+coroutine dump.
 
-Internal module of origin-python (not of upstream CPython).  It formats
-where coroutines were created (``cr_origin``, and ``cr_origin_chain`` when
-the interpreter has it) for asyncio's error reports and task reprs, and
-writes the live coroutine dump of ``sys._dump_coroutines()`` (also run on
-the ``dump=SIGNAL`` signal of ``-X coro_origin``).  The output format is
-described in Doc/library/coro_origin_asyncio.rst.
+Internal module of origin-python (not of upstream CPython).  Every report
+that says where a coroutine was created goes through the functions of the
+first part of this module, so that they all look the same:
+
+* site_lines(), origin_block(): a creation site (``cr_origin``) and its
+  chain (``cr_origin_chain``) in traceback.format_list() style, with the
+  frames of the standard library's async machinery folded;
+* coroutine_origin_text(): the block for a coroutine, an async generator or
+  an asyncio Task (asyncio's "Task was destroyed but it is pending!" and
+  "Task exception was never retrieved" reports);
+* short_site(): "FILE:LINE" for a Task's repr;
+* exception_origin_lines(): the block of an exception that escaped a task's
+  root coroutine (traceback);
+* unawaited_warning_lines(): the block of the "coroutine ... was never
+  awaited" RuntimeWarning (warnings).
+
+The second part writes the live coroutine dump of ``sys._dump_coroutines()``
+and of the ``dump=SIGNAL`` signal of ``-X coro_origin``, as text or JSON,
+and serves the dump requests of ``python -m coro_origin dump PID``.  The
+formats are described in Doc/library/coro_origin_asyncio.rst.
+
+Nothing here raises into its caller for odd input: a failing linecache, a
+malformed tuple or a raising repr() give a placeholder instead.
 """
 
 import sys
 
-__all__ = ['origin_lines', 'coroutine_origin_text', 'short_origin',
+__all__ = ['site_lines', 'origin_block', 'coroutine_origin_text',
+           'short_site', 'exception_origin_lines', 'unawaited_warning_lines',
            'live_coroutines', 'dump', 'install_signal_handler']
 
+HEADER = 'Coroutine created at (most recent call last)'
+AGEN_HEADER = 'Async generator created at (most recent call last)'
 
-def _origin_of(obj):
-    origin = getattr(obj, 'cr_origin', None)
+# The standard library's async machinery: runs of frames of these modules
+# are folded into one marker line.
+FOLDED_MODULES = ('asyncio', 'concurrent.futures', 'threading', 'selectors',
+                  'runpy')
+
+# Lines shown for sites without frames.
+NOT_RECORDED = '(creation site not recorded)'
+ALL_SKIPPED = '(every frame of this site was skipped by skip=)'
+UNREADABLE = '(creation site could not be read)'
+
+_RECURSIVE_CUTOFF = 3           # as traceback.StackSummary.format()
+
+
+# --- creation sites ------------------------------------------------------
+
+_module_of_file = {}            # filename -> folded module name or None
+_stdlib_prefix = None
+
+
+def _get_stdlib_prefix():
+    global _stdlib_prefix
+    if _stdlib_prefix is None:
+        import os
+        stdlib = getattr(sys, '_stdlib_dir', None)
+        if not stdlib:
+            stdlib = os.path.dirname(getattr(os, '__file__', '') or '')
+        _stdlib_prefix = os.path.join(stdlib, '') if stdlib else ''
+    return _stdlib_prefix
+
+
+def _classify(filename):
+    if filename.startswith('<frozen ') and filename.endswith('>'):
+        module = filename[len('<frozen '):-1]
+    else:
+        prefix = _get_stdlib_prefix()
+        if not prefix or not filename.startswith(prefix):
+            return None
+        import os
+        rel = filename[len(prefix):]
+        if os.altsep:
+            rel = rel.replace(os.altsep, os.sep)
+        parts = rel.split(os.sep)
+        if not parts[-1].endswith('.py'):
+            return None
+        parts[-1] = parts[-1][:-3]
+        if parts[-1] == '__init__':
+            del parts[-1]
+        module = '.'.join(parts)
+    for name in FOLDED_MODULES:
+        if module == name or module.startswith(name + '.'):
+            return name
+    return None
+
+
+def _machinery(filename):
+    """The name of the async machinery module (one of FOLDED_MODULES) that
+    the file *filename* belongs to, or None."""
+    try:
+        return _module_of_file[filename]
+    except KeyError:
+        pass
+    except TypeError:           # unhashable: not a file name
+        return None
+    if not isinstance(filename, str):
+        return None
+    try:
+        name = _classify(filename)
+    except Exception:
+        name = None
+    if len(_module_of_file) >= 10000:
+        _module_of_file.clear()
+    _module_of_file[filename] = name
+    return name
+
+
+def _folding(fold):
+    """Whether to fold: *fold* if it is True or False, otherwise the
+    interpreter's setting (folding is off with the "full" item)."""
+    if fold is not None:
+        return bool(fold)
+    try:
+        settings = sys.get_coroutine_origin_tracking()
+        return not getattr(settings, 'full', False)
+    except Exception:
+        return True
+
+
+def _source_line(filename, lineno):
+    """The stripped source line, as traceback prints it, or ''."""
+    if not isinstance(filename, str) or type(lineno) is not int:
+        return ''
+    try:
+        import linecache
+        line = linecache.getline(filename, lineno)
+    except Exception:
+        return ''
+    if not isinstance(line, str):
+        return ''
+    return line.partition('\n')[0].strip()
+
+
+def _frame_lines(filename, lineno, funcname, indent):
+    name = filename
+    if (isinstance(name, str) and name.startswith('<stdin-')
+            and name.endswith('>')):
+        name = '<stdin>'
+    lines = [f'{indent}File "{name}", line {lineno}, in {funcname}']
+    source = _source_line(filename, lineno)
+    if source:
+        pad = indent + '  '
+        if len(source.splitlines()) > 1:
+            # traceback indents each piece that str.splitlines() makes
+            import textwrap
+            lines.append(textwrap.indent(source, pad))
+        else:
+            lines.append(pad + source)
+    return lines
+
+
+def _repeated(count, indent):
+    count -= _RECURSIVE_CUTOFF
+    return (f'{indent}[Previous line repeated {count} more '
+            f'time{"s" if count > 1 else ""}]')
+
+
+def _site_lines(origin, indent, fold):
     if origin is None:
-        origin = getattr(obj, 'ag_origin', None)
-    return origin
-
-
-def _chain_of(obj):
-    chain = getattr(obj, 'cr_origin_chain', None)
-    if chain is None:
-        chain = getattr(obj, 'ag_origin_chain', None)
-    return chain
-
-
-def short_origin(origin):
-    """'file:line' of the innermost frame of a cr_origin tuple, or None."""
+        return [indent + NOT_RECORDED]
+    if not isinstance(origin, (tuple, list)):
+        return [indent + UNREADABLE]
     if not origin:
-        return None
-    filename, lineno, _funcname = origin[0]
-    return f'{filename}:{lineno}'
-
-
-def origin_lines(origin, indent='  '):
-    """Lines (without newlines) of a cr_origin tuple in traceback style,
-    oldest frame first, as warnings prints an unawaited coroutine."""
-    import linecache
+        return [indent + ALL_SKIPPED]
+    frames = []                 # oldest first: (filename, lineno, funcname)
+    for entry in reversed(origin):
+        if isinstance(entry, tuple) and len(entry) == 3:
+            frames.append(entry)
+        else:
+            frames.append(('?', '?', '?'))
+    modules = [_machinery(f[0]) if fold else None for f in frames]
+    if fold and all(modules):
+        modules[-1] = None      # never a site that is only a marker
     lines = []
-    for filename, lineno, funcname in reversed(origin):
-        lines.append(f'{indent}File "{filename}", line {lineno}, in {funcname}')
-        line = linecache.getline(filename, lineno).strip()
-        if line:
-            lines.append(f'{indent}  {line}')
+    last = None
+    count = 0
+    i = 0
+    n = len(frames)
+    while i < n:
+        if modules[i] is not None:
+            j = i
+            names = []
+            while j < n and modules[j] is not None:
+                if modules[j] not in names:
+                    names.append(modules[j])
+                j += 1
+            if count > _RECURSIVE_CUTOFF:
+                lines.append(_repeated(count, indent))
+            last = None
+            count = 0
+            k = j - i
+            lines.append(f'{indent}[{k} frame{"s" if k > 1 else ""} '
+                         f'folded: {", ".join(names)}]')
+            i = j
+            continue
+        filename, lineno, funcname = frames[i]
+        key = (filename, lineno, funcname)
+        if (last is None or filename is None or lineno is None
+                or funcname is None or key != last):
+            if count > _RECURSIVE_CUTOFF:
+                lines.append(_repeated(count, indent))
+            last = key
+            count = 0
+        count += 1
+        if count <= _RECURSIVE_CUTOFF:
+            lines += _frame_lines(filename, lineno, funcname, indent)
+        i += 1
+    if count > _RECURSIVE_CUTOFF:
+        lines.append(_repeated(count, indent))
     return lines
 
 
-def _chain_lines(chain, indent='  '):
+def site_lines(origin, indent='  ', fold=None):
+    """The lines (without newlines) of a creation site.
+
+    *origin* is a cr_origin tuple of (filename, lineno, funcname), innermost
+    first; the lines show it oldest frame first, in the style of
+    traceback.format_list(): 'File "f.py", line 3, in g', then the source
+    line (from linecache) indented by two more spaces, each line prefixed
+    by *indent*.  With folding (the default unless the interpreter's "full"
+    setting is on; *fold* True or False forces it), each run of frames of
+    the async machinery (FOLDED_MODULES) becomes one line
+    '[N frames folded: asyncio, runpy]'; the innermost frame is always
+    shown.  None gives '(creation site not recorded)', an empty tuple
+    '(every frame of this site was skipped by skip=)'.
+    """
+    try:
+        return _site_lines(origin, indent, _folding(fold))
+    except Exception:
+        return [indent + UNREADABLE]
+
+
+def _chain_lines(chain, indent, fold):
     lines = []
-    for qualname, origin in chain:
-        where = short_origin(origin) or 'an unknown place'
-        lines.append(f'{indent}{qualname}() created at {where}')
+    if not chain:
+        return lines
+    if not isinstance(chain, (tuple, list)):
+        return [f'{indent}... spawned from an ancestor that could not be '
+                f'read']
+    for entry in chain:
+        if not (isinstance(entry, tuple) and len(entry) == 2):
+            lines.append(f'{indent}... spawned from an ancestor that could '
+                         f'not be read')
+            continue
+        qualname, origin = entry
+        if origin is None:
+            lines.append(f"{indent}... spawned from '{qualname}' "
+                         f"(creation site not recorded)")
+        else:
+            lines.append(f"{indent}... spawned from '{qualname}', created "
+                         f"at (most recent call last)")
+            lines += _site_lines(origin, indent + '  ', fold)
     return lines
 
 
-def coroutine_origin_text(coro):
-    """Where *coro* was created, as a block of text, or None if it has no
-    recorded origin.  Used by asyncio's default exception handler."""
-    origin = _origin_of(coro)
-    if origin is None:
+def origin_block(origin, chain, indent='', header=HEADER, fold=None):
+    """The header line, the site_lines() of *origin*, then one block per
+    entry of *chain* (cr_origin_chain: (qualname, origin) pairs, nearest
+    ancestor first): "... spawned from 'QUALNAME', created at (most recent
+    call last)" and its site, or "... spawned from 'QUALNAME' (creation
+    site not recorded)".  Every line is prefixed by *indent*."""
+    try:
+        fold = _folding(fold)
+        lines = [indent + header]
+        lines += _site_lines(origin, indent + '  ', fold)
+        lines += _chain_lines(chain, indent, fold)
+        return lines
+    except Exception:
+        return [indent + str(header), indent + '  ' + UNREADABLE]
+
+
+def _origin_and_chain(obj):
+    """(origin, chain, header) of a coroutine or an async generator, or
+    None if *obj* is neither."""
+    if hasattr(obj, 'cr_origin'):
+        return (obj.cr_origin, getattr(obj, 'cr_origin_chain', None),
+                HEADER)
+    if hasattr(obj, 'ag_origin'):
+        return (obj.ag_origin, getattr(obj, 'ag_origin_chain', None),
+                AGEN_HEADER)
+    return None
+
+
+def coroutine_origin_text(obj):
+    """Where *obj* was created, as a block of text (no trailing newline),
+    or None if no origin was recorded.  *obj* is a coroutine, an async
+    generator, or an asyncio Task or Future (its get_coro())."""
+    try:
+        get_coro = getattr(obj, 'get_coro', None)
+        if get_coro is not None and callable(get_coro):
+            obj = get_coro()
+        found = _origin_and_chain(obj)
+        if found is None or found[0] is None:
+            return None
+        origin, chain, header = found
+        return '\n'.join(origin_block(origin, chain, header=header))
+    except Exception:
         return None
-    lines = ['Coroutine created at (most recent call last):']
-    lines += origin_lines(origin)
-    chain = _chain_of(coro)
-    if chain:
-        lines.append('Coroutine chain (nearest ancestor first):')
-        lines += _chain_lines(chain)
-    return '\n'.join(lines)
+
+
+def short_site(origin, fold=None):
+    """'FILE:LINE' of the innermost frame of *origin* that is not folded
+    async machinery (the innermost frame if all are, or if folding is
+    off), or None for None or ()."""
+    try:
+        if not origin:
+            return None
+        frames = [f for f in origin
+                  if isinstance(f, tuple) and len(f) == 3]
+        if not frames:
+            return None
+        chosen = frames[0]
+        if _folding(fold):
+            for frame in frames:
+                if _machinery(frame[0]) is None:
+                    chosen = frame
+                    break
+        return f'{chosen[0]}:{chosen[1]}'
+    except Exception:
+        return None
+
+
+def exception_origin_lines(exc):
+    """The lines that say which coroutine an exception escaped and where
+    that coroutine was created, from exc.__dict__['__coro_origin__'] =
+    (kind, qualname, origin, chain); [] if there is none or it is
+    malformed."""
+    try:
+        info = exc.__dict__.get('__coro_origin__')
+        if not (isinstance(info, tuple) and len(info) == 4):
+            return []
+        kind, qualname, origin, chain = info
+        if not (isinstance(kind, str) and kind
+                and isinstance(qualname, str)):
+            return []
+        if origin is not None and not isinstance(origin, tuple):
+            return []
+        if chain is not None and not isinstance(chain, tuple):
+            return []
+        if kind == 'coroutine':
+            header = HEADER
+        elif kind == 'async generator':
+            header = AGEN_HEADER
+        else:
+            header = f'{kind[0].upper()}{kind[1:]} created at ' \
+                     f'(most recent call last)'
+        return ([f"The exception escaped {kind} '{qualname}'."]
+                + origin_block(origin, chain, header=header))
+    except Exception:
+        return []
+
+
+def unawaited_warning_lines(coro):
+    """The lines (no newlines) that the "coroutine ... was never awaited"
+    RuntimeWarning adds after its first line: [] if the coroutine's origin
+    was not recorded, else origin_block(cr_origin, cr_origin_chain).
+    Without a chain and with nothing folded, '\\n'.join() of them is
+    stock's text exactly."""
+    try:
+        origin = coro.cr_origin
+        if origin is None:
+            return []
+        return origin_block(origin, getattr(coro, 'cr_origin_chain', None))
+    except Exception:
+        return []
 
 
 # --- live coroutine dump -------------------------------------------------
+
+# Bounds of the dump.  Entries are tasks or coroutine stacks after identical
+# ones were collapsed.
+MAX_CHARS = 900_000             # text dump (JSON: the same, estimated)
+MAX_ENTRIES = 1000              # entries of one list (roots or children)
+MAX_DEPTH = 100                 # levels of tasks awaiting tasks
+MAX_REPR = 300                  # characters of one repr()
+MAX_STACK = 1000                # coroutines in one await chain
+
 
 def live_coroutines():
     """Unfinished coroutines with a recorded origin: from the interpreter's
     registry (sys._coroutine_origin_live(), kept when a dump signal is
     configured) if there is one, otherwise found among the objects the
     garbage collector tracks."""
-    import inspect
+    coros, _source = _live_coroutines()
+    return coros
+
+
+def _live_coroutines():
+    import types
     live = getattr(sys, '_coroutine_origin_live', None)
     # The registry holds coroutines only when a dump signal is configured.
     get = getattr(sys, 'get_coroutine_origin_tracking', None)
     if get is None or getattr(get(), 'dump', None) is None:
         live = None
     if live is not None:
-        coros = list(live())
-    else:
-        import gc
-        import types
-        coros = [o for o in gc.get_objects()
-                 if type(o) is types.CoroutineType
-                 and o.cr_origin is not None]
-    return [c for c in coros
-            if inspect.getcoroutinestate(c) != inspect.CORO_CLOSED]
+        # (unfinished ones only)
+        return list(live()), 'registry'
+    import gc
+    coro_type = types.CoroutineType
+    coros = [o for o in gc.get_objects()
+             if type(o) is coro_type and o.cr_origin is not None]
+    return [c for c in coros if c.cr_frame is not None], 'gc'
+
+
+def _safe_repr(obj):
+    try:
+        text = repr(obj)
+    except Exception as exc:
+        return f'<repr failed: {type(exc).__name__}>'
+    if not isinstance(text, str):
+        return '<repr failed: not a str>'
+    if len(text) > MAX_REPR:
+        text = text[:MAX_REPR - 3] + '...'
+    return text
+
+
+def _safe_str(obj):
+    try:
+        text = str(obj)
+    except Exception as exc:
+        return f'<str failed: {type(exc).__name__}>'
+    if len(text) > MAX_REPR:
+        text = text[:MAX_REPR - 3] + '...'
+    return text
+
+
+_plain_heads = {}
+
+
+def _sort_key(name):
+    """A str that sorts task names naturally ('Task-2' before 'Task-10'):
+    each run of ASCII digits is padded with zeros to 20 digits."""
+    head, sep, tail = name.rpartition('-')
+    if sep and tail.isdigit() and tail.isascii() and len(tail) <= 20:
+        plain = _plain_heads.get(head)
+        if plain is None:
+            import re
+            plain = re.search('[0-9]', head) is None
+            if len(_plain_heads) < 1000:
+                _plain_heads[head] = plain
+        if plain:
+            return f'{head}-{tail:0>20}'
+    import re
+    return re.sub('[0-9]+', lambda m: m.group().rjust(20, '0'), name)
+
+
+def _is_future(obj):
+    try:
+        return getattr(type(obj), '_asyncio_future_blocking', None) \
+            is not None
+    except Exception:
+        return False
+
+
+def _is_task(obj):
+    return _is_future(obj) and hasattr(type(obj), 'get_coro')
 
 
 def _all_tasks():
+    """Unfinished asyncio tasks of every loop and thread (deduplicated)."""
     tasks_mod = sys.modules.get('asyncio.tasks')
     if tasks_mod is None:
         return []
     tasks = []
     for name in ('_scheduled_tasks', '_eager_tasks'):
         coll = getattr(tasks_mod, name, None)
-        if coll is not None:
+        if coll is None:
+            continue
+        refs = getattr(coll, 'data', None)      # a WeakSet's weakrefs
+        for attempt in range(10):
             try:
-                tasks.extend(list(coll))
+                if isinstance(refs, set):
+                    found = [ref() for ref in list(refs)]
+                    tasks += [t for t in found if t is not None]
+                else:
+                    tasks += list(coll)
+                break
             except RuntimeError:    # changed size during iteration
-                pass
-    seen = set()
+                continue
+    unique = dict(zip(map(id, tasks), tasks))
     result = []
-    # The task sets are weak sets: order by name (numbers compared as
-    # numbers, so Task-2 comes before Task-10) for a stable dump.
-    import re
-    def key(task):
+    for task in unique.values():
         try:
-            name = str(task.get_name())
+            if not task.done():
+                result.append(task)
         except Exception:
-            name = ''
-        return [(0, int(p), '') if p.isdigit() else (1, 0, p)
-                for p in re.split(r'(\d+)', name)]
-    tasks.sort(key=key)
-    for task in tasks:
-        if id(task) not in seen and not task.done():
-            seen.add(id(task))
-            result.append(task)
+            pass
     return result
 
 
-def _state(coro):
-    import inspect
-    return {
-        inspect.CORO_CREATED: 'created',
-        inspect.CORO_RUNNING: 'running',
-        inspect.CORO_SUSPENDED: 'suspended',
-        inspect.CORO_CLOSED: 'closed',
-    }[inspect.getcoroutinestate(coro)]
+class _Dumper:
+    """Collects the live coroutines and tasks, groups identical subtrees,
+    and renders them."""
 
+    def __init__(self):
+        import types
+        self.coro_type = types.CoroutineType
+        self.agen_type = types.AsyncGeneratorType
+        self.gen_type = types.GeneratorType
+        self.has_chain = hasattr(types.CoroutineType, 'cr_origin_chain')
+        self.keep = []              # objects whose id() is used as a key
+        self.origin_by_id = {}
+        self.origin_by_value = {}
+        self.chain_keys = {}
+        self.node_keys = {}         # node signature -> small int
+        self.task_keys = {}         # task signature -> small int
+        self.block_cache = {}
+        self.unwrap_types = {}
+        self.repr_cache = {}
+        self.callback_parents = {}  # id(callback) -> [records]
+        self.future_parents = {}    # id(future) -> [records]
+        self.records = {}           # id(task) -> _TaskRecord
+        self.in_task = set()        # id() of coroutines shown in tasks
+        self.all_records = ()
+        self.roots = self.loose = ()
+        self.source = None
+        self.tracked = 0
+        self.fold = _folding(None)
 
-def _where(frame):
-    if frame is None:
+    def release(self):
+        """Break the reference cycles between task records."""
+        try:
+            for rec in self.all_records:
+                if rec.refs:
+                    rec.refs = ()
+        except Exception:
+            pass
+
+    # -- keys -------------------------------------------------------------
+
+    def origin_key(self, origin):
+        if origin is None:
+            return -1
+        key = self.origin_by_id.get(id(origin))
+        if key is None:
+            try:
+                key = self.origin_by_value.setdefault(
+                    origin, len(self.origin_by_value))
+            except TypeError:
+                key = ('unhashable', id(origin))
+            self.origin_by_id[id(origin)] = key
+            self.keep.append(origin)
+        return key
+
+    def chain_key(self, chain):
+        if not chain:
+            return -1
+        try:
+            parts = tuple([(q, self.origin_key(o)) for q, o in chain])
+        except Exception:
+            self.keep.append(chain)
+            return ('unreadable', id(chain))
+        key = self.chain_keys.get(parts)
+        if key is None:
+            key = self.chain_keys[parts] = len(self.chain_keys)
+        return key
+
+    # -- await chains -----------------------------------------------------
+
+    def unwrap(self, obj):
+        """What an awaitable wrapper (an async generator's asend/athrow,
+        anext()'s awaitable, a coroutine's __await__()) drives, or None."""
+        tp = type(obj)
+        follow = self.unwrap_types.get(tp)
+        if follow is None:
+            name = getattr(tp, '__name__', '')
+            follow = name in ('async_generator_asend',
+                              'async_generator_athrow', 'anext_awaitable',
+                              'coroutine_wrapper')
+            self.unwrap_types[tp] = follow
+        if not follow:
+            return None
+        import gc
+        for ref in gc.get_referents(obj):
+            if type(ref) in (self.coro_type, self.agen_type,
+                             self.gen_type):
+                return ref
         return None
-    return f'{frame.f_code.co_filename}:{frame.f_lineno}'
 
-
-def _coro_lines(coro, indent):
-    state = _state(coro)
-    lines = [f'{indent}coroutine {coro.__qualname__}() [{state}]']
-    where = _where(coro.cr_frame)
-    if where is not None:
-        verb = 'running at' if state == 'running' else 'at'
-        lines.append(f'{indent}  {verb} {where}')
-    origin = coro.cr_origin
-    if origin:
-        lines.append(f'{indent}  created at (most recent call last):')
-        lines += origin_lines(origin, indent + '    ')
-    chain = _chain_of(coro)
-    if chain:
-        lines.append(f'{indent}  chain (nearest ancestor first):')
-        lines += _chain_lines(chain, indent + '    ')
-    return lines
-
-
-def _await_chain(coro):
-    """The coroutine, then what it awaits (cr_await), innermost last."""
-    chain = [coro]
-    seen = {id(coro)}
-    awaited = coro.cr_await
-    while awaited is not None and id(awaited) not in seen:
-        chain.append(awaited)
-        seen.add(id(awaited))
-        awaited = getattr(awaited, 'cr_await', None)
-        if awaited is None:
-            awaited = getattr(chain[-1], 'gi_yieldfrom', None)
-    return chain
-
-
-def _chain_block(coro, indent, done):
-    lines = []
-    for depth, obj in enumerate(_await_chain(coro)):
-        sub = indent + '  ' * min(depth, 1)
-        if depth:
-            lines.append(f'{indent}awaiting:')
-        if hasattr(obj, 'cr_frame'):
-            done.add(id(obj))
-            lines += _coro_lines(obj, sub)
-        elif hasattr(obj, 'gi_frame'):
-            where = _where(obj.gi_frame)
-            lines.append(f'{sub}generator {obj.__qualname__}() at {where}')
+    def node(self, obj, tp):
+        """A frame of an await chain, (signature, kind, obj, origin, chain,
+        state, lineno) with signature a small int, and what obj awaits."""
+        if tp is self.coro_type:
+            kind = 'coroutine'
+            frame = obj.cr_frame
+            running = obj.cr_running
+            suspended = obj.cr_suspended
+            code = obj.cr_code
+            origin = obj.cr_origin
+            chain = obj.cr_origin_chain if self.has_chain else None
+            awaited = obj.cr_await
+        elif tp is self.agen_type:
+            kind = 'async generator'
+            frame = obj.ag_frame
+            running = obj.ag_running
+            suspended = getattr(obj, 'ag_suspended', False)
+            code = obj.ag_code
+            origin = getattr(obj, 'ag_origin', None)
+            chain = getattr(obj, 'ag_origin_chain', None)
+            awaited = obj.ag_await
         else:
-            lines.append(f'{sub}{type(obj).__qualname__} object')
-    return lines
+            kind = 'generator'
+            frame = obj.gi_frame
+            running = obj.gi_running
+            suspended = obj.gi_suspended
+            code = obj.gi_code
+            origin = chain = None
+            awaited = obj.gi_yieldfrom
+        if frame is None:
+            state = 'closed'
+            where = None
+        elif suspended:
+            # (an async generator is "running" while an asend() or
+            # athrow() of it is awaited, even when it is suspended)
+            state = 'suspended'
+            where = frame.f_lasti
+        elif running:
+            state = 'running'
+            where = None
+        else:
+            state = 'created'
+            where = None
+        sig = (kind, id(code), state, where, self.origin_key(origin),
+               self.chain_key(chain) if chain else -1)
+        key = self.node_keys.get(sig)
+        if key is None:
+            key = self.node_keys[sig] = len(self.node_keys)
+        return (key, kind, obj, origin, chain, state), awaited
+
+    def stack(self, obj, mark):
+        """The await chain from *obj* inwards: (nodes, tail), tail being
+        the awaited object that is no coroutine or generator (or None).
+        The id() of every coroutine passed is added to *mark*."""
+        nodes = []
+        tail = None
+        coro_type = self.coro_type
+        agen_type = self.agen_type
+        gen_type = self.gen_type
+        node_keys = self.node_keys
+        origin_by_id = self.origin_by_id
+        has_chain = self.has_chain
+        unwrap_types = self.unwrap_types
+        room = MAX_STACK
+        while obj is not None and room:
+            room -= 1
+            tp = type(obj)
+            if tp is coro_type:
+                # the node() of a coroutine, inlined: the dump spends
+                # most of its time here
+                mark.add(id(obj))
+                # a suspension point is an instruction (several may share
+                # a line: the line is looked up when a node is printed)
+                if obj.cr_suspended:
+                    state = 'suspended'
+                    where = obj.cr_frame.f_lasti
+                elif obj.cr_running:
+                    state = 'running'
+                    where = None
+                else:
+                    # not started (a finished one has no place here: a
+                    # task that holds one is done, and the live list has
+                    # none), so no frame object is made for it
+                    state = 'created'
+                    where = None
+                origin = obj.cr_origin
+                if origin is None:
+                    okey = -1
+                else:
+                    okey = origin_by_id.get(id(origin))
+                    if okey is None:
+                        okey = self.origin_key(origin)
+                chain = obj.cr_origin_chain if has_chain else None
+                sig = (id(obj.cr_code), state, where, okey,
+                       self.chain_key(chain) if chain else -1)
+                key = node_keys.get(sig)
+                if key is None:
+                    key = node_keys[sig] = len(node_keys)
+                nodes.append((key, 'coroutine', obj, origin, chain, state))
+                obj = obj.cr_await
+            elif tp is agen_type or tp is gen_type:
+                node, obj = self.node(obj, tp)
+                nodes.append(node)
+            elif unwrap_types.get(tp) is False:     # (the usual end)
+                tail = obj
+                break
+            else:
+                inner = self.unwrap(obj)
+                if inner is None:
+                    tail = obj
+                    break
+                obj = inner
+        return nodes, tail
+
+    # -- who waits for whom -----------------------------------------------
+
+    def callback_targets(self, cb, depth):
+        """The task records that a done callback wakes up or stands for:
+        a task's wake-up method, a TaskGroup's callback (its parent task),
+        or a bound method or closure holding a future (not a task) that
+        tasks wait for, such as gather()'s or shield()'s outer future."""
+        cached = self.callback_parents.get(id(cb))
+        if cached is not None:
+            return cached
+        self.keep.append(cb)
+        self.callback_parents[id(cb)] = found = []     # (cycle guard)
+        records = self.records
+        owner = getattr(cb, '__self__', None)
+        futures = []
+        if owner is not None:
+            rec = records.get(id(owner))
+            if rec is not None and rec.task is owner:
+                found.append(rec)
+                return found
+            parent = getattr(owner, '_parent_task', None)
+            if parent is not None:
+                rec = records.get(id(parent))
+                if rec is not None and rec.task is parent:
+                    found.append(rec)
+                    return found
+            futures.append(owner)
+        else:
+            cells = getattr(cb, '__closure__', None)
+            if cells:
+                for cell in cells:
+                    try:
+                        futures.append(cell.cell_contents)
+                    except ValueError:
+                        pass
+            else:
+                args = getattr(cb, 'args', None)     # functools.partial
+                if isinstance(args, tuple) and hasattr(cb, 'func'):
+                    futures.extend(args)
+        for fut in futures:
+            if _is_future(fut) and not _is_task(fut):
+                for rec in self.future_targets(fut, depth + 1):
+                    if rec not in found:
+                        found.append(rec)
+        return found
+
+    def future_targets(self, fut, depth):
+        cached = self.future_parents.get(id(fut))
+        if cached is not None:
+            return cached
+        self.keep.append(fut)
+        self.future_parents[id(fut)] = found = []
+        if depth > 20:
+            return found
+        try:
+            callbacks = fut._callbacks
+        except Exception:
+            return found
+        for entry in callbacks or ():
+            cb = entry[0] if isinstance(entry, tuple) else entry
+            for rec in self.callback_targets(cb, depth):
+                if rec not in found:
+                    found.append(rec)
+        return found
+
+    def parents_of(self, rec):
+        try:
+            callbacks = rec.task._callbacks
+        except Exception:
+            return []
+        if not callbacks:
+            return []
+        found = []
+        for entry in callbacks:
+            cb = entry[0] if isinstance(entry, tuple) else entry
+            targets = self.callback_parents.get(id(cb))
+            if targets is None:
+                targets = self.callback_targets(cb, 0)
+            for parent in targets:
+                if parent is not rec and parent not in found:
+                    found.append(parent)
+        return found
+
+    # -- collecting -------------------------------------------------------
+
+    def collect(self):
+        coros, self.source = _live_coroutines()
+        self.tracked = len(coros)
+        tasks = _all_tasks()
+        names = []
+        for task in tasks:
+            try:
+                name = task.get_name()
+                if type(name) is not str:
+                    name = _safe_str(name)
+            except Exception:
+                name = '?'
+            names.append(name)
+        keys = list(map(_sort_key, names))
+        order = sorted(range(len(tasks)), key=keys.__getitem__)
+        records = self.records
+        recs = []
+        in_task = self.in_task
+        for i in order:
+            task = tasks[i]
+            rec = _TaskRecord(task, names[i])
+            try:
+                if task.cancelling():
+                    rec.state = 'cancelling'
+                rec.nodes, rec.tail = self.stack(task.get_coro(), in_task)
+                rec.waiter = task._fut_waiter
+            except Exception as exc:
+                rec.error = type(exc).__name__
+            records[id(task)] = rec
+            recs.append(rec)
+        parents = {}
+        for rec in recs:
+            try:
+                found = self.parents_of(rec)
+            except Exception:
+                found = None
+            if found:
+                parents[id(rec)] = found
+        self.all_records = recs
+        self.roots = self.build_tree(recs, parents)
+        # Coroutines in no task: the ones that no other of them awaits
+        # are the roots of their stacks.
+        awaited = set()
+        stacks = []
+        for coro in coros:
+            if id(coro) in in_task or id(coro) in awaited:
+                continue
+            mark = set()
+            try:
+                nodes, tail = self.stack(coro, mark)
+            except Exception:
+                continue
+            if len(mark) > 1:
+                mark.discard(id(coro))
+                awaited |= mark
+            stacks.append((coro, nodes, tail))
+        self.loose = self.group_stacks(
+            [s for s in stacks if id(s[0]) not in awaited])
+
+    def build_tree(self, recs, all_parents):
+        """Give each task its children (the tasks it waits for, each
+        under the first of its waiters, *all_parents* mapping id() of a
+        record to the records of its waiters) and return the root
+        groups.  Children point down only, so that the records make no
+        reference cycles but in the rare "refs" (a task waited for by
+        several, or in an await cycle)."""
+        roots = []
+        for rec in recs:
+            parents = all_parents.get(id(rec))
+            if parents:
+                parent = parents[0]
+                if parent.children:
+                    parent.children.append(rec)
+                else:
+                    parent.children = [rec]
+                for other in parents[1:]:
+                    if other.refs:
+                        other.refs.append(rec)
+                    else:
+                        other.refs = [rec]
+            else:
+                roots.append(rec)
+        # Breadth first from the roots; a task has one parent in the
+        # tree, so none is met twice.  Tasks never met are in await
+        # cycles: the first of them by name becomes a root and the edge
+        # from its parent a reference.
+        order = list(roots)
+        for rec in order:
+            if rec.children:
+                order.extend(rec.children)
+        if len(order) < len(recs):
+            reached = set(map(id, order))
+            for rec in recs:
+                if id(rec) in reached:
+                    continue
+                rec.cycle = True
+                parent = all_parents[id(rec)][0]
+                parent.children.remove(rec)
+                parent.refs = list(parent.refs) + [rec]
+                roots.append(rec)
+                start = len(order)
+                order.append(rec)
+                reached.add(id(rec))
+                i = start
+                while i < len(order):
+                    for child in order[i].children:
+                        reached.add(id(child))
+                        order.append(child)
+                    i += 1
+        for rec in reversed(order):
+            rec.signature(self)
+        return self.group_tasks(roots)
+
+    @staticmethod
+    def group_tasks(recs):
+        groups = {}
+        for rec in recs:
+            group = groups.get(rec.sig)
+            if group is None:
+                groups[rec.sig] = [rec]
+            else:
+                group.append(rec)
+        return list(groups.values())
+
+    def group_stacks(self, stacks):
+        groups = {}
+        for item in stacks:
+            coro, nodes, tail = item
+            sig = (tuple([n[0] for n in nodes]), type(tail))
+            group = groups.get(sig)
+            if group is None:
+                groups[sig] = [item]
+            else:
+                group.append(item)
+        return list(groups.values())
+
+    # -- rendering helpers ------------------------------------------------
+
+    def block(self, node):
+        """The creation lines of a node (cached per site), or []."""
+        key, kind, obj, origin, chain, state = node
+        if origin is None and not chain:
+            return []
+        sig = (self.origin_key(origin), self.chain_key(chain), kind)
+        lines = self.block_cache.get(sig)
+        if lines is None:
+            header = AGEN_HEADER if kind == 'async generator' else HEADER
+            lines = origin_block(origin, chain, header=header,
+                                 fold=self.fold)
+            self.block_cache[sig] = lines
+        return lines
+
+    @staticmethod
+    def node_where(node):
+        """(qualname, filename, lineno) of a node; lineno is where it is
+        suspended or running, or its first line if not started."""
+        key, kind, obj, origin, chain, state = node
+        try:
+            qualname = _safe_str(obj.__qualname__)
+        except Exception:
+            qualname = '?'
+        filename = lineno = None
+        try:
+            if kind == 'coroutine':
+                code, frame = obj.cr_code, obj.cr_frame
+            elif kind == 'async generator':
+                code, frame = obj.ag_code, obj.ag_frame
+            else:
+                code, frame = obj.gi_code, obj.gi_frame
+            filename = code.co_filename
+            if state == 'created':
+                lineno = code.co_firstlineno
+            elif frame is not None:
+                lineno = frame.f_lineno
+        except Exception:
+            pass
+        return qualname, filename, lineno
+
+    def node_line(self, node):
+        kind, state = node[1], node[5]
+        qualname, filename, lineno = self.node_where(node)
+        where = f'{filename}:{lineno}'
+        if state == 'created':
+            what = f'not started, defined at {where}'
+        elif state == 'closed':
+            what = 'closed'
+        else:
+            what = f'{state} at {where}'
+        return f'{kind} {qualname}() {what}'
+
+    def repr(self, obj):
+        text = self.repr_cache.get(id(obj))
+        if text is None:
+            self.keep.append(obj)
+            text = self.repr_cache[id(obj)] = _safe_repr(obj)
+        return text
+
+    def awaited_future(self, tail):
+        """The future behind a future's __await__ iterator, or None."""
+        if tail is None:
+            return None
+        if _is_future(tail):
+            return tail
+        import gc
+        try:
+            for ref in gc.get_referents(tail):
+                if _is_future(ref):
+                    return ref
+        except Exception:
+            pass
+        return None
+
+    def awaited(self, waiter, tail):
+        """What a stack waits for, as text (or None)."""
+        if waiter is None:
+            waiter = self.awaited_future(tail)
+        if waiter is not None:
+            if _is_task(waiter):
+                rec = self.records.get(id(waiter))
+                if rec is not None and rec.task is waiter:
+                    return f'Task {rec.name!r}'
+            return self.repr(waiter)
+        if tail is not None:
+            return self.repr(tail)
+        return None
+
+    @staticmethod
+    def frames_json(origin):
+        if origin is None:
+            return None
+        try:
+            return [[f[0], f[1], f[2]] for f in origin]
+        except Exception:
+            return None
+
+    def chain_json(self, chain):
+        if not chain:
+            return None
+        try:
+            return [[q, self.frames_json(o)] for q, o in chain]
+        except Exception:
+            return None
+
+    def node_json(self, node):
+        key, kind, obj, origin, chain, state = node
+        qualname, filename, lineno = self.node_where(node)
+        return {'kind': kind, 'qualname': qualname, 'state': state,
+                'filename': filename, 'lineno': lineno,
+                'origin': self.frames_json(origin),
+                'chain': self.chain_json(chain)}
 
 
-def dump(file=None):
-    """Write every live, unfinished coroutine with a recorded origin to
-    *file* (default sys.stderr): grouped by asyncio task when asyncio is in
-    use, each with its state, the line it is at, what it awaits, where it
-    was created and its chain."""
+class _TaskRecord:
+    """A task: its await chain, the tasks it waits for, its group key."""
+
+    # (defaults at class level: 100,000 tasks make 100,000 records)
+    state = 'pending'
+    nodes = children = refs = ()
+    tail = waiter = sig = error = None
+    size = 1
+    cycle = False
+
+    def __init__(self, task, name):
+        self.task = task
+        self.name = name
+
+    def signature(self, dumper):
+        nodes = self.nodes
+        if len(nodes) == 1:
+            stack = nodes[0][0]
+        else:
+            stack = tuple([n[0] for n in nodes])
+        children = self.children
+        if children or self.refs:
+            counts = {}
+            size = 1
+            for child in children:
+                counts[child.sig] = counts.get(child.sig, 0) + 1
+                size += child.size
+            self.size = size
+            sig = (self.state, stack, type(self.waiter), type(self.tail),
+                   self.error, self.cycle, tuple(sorted(counts.items())),
+                   tuple([id(r) for r in self.refs]))
+        else:
+            sig = (self.state, stack, type(self.waiter), type(self.tail),
+                   self.error, self.cycle)
+        key = dumper.task_keys.get(sig)
+        if key is None:
+            key = dumper.task_keys[sig] = len(dumper.task_keys)
+        self.sig = key
+
+
+class _Budget:
+    """What the dump may still print, and what it left out."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.used = 0
+        self.tasks_left = 0
+        self.stacks_left = 0
+        self.entries_left = 0
+
+    def over(self):
+        return self.used >= self.limit
+
+    def stop(self, groups, i, depth, tasks):
+        """Whether to leave out groups[i:]; if so, count them."""
+        why = None
+        if depth > MAX_DEPTH:
+            why = 'depth limit'
+        elif i >= MAX_ENTRIES:
+            why = 'entry limit'
+        elif self.used >= self.limit:
+            why = 'size limit'
+        if why is None:
+            return None
+        left = groups[i:]
+        self.entries_left += len(left)
+        if tasks:
+            n = sum(len(g) * g[0].size for g in left)
+            self.tasks_left += n
+        else:
+            n = sum(len(g) for g in left)
+            self.stacks_left += n
+        return why, len(left), n
+
+
+def _count(n, noun):
+    if n == 1:
+        return f'1 {noun}'
+    plural = noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'
+    return f'{n} {plural}'
+
+
+_TEE = '\u251c\u2500\u2500 '        # "├── "
+_ELL = '\u2514\u2500\u2500 '        # "└── "
+_BAR = '\u2502   '                  # "│   "
+_TIMES = '\u00d7'                   # "×"
+
+
+def _stack_lines(d, nodes, awaited, pad, out):
+    for node in nodes:
+        out.append(pad + d.node_line(node))
+        for line in d.block(node):
+            out.append(pad + '  ' + line)
+    if awaited is not None:
+        out.append(f'{pad}awaiting {awaited}')
+
+
+def _text_task(d, group, first, rest, lines, budget, depth):
+    """A group of identical tasks: the first by name, with the count."""
+    rec = group[0]
+    head = f'Task {rec.name!r} ({rec.state})'
+    if len(group) > 1:
+        head += f' {_TIMES} {len(group)}'
+    if rec.cycle:
+        head += ' (in an await cycle)'
+    out = [first + head]
+    pad = rest + '  '
+    if rec.error:
+        out.append(f'{pad}(could not be read: {rec.error})')
+    _stack_lines(d, rec.nodes, d.awaited(rec.waiter, rec.tail), pad, out)
+    for ref in rec.refs:
+        out.append(f'{pad}also waits for Task {ref.name!r} (shown '
+                   f'elsewhere in this dump)')
+    budget.used += sum(map(len, out)) + len(out)
+    lines += out
+    if rec.children:
+        groups = _Dumper.group_tasks(rec.children)
+        n = len(groups)
+        for i, child in enumerate(groups):
+            cut = budget.stop(groups, i, depth + 1, True)
+            if cut:
+                why, entries, tasks = cut
+                lines.append(f'{pad}{_ELL}... '
+                             f'{_count(entries, "more entry")} '
+                             f'({_count(tasks, "task")}) left out ({why})')
+                break
+            last = i == n - 1
+            _text_task(d, child, pad + (_ELL if last else _TEE),
+                       pad + ('    ' if last else _BAR), lines, budget,
+                       depth + 1)
+
+
+def _render_text(d, notes):
+    budget = _Budget(MAX_CHARS)
+    lines = [f'Live coroutines ({d.tracked} tracked, '
+             f'{len(d.all_records)} asyncio tasks):']
+    lines += notes
+    for i, group in enumerate(d.roots):
+        if budget.stop(d.roots, i, 0, True):
+            break
+        lines.append('')
+        _text_task(d, group, '', '', lines, budget, 0)
+    for i, group in enumerate(d.loose):
+        if budget.stop(d.loose, i, 0, False):
+            break
+        coro, nodes, tail = group[0]
+        head = 'Not in a task'
+        if len(group) > 1:
+            head += f' {_TIMES} {len(group)}'
+        out = ['', head]
+        _stack_lines(d, nodes, d.awaited(None, tail), '  ', out)
+        budget.used += sum(map(len, out)) + len(out)
+        lines += out
+    if budget.entries_left:
+        lines.append('')
+        lines.append(f'Output cut: {_count(budget.entries_left, "entry")} '
+                     f'left out ({_count(budget.tasks_left, "task")}, '
+                     f'{_count(budget.stacks_left, "coroutine stack")} '
+                     f'outside tasks).')
+    lines.append('')
+    lines.append('End of live coroutines.')
+    return '\n'.join(lines) + '\n'
+
+
+def _json_task(d, group, budget, depth):
+    rec = group[0]
+    entry = {'name': rec.name, 'state': rec.state, 'count': len(group)}
+    if len(group) > 1:
+        entry['names'] = [r.name for r in group[:10]]
+    if rec.cycle:
+        entry['cycle'] = True
+    if rec.error:
+        entry['error'] = rec.error
+    entry['stack'] = [d.node_json(n) for n in rec.nodes]
+    entry['awaiting'] = d.awaited(rec.waiter, rec.tail)
+    entry['also_awaits'] = [r.name for r in rec.refs]
+    budget.used += _json_size(entry)
+    children = []
+    if rec.children:
+        groups = _Dumper.group_tasks(rec.children)
+        for i, child in enumerate(groups):
+            if budget.stop(groups, i, depth + 1, True):
+                break
+            children.append(_json_task(d, child, budget, depth + 1))
+    entry['children'] = children
+    return entry
+
+
+def _json_size(entry):
+    import json
+    try:
+        return len(json.dumps(entry))
+    except Exception:
+        return 1000
+
+
+def _render_json(d, missed, failure):
+    import json
+    import os
+    budget = _Budget(MAX_CHARS)
+    tasks = []
+    for i, group in enumerate(d.roots):
+        if budget.stop(d.roots, i, 0, True):
+            break
+        tasks.append(_json_task(d, group, budget, 0))
+    loose = []
+    for i, group in enumerate(d.loose):
+        if budget.stop(d.loose, i, 0, False):
+            break
+        coro, nodes, tail = group[0]
+        entry = {'count': len(group),
+                 'stack': [d.node_json(n) for n in nodes],
+                 'awaiting': d.awaited(None, tail)}
+        budget.used += _json_size(entry)
+        loose.append(entry)
+    doc = {
+        'version': 1,
+        'pid': os.getpid(),
+        'source': d.source,
+        'tracked': d.tracked,
+        'task_count': len(d.all_records),
+        'tasks': tasks,
+        'not_in_task': loose,
+        'left_out': {'entries': budget.entries_left,
+                     'tasks': budget.tasks_left,
+                     'coroutine_stacks': budget.stacks_left},
+        'missed_requests': missed,
+        'previous_write_failed': failure,
+    }
+    return json.dumps(doc, ensure_ascii=False) + '\n'
+
+
+# --- dump: safety and output -----------------------------------------------
+
+_active = set()                 # threads inside dump()
+_lock = None
+_missed = 0                     # requests skipped while a dump ran
+_last_failure = None            # why the last dump could not be written
+
+
+def _notes(missed, failure):
+    notes = []
+    if missed:
+        notes.append(f'({missed} dump request{"s" if missed > 1 else ""} '
+                     f'arrived while dumping and '
+                     f'{"were" if missed > 1 else "was"} skipped)')
+    if failure:
+        notes.append(f'(the previous dump could not be written: '
+                     f'{failure})')
+    return notes
+
+
+def _build(format, missed, failure):
+    """The whole dump as a str; never raises an Exception."""
+    import gc
+    gc_was_enabled = gc.isenabled()
+    d = None
+    try:
+        # The dump makes many small objects: the collections that they
+        # would start walk every object of the program, again and again.
+        gc.disable()
+        d = _Dumper()
+        d.collect()
+        if format == 'json':
+            return _render_json(d, missed, failure)
+        return _render_text(d, _notes(missed, failure))
+    except Exception as exc:
+        try:
+            why = f'{type(exc).__name__}: {_safe_str(exc)}'
+        except Exception:
+            why = 'unknown error'
+        if format == 'json':
+            import json
+            return json.dumps({'version': 1, 'error': why}) + '\n'
+        return (f'Live coroutines: the dump failed: {why}\n\n'
+                f'End of live coroutines.\n')
+    finally:
+        if d is not None:
+            d.release()
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _failure_text(exc):
+    return f'{type(exc).__name__}: {_safe_str(exc)}'
+
+
+def _write_fd(fd, data):
+    import os
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _write(file, text):
+    """Write *text* to *file* (None: sys.stderr).  Return None, or the
+    reason it could not be written."""
     if file is None:
         file = sys.stderr
-    coros = live_coroutines()
-    tasks = _all_tasks()
-    done = set()
-    out = [f'Live coroutines ({len(coros)} tracked, '
-           f'{len(tasks)} asyncio tasks):']
-    for task in tasks:
-        coro = task.get_coro()
+        if file is None:
+            file = sys.__stderr__
+        if file is None:
+            return 'no sys.stderr'
+    if file is sys.stderr or file is sys.__stderr__:
+        # Write to the file descriptor in one go: a signal may have come
+        # in the middle of a write to the buffered stream, which a nested
+        # write would break ("reentrant call").
+        fd = None
         try:
-            name = task.get_name()
+            fd = file.fileno()
         except Exception:
-            name = '?'
-        state = 'cancelling' if task.cancelling() else 'pending'
-        out.append('')
-        out.append(f'Task {name!r} ({state}):')
-        if coro is None or not hasattr(coro, 'cr_frame'):
-            out.append(f'  {coro!r}')
-            continue
-        out += _chain_block(coro, '  ', done)
-        waiter = getattr(task, '_fut_waiter', None)
-        if waiter is not None:
-            out.append(f'  waiting for: {waiter!r}')
-    rest = [c for c in coros if id(c) not in done]
-    # Coroutines awaited by another coroutine of "rest" show in its block.
-    awaited = set()
-    for c in rest:
-        for obj in _await_chain(c)[1:]:
-            awaited.add(id(obj))
-    for coro in rest:
-        if id(coro) in awaited or id(coro) in done:
-            continue
-        out.append('')
-        out.append('Not in a task:')
-        out += _chain_block(coro, '  ', done)
-    out.append('')
-    out.append('End of live coroutines.')
-    file.write('\n'.join(out) + '\n')
-    flush = getattr(file, 'flush', None)
-    if flush is not None:
-        flush()
+            fd = None
+        if isinstance(fd, int) and fd >= 0:
+            try:
+                file.flush()
+            except Exception:
+                pass
+            encoding = getattr(file, 'encoding', None) or 'utf-8'
+            try:
+                data = text.encode(encoding, 'backslashreplace')
+            except Exception:
+                data = text.encode('utf-8', 'backslashreplace')
+            try:
+                _write_fd(fd, data)
+                return None
+            except Exception as exc:
+                return _failure_text(exc)
+    try:
+        file.write(text)
+        flush = getattr(file, 'flush', None)
+        if flush is not None:
+            flush()
+        return None
+    except Exception as exc:
+        return _failure_text(exc)
+
+
+def _run_dump(format, deliver):
+    """Build the dump and pass it to deliver(text) -> None or a failure
+    reason.  A call while this thread is already dumping (a signal that
+    came during a dump) is counted and skipped.  Never raises an
+    Exception."""
+    global _lock, _missed, _last_failure
+    me = None
+    try:
+        import _thread
+        me = _thread.get_ident()
+        if me in _active:
+            _missed += 1
+            return False
+        _active.add(me)
+    except Exception:
+        return False
+    try:
+        if _lock is None:
+            _lock = _thread.allocate_lock()
+        if not _lock.acquire(timeout=30):
+            _missed += 1
+            return False
+        try:
+            missed, _missed = _missed, 0
+            failure, _last_failure = _last_failure, None
+            text = _build(format, missed, failure)
+            failed = deliver(text)
+            if failed:
+                _last_failure = failed
+            return not failed
+        finally:
+            _lock.release()
+    except Exception:
+        return False
+    finally:
+        _active.discard(me)
+
+
+def dump(file=None, format='text'):
+    """Write every live, unfinished coroutine with a recorded origin, as a
+    tree of asyncio tasks, to *file* (default sys.stderr), as text or, with
+    format='json', one JSON document.  The whole dump is built first and
+    written in one go; nothing raises into the caller (a write that fails
+    is reported at the start of the next dump)."""
+    if format not in ('text', 'json'):
+        raise ValueError(f"format must be 'text' or 'json', not {format!r}")
+    _run_dump(format, lambda text: _write(file, text))
+
+
+# --- signal handler --------------------------------------------------------
+
+_previous_handlers = {}
+
+
+def _chain(signum, frame):
+    """Do what the handler that ours replaced would have done, for the
+    signals whose default is to stop the program."""
+    import signal
+    prev = _previous_handlers.get(signum)
+    if prev is _signal_handler:
+        return
+    if callable(prev):
+        prev(signum, frame)
+        return
+    if prev == signal.SIG_IGN:
+        return
+    # SIG_DFL, or None (a handler not set from Python)
+    if signum == signal.SIGINT:
+        signal.default_int_handler(signum, frame)
+    elif signum == getattr(signal, 'SIGTERM', None):
+        import os
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
 
 def _signal_handler(signum, frame):
-    dump()
+    served = False
+    try:
+        import coro_origin
+        request = coro_origin._take_request()
+    except Exception:
+        request = None
+    if request is not None:
+        served = True
+        _run_dump(request.format, request.deliver)
+    else:
+        _run_dump('text', lambda text: _write(None, text))
+    if not served:
+        _chain(signum, frame)
 
 
 def install_signal_handler(signum):
     """Run dump() on signal *signum*, from the main thread at the
-    interpreter's next safe point (a Python-level signal handler)."""
+    interpreter's next safe point (a Python-level signal handler).  For
+    SIGINT and SIGTERM, the handler it replaces still runs after the dump
+    (SIG_DFL: KeyboardInterrupt, or the default action of SIGTERM)."""
     import signal
-    signal.signal(signum, _signal_handler)
+    prev = signal.signal(signum, _signal_handler)
+    if prev is not _signal_handler:
+        _previous_handlers[signum] = prev

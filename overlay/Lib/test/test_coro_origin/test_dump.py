@@ -1,191 +1,1174 @@
-"""Live coroutine dump: sys._dump_coroutines() and -X coro_origin=dump=SIG
-(origin-python, issue 5)."""
+# Tests for the live coroutine dump (Lib/_coro_origin_report.py): the tree
+# of tasks, collapsing, limits, JSON, the dump=SIGNAL handler and its
+# safety, and "python -m coro_origin dump PID" (Lib/coro_origin).
+# Every child process is read with a timeout.
+# This module is part of origin-python, not of upstream CPython.
 
+import asyncio
 import io
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
-import types
+import threading
+import time
 import unittest
-from test import support
 
-SCRIPT = textwrap.dedent('''\
-    import asyncio, sys
-    async def leaf(ev):
+import _coro_origin_report as report
+from test import support
+from test.support import os_helper
+from test.test_coro_origin._util import CHILD_TIMEOUT, run_child, settings
+
+ASYNCIO = os.path.dirname(asyncio.__file__)
+HAS_PROC = os.path.exists('/proc/self/status')
+END = 'End of live coroutines.\n'
+
+# A program with a deterministic tree of tasks: gather, an async
+# generator, a TaskGroup, shield, identical tasks, a coroutine in no task.
+# "ready" comes from a callback that runs after main() has suspended and
+# the other tasks have reached their waits.
+APP = textwrap.dedent('''\
+    import asyncio, signal, sys
+
+    async def ticker(ev):
+        while True:
+            await ev.wait()
+            yield 1
+
+    async def consume(ev):
+        async for _ in ticker(ev):
+            pass
+
+    async def worker(ev):
         await ev.wait()
-    async def mid(ev):
-        await leaf(ev)
+
+    async def crew(ev):
+        async with asyncio.TaskGroup() as tg:
+            for i in range(3):
+                tg.create_task(worker(ev), name=f'crew-{i}')
+
+    async def guarded(ev):
+        inner = asyncio.create_task(worker(ev), name='inner')
+        await asyncio.shield(inner)
+
     async def main():
         ev = asyncio.Event()
-        t = asyncio.create_task(mid(ev), name='waiter')
+        idle = worker(ev)
+        tasks = [asyncio.create_task(consume(ev), name='consume'),
+                 asyncio.create_task(crew(ev), name='crew'),
+                 asyncio.create_task(guarded(ev), name='guarded')]
+        tasks += [asyncio.create_task(worker(ev), name=f'w-{i}')
+                  for i in range(12)]
+        for _ in range(5):
+            await asyncio.sleep(0)
         asyncio.get_running_loop().call_soon(lambda: print('ready', flush=True))
-        await ev.wait()
+        await asyncio.gather(*tasks)
+
     asyncio.run(main())
     ''')
 
-EXPECTED = textwrap.dedent('''\
-    Live coroutines (5 tracked, 2 asyncio tasks):
+# The dump of APP with -X coro_origin=10,asyncgen: paths shortened to
+# app.py and <asyncio>, line numbers inside asyncio replaced by N.
+APP_DUMP = '''\
+Live coroutines (40 tracked, 20 asyncio tasks):
 
-    Task 'Task-1' (pending):
-      coroutine main() [suspended]
-        at bug.py:10
-        created at (most recent call last):
-          File "bug.py", line 11, in <module>
-            asyncio.run(main())
-      awaiting:
-        coroutine Event.wait() [suspended]
-          at ASYNCIO/locks.py:213
-          created at (most recent call last):
-            File "bug.py", line 11, in <module>
+Task 'Task-1' (pending)
+  coroutine main() suspended at app.py:35
+    Coroutine created at (most recent call last)
+      File "app.py", line 37, in <module>
+        asyncio.run(main())
+  awaiting <_GatheringFuture pending cb=[Task.task_wakeup()]>
+  ├── Task 'consume' (pending)
+  │     coroutine consume() suspended at app.py:9
+  │       Coroutine created at (most recent call last)
+  │         File "app.py", line 37, in <module>
+  │           asyncio.run(main())
+  │         [6 frames folded: asyncio]
+  │         File "app.py", line 27, in main
+  │           tasks = [asyncio.create_task(consume(ev), name='consume'),
+  │     async generator ticker() suspended at app.py:5
+  │       Async generator created at (most recent call last)
+  │         File "app.py", line 37, in <module>
+  │           asyncio.run(main())
+  │         [6 frames folded: asyncio]
+  │         File "app.py", line 9, in consume
+  │           async for _ in ticker(ev):
+  │     coroutine Event.wait() suspended at <asyncio>/locks.py:N
+  │       Coroutine created at (most recent call last)
+  │         File "app.py", line 37, in <module>
+  │           asyncio.run(main())
+  │         [6 frames folded: asyncio]
+  │         File "app.py", line 9, in consume
+  │           async for _ in ticker(ev):
+  │         File "app.py", line 5, in ticker
+  │           await ev.wait()
+  │     awaiting <Future pending cb=[Task.task_wakeup()]>
+  ├── Task 'crew' (pending)
+  │     coroutine crew() suspended at app.py:16
+  │       Coroutine created at (most recent call last)
+  │         File "app.py", line 37, in <module>
+  │           asyncio.run(main())
+  │         [6 frames folded: asyncio]
+  │         File "app.py", line 28, in main
+  │           asyncio.create_task(crew(ev), name='crew'),
+  │     coroutine TaskGroup.__aexit__() suspended at <asyncio>/taskgroups.py:N
+  │       Coroutine created at (most recent call last)
+  │         File "app.py", line 37, in <module>
+  │           asyncio.run(main())
+  │         [6 frames folded: asyncio]
+  │         File "app.py", line 16, in crew
+  │           async with asyncio.TaskGroup() as tg:
+  │     coroutine TaskGroup._aexit() suspended at <asyncio>/taskgroups.py:N
+  │       Coroutine created at (most recent call last)
+  │         File "app.py", line 37, in <module>
+  │           asyncio.run(main())
+  │         [6 frames folded: asyncio]
+  │         File "app.py", line 16, in crew
+  │           async with asyncio.TaskGroup() as tg:
+  │         [1 frame folded: asyncio]
+  │     awaiting <Future pending cb=[Task.task_wakeup()]>
+  │     └── Task 'crew-0' (pending) × 3
+  │           coroutine worker() suspended at app.py:13
+  │             Coroutine created at (most recent call last)
+  │               File "app.py", line 37, in <module>
+  │                 asyncio.run(main())
+  │               [6 frames folded: asyncio]
+  │               File "app.py", line 18, in crew
+  │                 tg.create_task(worker(ev), name=f'crew-{i}')
+  │           coroutine Event.wait() suspended at <asyncio>/locks.py:N
+  │             Coroutine created at (most recent call last)
+  │               File "app.py", line 37, in <module>
+  │                 asyncio.run(main())
+  │               [6 frames folded: asyncio]
+  │               File "app.py", line 13, in worker
+  │                 await ev.wait()
+  │           awaiting <Future pending cb=[Task.task_wakeup()]>
+  ├── Task 'guarded' (pending)
+  │     coroutine guarded() suspended at app.py:22
+  │       Coroutine created at (most recent call last)
+  │         File "app.py", line 37, in <module>
+  │           asyncio.run(main())
+  │         [6 frames folded: asyncio]
+  │         File "app.py", line 29, in main
+  │           asyncio.create_task(guarded(ev), name='guarded')]
+  │     awaiting <Future pending cb=[shield.<locals>._outer_done_callback() at <asyncio>/tasks.py:N, Task.task_wakeup()]>
+  │     └── Task 'inner' (pending)
+  │           coroutine worker() suspended at app.py:13
+  │             Coroutine created at (most recent call last)
+  │               File "app.py", line 37, in <module>
+  │                 asyncio.run(main())
+  │               [6 frames folded: asyncio]
+  │               File "app.py", line 21, in guarded
+  │                 inner = asyncio.create_task(worker(ev), name='inner')
+  │           coroutine Event.wait() suspended at <asyncio>/locks.py:N
+  │             Coroutine created at (most recent call last)
+  │               File "app.py", line 37, in <module>
+  │                 asyncio.run(main())
+  │               [6 frames folded: asyncio]
+  │               File "app.py", line 13, in worker
+  │                 await ev.wait()
+  │           awaiting <Future pending cb=[Task.task_wakeup()]>
+  └── Task 'w-0' (pending) × 12
+        coroutine worker() suspended at app.py:13
+          Coroutine created at (most recent call last)
+            File "app.py", line 37, in <module>
               asyncio.run(main())
-            File "bug.py", line 10, in main
+            [6 frames folded: asyncio]
+            File "app.py", line 30, in main
+              tasks += [asyncio.create_task(worker(ev), name=f'w-{i}')
+        coroutine Event.wait() suspended at <asyncio>/locks.py:N
+          Coroutine created at (most recent call last)
+            File "app.py", line 37, in <module>
+              asyncio.run(main())
+            [6 frames folded: asyncio]
+            File "app.py", line 13, in worker
               await ev.wait()
-      awaiting:
-        FutureIter object
-      waiting for: <Future pending cb=[Task.task_wakeup()]>
+        awaiting <Future pending cb=[Task.task_wakeup()]>
 
-    Task 'waiter' (pending):
-      coroutine mid() [suspended]
-        at bug.py:5
-        created at (most recent call last):
-          File "bug.py", line 11, in <module>
-            asyncio.run(main())
-          File "bug.py", line 8, in main
-            t = asyncio.create_task(mid(ev), name='waiter')
-      awaiting:
-        coroutine leaf() [suspended]
-          at bug.py:3
-          created at (most recent call last):
-            File "bug.py", line 11, in <module>
-              asyncio.run(main())
-            File "bug.py", line 5, in mid
-              await leaf(ev)
-      awaiting:
-        coroutine Event.wait() [suspended]
-          at ASYNCIO/locks.py:213
-          created at (most recent call last):
-            File "bug.py", line 11, in <module>
-              asyncio.run(main())
-            File "bug.py", line 5, in mid
-              await leaf(ev)
-            File "bug.py", line 3, in leaf
-              await ev.wait()
-      awaiting:
-        FutureIter object
-      waiting for: <Future pending cb=[Task.task_wakeup()]>
+Not in a task
+  coroutine worker() not started, defined at app.py:12
+    Coroutine created at (most recent call last)
+      File "app.py", line 37, in <module>
+        asyncio.run(main())
+      [6 frames folded: asyncio]
+      File "app.py", line 26, in main
+        idle = worker(ev)
 
-    End of live coroutines.
+End of live coroutines.
+'''
+
+# A program that runs until SIGUSR2 and then prints what the dump
+# recorded: "alive <failure of the last write> <requests skipped>".
+# argv[1] says what to break before "ready".
+SAFE = textwrap.dedent('''\
+    import asyncio, os, signal, sys
+    import _coro_origin_report as R
+    mode = sys.argv[1]
+
+    class BadRepr(asyncio.Future):
+        def __repr__(self):
+            raise ZeroDivisionError('no repr')
+
+    class Resignal(asyncio.Future):
+        calls = 0
+        def __repr__(self):
+            # the dump signal again, in the middle of a dump
+            Resignal.calls += 1
+            if Resignal.calls == 1:
+                os.kill(os.getpid(), signal.SIGUSR1)
+            return '<Resignal>'
+
+    async def waiter(fut):
+        await fut
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        loop.add_signal_handler(signal.SIGUSR2, done.set_result, None)
+        keep = []
+        if mode == 'bad-repr':
+            keep.append(asyncio.create_task(waiter(BadRepr()), name='bad'))
+        elif mode == 'resignal':
+            keep.append(asyncio.create_task(waiter(Resignal()), name='re'))
+        elif mode == 'closed-fd':
+            os.close(2)
+        elif mode == 'closed-stream':
+            sys.stderr.close()
+        elif mode == 'none':
+            sys.stderr = None
+        elif mode == 'none-both':
+            sys.stderr = sys.__stderr__ = None
+        elif mode == 'partial':
+            sys.stderr.write('partial line ')      # stays in the buffer
+        for _ in range(3):
+            await asyncio.sleep(0)
+        if mode == 'blocked-write':
+            print('ready', flush=True)
+            # blocks: nobody reads stderr until the dump signal was sent
+            sys.stderr.write('x' * 1_000_000 + '\\n')
+        else:
+            loop.call_soon(lambda: print('ready', flush=True))
+        await done
+        for task in keep:
+            task.cancel()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        print('interrupted', flush=True)
+        raise SystemExit(0)
+    print('alive', R._last_failure, R._missed, flush=True)
     ''')
 
 
-async def sleeper():
-    pass
+class Collector(threading.Thread):
+    """Reads a pipe of a child into memory, so that the test can wait for
+    a string with a timeout."""
+
+    def __init__(self, pipe):
+        super().__init__(daemon=True)
+        self.pipe = pipe
+        self.data = bytearray()
+        self.eof = False
+        self.cond = threading.Condition()
+        self.start()
+
+    def run(self):
+        fd = self.pipe.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b''
+            with self.cond:
+                if not chunk:
+                    self.eof = True
+                    self.cond.notify_all()
+                    return
+                self.data += chunk
+                self.cond.notify_all()
+
+    def text(self):
+        with self.cond:
+            return self.data.decode('utf-8', 'replace')
+
+    def wait_for(self, needle, timeout, count=1):
+        """Wait until *needle* occurs *count* times; False on timeout or
+        end of file."""
+        needle = needle.encode()
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.data.count(needle) < count:
+                left = deadline - time.monotonic()
+                if self.eof or left <= 0:
+                    return False
+                self.cond.wait(left)
+            return True
 
 
-class DumpFunctionTest(unittest.TestCase):
+class Child:
+    """A child process whose stdout and stderr are collected by threads."""
 
-    def test_not_in_task(self):
-        old = sys.get_coroutine_origin_tracking_depth()
-        sys.set_coroutine_origin_tracking_depth(1)
+    def __init__(self, test, args, env=None, stderr=subprocess.PIPE,
+                 collect_stderr=True):
+        self.test = test
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=stderr,
+                                     env=env)
+        test.addCleanup(self.close)
+        self.out = Collector(self.proc.stdout)
+        self.err = None
+        if stderr is subprocess.PIPE and collect_stderr:
+            self.collect_stderr()
+
+    def collect_stderr(self):
+        self.err = Collector(self.proc.stderr)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+    def failure(self, what):
+        err = self.err.text() if self.err else '(not read)'
+        return (f'{what}\nstdout:\n{self.out.text()[-3000:]}\n'
+                f'stderr:\n{err[-3000:]}')
+
+    def expect(self, collector, needle, count=1, timeout=CHILD_TIMEOUT):
+        if not collector.wait_for(needle, timeout, count):
+            self.test.fail(self.failure(f'no {needle!r} within {timeout} '
+                                        f's (returncode '
+                                        f'{self.proc.poll()})'))
+
+    def ready(self):
+        self.expect(self.out, 'ready\n')
+
+    def dump_by_signal(self, signum=signal.SIGUSR1, count=1,
+                       collector=None):
+        """Send *signum* until the *count*-th dump has been written.  (A
+        signal that comes just before the loop blocks in select() is only
+        handled when it wakes up: send it again after a while.)"""
+        collector = collector or self.err
+        deadline = time.monotonic() + CHILD_TIMEOUT
+        wait = 5.0
+        sent = 0
+        while True:
+            self.proc.send_signal(signum)
+            sent += 1
+            if collector.wait_for(END, min(wait, deadline - time.monotonic()),
+                                  count):
+                return sent
+            if time.monotonic() >= deadline or self.proc.poll() is not None:
+                self.test.fail(self.failure(
+                    f'no dump after {signum!r} (returncode '
+                    f'{self.proc.poll()})'))
+            wait *= 2
+
+    def finish(self, signum=signal.SIGUSR2):
+        if signum is not None:
+            self.proc.send_signal(signum)
         try:
-            line = sys._getframe().f_lineno + 1
-            c = sleeper()
-        finally:
-            sys.set_coroutine_origin_tracking_depth(old)
-        try:
-            out = io.StringIO()
-            sys._dump_coroutines(out)
-            text = out.getvalue()
-            self.assertIn('Not in a task:\n  coroutine sleeper() [created]\n',
-                          text)
-            self.assertIn(
-                f'      File "{__file__}", line {line}, in test_not_in_task\n'
-                f'        c = sleeper()\n', text)
-            self.assertTrue(text.endswith('End of live coroutines.\n'))
-        finally:
-            c.close()
-        out = io.StringIO()
-        sys._dump_coroutines(file=out)
-        self.assertNotIn('sleeper()', out.getvalue())
-
-    def test_default_stderr(self):
-        with support.captured_stderr() as err:
-            sys._dump_coroutines()
-        self.assertTrue(err.getvalue().startswith('Live coroutines ('))
+            self.proc.wait(timeout=CHILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.test.fail(self.failure('the child did not exit'))
+        for c in (self.out, self.err):
+            if c is not None:
+                c.join(CHILD_TIMEOUT)
+        return self.proc.returncode
 
 
-class DumpChainTest(unittest.TestCase):
+def _event_wait_line():
+    """The line of Event.wait() where it awaits its future."""
+    import inspect
+    lines, start = inspect.getsourcelines(asyncio.Event.wait)
+    for i, text in enumerate(lines):
+        if 'await fut' in text:
+            return start + i
+    raise LookupError('Event.wait() awaits no "fut"')
 
-    @unittest.skipUnless(hasattr(types.CoroutineType, 'cr_origin_chain'),
-                         'needs cr_origin_chain (chain mode)')
-    def test_chain_lines(self):
-        code = textwrap.dedent('''\
-            import asyncio, sys
+
+def normalise(text, path):
+    text = text.replace(path, 'app.py').replace(ASYNCIO, '<asyncio>')
+    return re.sub(r'(<asyncio>/\w+\.py)(:|", line )\d+', r'\1\2N', text)
+
+
+def first_dump(text):
+    start = text.index('Live coroutines (')
+    return text[start:text.index(END, start) + len(END)]
+
+
+def python_env(**changes):
+    env = dict(os.environ)
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+class ScriptMixin:
+
+    def write(self, code, name='app.py'):
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(os_helper.rmtree, tmp)
+        path = os.path.join(tmp, name)
+        with open(path, 'w') as f:
+            f.write(code)
+        return path
+
+    def run_script(self, code, *xopts):
+        path = self.write(code)
+        args = [sys.executable]
+        for opt in xopts:
+            args += ['-X', opt]
+        proc = run_child(args + [path], text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return normalise(proc.stdout, path), proc.stderr
+
+
+@unittest.skipUnless(hasattr(signal, 'SIGUSR1'), 'needs SIGUSR1')
+class TreeTest(ScriptMixin, unittest.TestCase):
+    maxDiff = None
+
+    def start_app(self, spec='10,asyncgen,dump=SIGUSR1', env=None):
+        path = self.write(APP)
+        child = Child(self, [sys.executable, '-X', f'coro_origin={spec}',
+                             path], env=env)
+        child.ready()
+        return child, path
+
+    def test_signal_dump(self):
+        child, path = self.start_app()
+        sent = child.dump_by_signal()
+        self.assertEqual(normalise(first_dump(child.err.text()), path),
+                         APP_DUMP)
+        # the program goes on, and a second signal dumps again
+        sent += child.dump_by_signal(count=2)
+        self.assertIsNone(child.proc.poll())
+        text = child.err.text()
+        second = normalise(text[text.index(END) + len(END):], path)
+        if sent > 2:
+            # (a signal sent again on a busy machine came during a dump)
+            second = re.sub(r'\n\(\d+ dump requests? arrived while '
+                            r'dumping and w(as|ere) skipped\)', '', second,
+                            count=1)
+        self.assertEqual(second, APP_DUMP)
+
+    def test_buffered_stderr(self):
+        # without PYTHONUNBUFFERED (stderr is a line-buffered pipe)
+        child, path = self.start_app(
+            env=python_env(PYTHONUNBUFFERED=None))
+        child.dump_by_signal()
+        self.assertEqual(normalise(first_dump(child.err.text()), path),
+                         APP_DUMP)
+
+    def test_not_in_task_and_running(self):
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_report
+            async def idle():
+                pass
+            async def main():
+                c = idle()
+                _coro_origin_report.dump(sys.stdout)
+                c.close()
+            asyncio.run(main())
+            '''), 'coro_origin=2,skip=asyncio')
+        self.assertEqual(out, textwrap.dedent('''\
+            Live coroutines (2 tracked, 1 asyncio tasks):
+
+            Task 'Task-1' (pending)
+              coroutine main() running at app.py:6
+                Coroutine created at (most recent call last)
+                  File "app.py", line 8, in <module>
+                    asyncio.run(main())
+
+            Not in a task
+              coroutine idle() not started, defined at app.py:2
+                Coroutine created at (most recent call last)
+                  File "app.py", line 8, in <module>
+                    asyncio.run(main())
+                  File "app.py", line 5, in main
+                    c = idle()
+
+            End of live coroutines.
+            '''))
+
+    def test_no_asyncio(self):
+        # plain coroutines driven by hand: the await chain of one that no
+        # other awaits, through an async generator; identical ones
+        # collapsed
+        out, err = self.run_script(textwrap.dedent('''\
+            import sys, types, _coro_origin_report
+            @types.coroutine
+            def pause():
+                yield
+            async def agen():
+                await leaf()
+                yield
+            async def leaf():
+                await pause()
+            async def top():
+                async for _ in agen():
+                    pass
+            coros = [top() for i in range(3)]
+            for c in coros:
+                c.send(None)
+            waiting = [leaf() for i in range(250)]
+            _coro_origin_report.dump(sys.stdout)
+            '''), 'coro_origin=3,asyncgen')
+        self.assertEqual(out, textwrap.dedent('''\
+            Live coroutines (256 tracked, 0 asyncio tasks):
+
+            Not in a task × 3
+              coroutine top() suspended at app.py:11
+                Coroutine created at (most recent call last)
+                  File "app.py", line 13, in <module>
+                    coros = [top() for i in range(3)]
+              async generator agen() suspended at app.py:6
+                Async generator created at (most recent call last)
+                  File "app.py", line 15, in <module>
+                    c.send(None)
+                  File "app.py", line 11, in top
+                    async for _ in agen():
+              coroutine leaf() suspended at app.py:9
+                Coroutine created at (most recent call last)
+                  File "app.py", line 15, in <module>
+                    c.send(None)
+                  File "app.py", line 11, in top
+                    async for _ in agen():
+                  File "app.py", line 6, in agen
+                    await leaf()
+              generator pause() suspended at app.py:4
+
+            Not in a task × 250
+              coroutine leaf() not started, defined at app.py:8
+                Coroutine created at (most recent call last)
+                  File "app.py", line 16, in <module>
+                    waiting = [leaf() for i in range(250)]
+
+            End of live coroutines.
+            '''))
+
+    def test_skip_all_frames(self):
+        out, err = self.run_script(textwrap.dedent('''\
+            import sys, _coro_origin_report
+            async def idle():
+                pass
+            c = idle()
+            _coro_origin_report.dump(sys.stdout)
+            '''), 'coro_origin=2,skip=__main__')
+        self.assertEqual(out, textwrap.dedent('''\
+            Live coroutines (1 tracked, 0 asyncio tasks):
+
+            Not in a task
+              coroutine idle() not started, defined at app.py:2
+                Coroutine created at (most recent call last)
+                  (every frame of this site was skipped by skip=)
+
+            End of live coroutines.
+            '''))
+
+    def test_chain(self):
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_report
             async def child():
                 await asyncio.sleep(0)
             async def main():
                 c = child()
-                sys._dump_coroutines(sys.stdout)
+                _coro_origin_report.dump(sys.stdout)
                 await c
             asyncio.run(main())
-            ''')
-        proc = subprocess.run(
-            [sys.executable, '-X', 'coro_origin=3,chain=2,skip=asyncio',
-             '-c', code], capture_output=True, text=True)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn('coroutine child() [created]', proc.stdout)
-        self.assertIn('    chain (nearest ancestor first):\n'
-                      '      main() created at <string>:8\n', proc.stdout)
+            '''), 'coro_origin=3,chain=2,skip=asyncio')
+        self.assertIn(textwrap.dedent('''\
+            Not in a task
+              coroutine child() not started, defined at app.py:2
+                Coroutine created at (most recent call last)
+                  File "app.py", line 8, in <module>
+                    asyncio.run(main())
+                  File "app.py", line 5, in main
+                    c = child()
+                ... spawned from 'main', created at (most recent call last)
+                  File "app.py", line 8, in <module>
+                    asyncio.run(main())
+            '''), out)
+
+    def test_await_cycle_and_shared_child(self):
+        # two tasks that await each other, and a task awaited by two
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, os, sys, _coro_origin_report
+            async def wait_for(box):
+                await asyncio.sleep(0)
+                await box[0]
+            async def shared():
+                await asyncio.Event().wait()
+            async def user(t):
+                await t
+            async def main():
+                a_box, b_box = [], []
+                a = asyncio.create_task(wait_for(b_box), name='a')
+                b = asyncio.create_task(wait_for(a_box), name='b')
+                a_box.append(a)
+                b_box.append(b)
+                s = asyncio.create_task(shared(), name='s')
+                u1 = asyncio.create_task(user(s), name='u1')
+                u2 = asyncio.create_task(user(s), name='u2')
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                _coro_origin_report.dump(sys.stdout)
+                # (cancelling tasks that await each other recurses
+                # without end in asyncio)
+                sys.stdout.flush()
+                os._exit(0)
+            asyncio.run(main())
+            '''), 'coro_origin=1')
+        lines = [l for l in out.splitlines()
+                 if 'Task' in l or 'awaiting' in l or 'also' in l]
+        self.assertEqual(lines, [
+            "Task 'Task-1' (pending)",
+            "Task 'u1' (pending)",
+            "  awaiting Task 's'",
+            "  └── Task 's' (pending)",
+            "        awaiting <Future pending cb=[Task.task_wakeup()]>",
+            "Task 'u2' (pending)",
+            "  awaiting Task 's'",
+            "  also waits for Task 's' (shown elsewhere in this dump)",
+            "Task 'a' (pending) (in an await cycle)",
+            "  awaiting Task 'b'",
+            "  └── Task 'b' (pending)",
+            "        awaiting Task 'a'",
+            "        also waits for Task 'a' (shown elsewhere in this dump)",
+        ])
+
+
+class LimitsTest(ScriptMixin, unittest.TestCase):
+    maxDiff = None
+
+    # 30 tasks from 30 different code objects: 30 entries, none collapsed
+    SPREAD = textwrap.dedent('''\
+        import asyncio, sys, _coro_origin_report as R
+        R.{name} = {value}
+        async def main():
+            ev = asyncio.Event()
+            makers = []
+            for i in range(30):
+                ns = {{'ev': ev}}
+                exec(compile('async def w():\\n    await ev.wait()\\n',
+                             f'<site-{{i}}>', 'exec'), ns)
+                makers.append(ns['w'])
+            tasks = [asyncio.create_task(m(), name=f't-{{i}}')
+                     for i, m in enumerate(makers)]
+            await asyncio.sleep(0)
+            R.dump(sys.stdout, '{format}')
+            for t in tasks:
+                t.cancel()
+        asyncio.run(main())
+        ''')
+
+    def test_entry_limit(self):
+        out, err = self.run_script(
+            self.SPREAD.format(name='MAX_ENTRIES', value=5, format='text'),
+            'coro_origin=1')
+        lines = out.splitlines()
+        self.assertEqual(lines[0],
+                         'Live coroutines (61 tracked, 31 asyncio tasks):')
+        # the root list: Task-1, then t-0 ... t-3, then the cut
+        roots = [l for l in lines if l.startswith('Task ')]
+        self.assertEqual(roots, ["Task 'Task-1' (pending)", "Task 't-0' "
+                                 "(pending)", "Task 't-1' (pending)",
+                                 "Task 't-2' (pending)",
+                                 "Task 't-3' (pending)"])
+        self.assertEqual(lines[-3:], [
+            'Output cut: 26 entries left out (26 tasks, 0 coroutine stacks '
+            'outside tasks).', '', 'End of live coroutines.'])
+
+    def test_size_limit(self):
+        out, err = self.run_script(
+            self.SPREAD.format(name='MAX_CHARS', value=1000, format='text'),
+            'coro_origin=1')
+        self.assertLess(len(out), 2000)
+        m = re.search(r'Output cut: (\d+) entries left out \((\d+) tasks, '
+                      r'0 coroutine stacks outside tasks\)\.\n\n'
+                      r'End of live coroutines\.\n$', out)
+        self.assertIsNotNone(m, out)
+        shown = out.count("\nTask '")
+        self.assertEqual(int(m.group(1)), 31 - shown)
+        self.assertEqual(int(m.group(2)), 31 - shown)
+
+    def test_json_left_out(self):
+        out, err = self.run_script(
+            self.SPREAD.format(name='MAX_ENTRIES', value=5, format='json'),
+            'coro_origin=1')
+        doc = json.loads(out)
+        self.assertEqual([t['name'] for t in doc['tasks']],
+                         ['Task-1', 't-0', 't-1', 't-2', 't-3'])
+        self.assertEqual(doc['left_out'], {'entries': 26, 'tasks': 26,
+                                           'coroutine_stacks': 0})
+
+    def test_depth_limit(self):
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_report as R
+            R.MAX_DEPTH = 3
+            async def leaf():
+                await asyncio.Event().wait()
+            async def link(n):
+                if n:
+                    await asyncio.create_task(link(n - 1), name=f'd{n - 1}')
+                else:
+                    await leaf()
+            async def main():
+                t = asyncio.create_task(link(5), name='d5')
+                for _ in range(10):
+                    await asyncio.sleep(0)
+                R.dump(sys.stdout)
+                t.cancel()
+            asyncio.run(main())
+            '''), 'coro_origin=1')
+        lines = [l.strip(' │') for l in out.splitlines()
+                 if "Task '" in l or 'left out' in l]
+        self.assertEqual(lines, [
+            "Task 'Task-1' (pending)",
+            "Task 'd5' (pending)",
+            "awaiting Task 'd4'",
+            "└── Task 'd4' (pending)",
+            "awaiting Task 'd3'",
+            "└── Task 'd3' (pending)",
+            "awaiting Task 'd2'",
+            "└── Task 'd2' (pending)",
+            "awaiting Task 'd1'",
+            "└── ... 1 more entry (2 tasks) left out (depth limit)",
+            "Output cut: 1 entry left out (2 tasks, 0 coroutine stacks "
+            "outside tasks)."])
 
 
 @unittest.skipUnless(hasattr(signal, 'SIGUSR1'), 'needs SIGUSR1')
-class DumpSignalTest(unittest.TestCase):
+class JsonTest(ScriptMixin, unittest.TestCase):
+    maxDiff = None
 
-    def test_signal_while_blocked(self):
-        import asyncio
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, 'bug.py')
-            with open(path, 'w') as f:
-                f.write(SCRIPT)
-            proc = subprocess.Popen(
-                [sys.executable, '-X', 'coro_origin=5,dump=SIGUSR1,skip=asyncio',
-                 path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                text=True)
-            try:
-                self.assertEqual(proc.stdout.readline(), 'ready\n')
-                lines = []
-                for attempt in range(2):
-                    # the loop is blocked in select(): PEP 475 runs the
-                    # handler; send twice to check it keeps running
-                    proc.send_signal(signal.SIGUSR1)
-                    lines = []
-                    while True:
-                        line = proc.stderr.readline()
-                        self.assertTrue(line, 'process ended')
-                        lines.append(line)
-                        if line == 'End of live coroutines.\n':
-                            break
-                self.assertIsNone(proc.poll())
-            finally:
-                proc.kill()
-                proc.communicate()
-        text = ''.join(lines).replace(path, 'bug.py').replace(
-            os.path.dirname(asyncio.__file__), 'ASYNCIO')
-        text = text.replace(
-            f'at ASYNCIO/locks.py:{_event_wait_line()}', 'at ASYNCIO/locks.py:213')
-        self.assertEqual(text, EXPECTED)
+    def test_document(self):
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_report
+            async def worker(ev):
+                await ev.wait()
+            async def main():
+                ev = asyncio.Event()
+                idle = worker(ev)
+                ts = [asyncio.create_task(worker(ev), name=f'w-{i}')
+                      for i in range(3)]
+                await asyncio.sleep(0)
+                _coro_origin_report.dump(sys.stdout, 'json')
+                idle.close()
+                for t in ts:
+                    t.cancel()
+            asyncio.run(main())
+            '''), 'coro_origin=2,skip=asyncio')
+        doc = json.loads(out)
+        self.assertEqual(out.count('\n'), 1)
+        pid = doc.pop('pid')
+        self.assertIsInstance(pid, int)
+        main_site = [['app.py', 14, '<module>']]
+        worker_site = [['app.py', 7, 'main'], ['app.py', 14, '<module>']]
+        wait_site = [['app.py', 3, 'worker'], ['app.py', 14, '<module>']]
+        self.assertEqual(doc, {
+            'version': 1,
+            'source': 'gc',
+            'tracked': 8,
+            'task_count': 4,
+            'tasks': [
+                {'name': 'Task-1', 'state': 'pending', 'count': 1,
+                 'stack': [
+                     {'kind': 'coroutine', 'qualname': 'main',
+                      'state': 'running', 'filename': 'app.py', 'lineno': 10,
+                      'origin': main_site, 'chain': None}],
+                 'awaiting': None, 'also_awaits': [], 'children': []},
+                {'name': 'w-0', 'state': 'pending', 'count': 3,
+                 'names': ['w-0', 'w-1', 'w-2'],
+                 'stack': [
+                     {'kind': 'coroutine', 'qualname': 'worker',
+                      'state': 'suspended', 'filename': 'app.py',
+                      'lineno': 3, 'origin': worker_site, 'chain': None},
+                     {'kind': 'coroutine', 'qualname': 'Event.wait',
+                      'state': 'suspended',
+                      'filename': '<asyncio>/locks.py',
+                      'lineno': _event_wait_line(),
+                      'origin': wait_site, 'chain': None}],
+                 'awaiting': '<Future pending cb=[Task.task_wakeup()]>',
+                 'also_awaits': [], 'children': []}],
+            'not_in_task': [
+                {'count': 1,
+                 'stack': [
+                     {'kind': 'coroutine', 'qualname': 'worker',
+                      'state': 'created', 'filename': 'app.py', 'lineno': 2,
+                      'origin': [['app.py', 6, 'main'],
+                                 ['app.py', 14, '<module>']],
+                      'chain': None}],
+                 'awaiting': None}],
+            'left_out': {'entries': 0, 'tasks': 0, 'coroutine_stacks': 0},
+            'missed_requests': 0,
+            'previous_write_failed': None,
+        })
+
+    def test_bad_format(self):
+        with self.assertRaises(ValueError):
+            report.dump(io.StringIO(), 'xml')
 
 
-def _event_wait_line():
-    import asyncio, inspect
-    lines, start = inspect.getsourcelines(asyncio.Event.wait)
-    for i, l in enumerate(lines):
-        if 'await fut' in l:
-            return start + i
-    return 213
+class InProcessTest(unittest.TestCase):
+
+    def test_default_stderr_and_file(self):
+        with support.captured_stderr() as err:
+            sys._dump_coroutines()
+        self.assertTrue(err.getvalue().startswith('Live coroutines ('))
+        self.assertTrue(err.getvalue().endswith(END))
+        out = io.StringIO()
+        report.dump(out)
+        self.assertTrue(out.getvalue().endswith(END))
+
+    def test_failing_file(self):
+        class Broken:
+            def write(self, text):
+                raise OSError(5, 'broken')
+        old = report._last_failure
+        try:
+            self.assertIsNone(report.dump(Broken()))
+            self.assertEqual(report._last_failure, 'OSError: [Errno 5] broken')
+            out = io.StringIO()
+            report.dump(out)
+            self.assertIn('\n(the previous dump could not be written: '
+                          'OSError: [Errno 5] broken)\n', out.getvalue())
+            self.assertIsNone(report._last_failure)
+        finally:
+            report._last_failure = old
+
+    def test_building_fails(self):
+        # whatever goes wrong inside becomes a line of the dump
+        out = io.StringIO()
+        old = report._Dumper.collect
+        def collect(self):
+            raise RuntimeError('inside')
+        report._Dumper.collect = collect
+        try:
+            report.dump(out)
+            report.dump(out, 'json')
+        finally:
+            report._Dumper.collect = old
+        text, doc = out.getvalue().split(END)
+        self.assertEqual(text, 'Live coroutines: the dump failed: '
+                               'RuntimeError: inside\n\n')
+        self.assertEqual(json.loads(doc), {
+            'version': 1, 'error': 'RuntimeError: inside'})
+
+
+@unittest.skipUnless(hasattr(signal, 'SIGUSR2'), 'needs SIGUSR1/SIGUSR2')
+class SafetyTest(ScriptMixin, unittest.TestCase):
+    """The signal dump never raises into the program: each child goes on
+    after the dump, and says what the dump recorded."""
+    maxDiff = None
+
+    def start(self, mode, stderr=subprocess.PIPE, env=None,
+              spec='3,dump=SIGUSR1', collect_stderr=True):
+        path = self.write(SAFE)
+        child = Child(self, [sys.executable, '-X', f'coro_origin={spec}',
+                             path, mode], stderr=stderr, env=env,
+                      collect_stderr=collect_stderr)
+        child.ready()
+        return child
+
+    def signal_and_finish(self, child, sends=1):
+        for _ in range(sends):
+            child.proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.2)
+        self.assertEqual(child.finish(), 0, child.failure('exit status'))
+        return child.out.text()
+
+    def test_dev_full(self):
+        with open('/dev/full', 'wb') as full:
+            child = self.start('plain', stderr=full)
+            out = self.signal_and_finish(child)
+        self.assertEqual(out, 'ready\nalive OSError: [Errno 28] No space '
+                              'left on device 0\n')
+
+    def test_closed_fd(self):
+        child = self.start('closed-fd')
+        out = self.signal_and_finish(child)
+        self.assertEqual(out, 'ready\nalive OSError: [Errno 9] Bad file '
+                              'descriptor 0\n')
+
+    def test_closed_stream(self):
+        child = self.start('closed-stream')
+        out = self.signal_and_finish(child)
+        self.assertEqual(out, 'ready\nalive ValueError: I/O operation on '
+                              'closed file. 0\n')
+
+    def test_stderr_none(self):
+        # sys.stderr is None: the dump goes to sys.__stderr__
+        child = self.start('none')
+        child.dump_by_signal()
+        self.assertEqual(child.finish(), 0)
+        self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
+        self.assertTrue(child.err.text().startswith('Live coroutines ('))
+
+    def test_stderr_none_both(self):
+        child = self.start('none-both')
+        out = self.signal_and_finish(child)
+        self.assertEqual(out, 'ready\nalive no sys.stderr 0\n')
+        self.assertEqual(child.err.text(), '')
+
+    def test_raising_repr(self):
+        child = self.start('bad-repr')
+        child.dump_by_signal()
+        self.assertEqual(child.finish(), 0)
+        self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
+        self.assertIn("\nTask 'bad' (pending)\n", child.err.text())
+        self.assertIn('\n  awaiting <repr failed: ZeroDivisionError>\n',
+                      child.err.text())
+
+    def test_signal_during_dump(self):
+        # the second signal comes while the first dump is being built: it
+        # is skipped, and the next dump says so
+        child = self.start('resignal')
+        child.dump_by_signal()
+        child.dump_by_signal(count=2)
+        self.assertEqual(child.finish(), 0)
+        self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
+        first, second = child.err.text().split(END)[:2]
+        self.assertNotIn('arrived while dumping', first)
+        self.assertEqual(second.splitlines()[:2], [
+            'Live coroutines (2 tracked, 2 asyncio tasks):',
+            '(1 dump request arrived while dumping and was skipped)'])
+
+    def test_double_signal(self):
+        # two signals at once: two dumps, or one (the signals merged, or
+        # the second came during the first dump and was skipped)
+        child = self.start('plain')
+        out = self.signal_and_finish(child, sends=2)
+        dumps = child.err.text().count(END)
+        self.assertIn((out, dumps), [('ready\nalive None 0\n', 2),
+                                     ('ready\nalive None 0\n', 1),
+                                     ('ready\nalive None 1\n', 1)])
+
+    def test_buffered_partial_line(self):
+        # without PYTHONUNBUFFERED: what the program left in sys.stderr's
+        # buffer comes first, then the dump
+        child = self.start('partial', env=python_env(PYTHONUNBUFFERED=None))
+        child.dump_by_signal()
+        self.assertEqual(child.finish(), 0)
+        self.assertTrue(child.err.text().startswith(
+            'partial line Live coroutines ('), child.err.text()[:100])
+        self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
+
+    def test_signal_during_blocked_write(self):
+        # the signal comes while the program is inside sys.stderr.write()
+        # (blocked on a full pipe): a nested write to the buffered stream
+        # would raise "reentrant call"; the dump goes to the descriptor
+        child = self.start('blocked-write', collect_stderr=False)
+        time.sleep(0.3)
+        child.proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.3)
+        child.collect_stderr()
+        child.expect(child.err, END)
+        self.assertEqual(child.finish(), 0, child.failure('exit status'))
+        self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
+        # (what the write had not written when the signal came is lost,
+        # as in stock CPython whatever the handler does)
+        err = child.err.text()
+        dump = first_dump(err)
+        self.assertTrue(dump.startswith('Live coroutines (1 tracked, 1 '
+                                        'asyncio tasks):\n'), dump)
+        before = err[:err.index(dump)]
+        self.assertGreater(len(before), 0)
+        self.assertEqual(before, 'x' * len(before))
+
+
+@unittest.skipUnless(hasattr(signal, 'SIGUSR2'), 'needs SIGUSR1/SIGUSR2')
+class ChainingTest(ScriptMixin, unittest.TestCase):
+    """For SIGINT and SIGTERM the handler that the dump's replaced runs
+    after the dump."""
+
+    def test_sigint_default(self):
+        path = self.write(SAFE)
+        child = Child(self, [sys.executable, '-X',
+                             'coro_origin=3,dump=SIGINT', path, 'plain'])
+        child.ready()
+        child.dump_by_signal(signal.SIGINT)
+        self.assertEqual(child.finish(None), 0)
+        self.assertEqual(child.out.text(), 'ready\ninterrupted\n')
+
+    def test_sigint_ignored(self):
+        # SIGINT ignored when the program started: the dump, nothing else
+        path = self.write(SAFE)
+        wrapper = ('import os, signal, sys\n'
+                   'signal.signal(signal.SIGINT, signal.SIG_IGN)\n'
+                   'os.execv(sys.executable, [sys.executable] + '
+                   'sys.argv[1:])\n')
+        child = Child(self, [sys.executable, '-c', wrapper, '-X',
+                             'coro_origin=3,dump=SIGINT', path, 'plain'])
+        child.ready()
+        child.dump_by_signal(signal.SIGINT)
+        self.assertEqual(child.finish(), 0)
+        self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
+
+    def test_sigterm_default(self):
+        path = self.write(SAFE)
+        child = Child(self, [sys.executable, '-X',
+                             'coro_origin=3,dump=SIGTERM', path, 'plain'])
+        child.ready()
+        child.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(child.finish(None), -signal.SIGTERM)
+        self.assertTrue(child.err.text().endswith(END), child.err.text())
+        self.assertEqual(child.out.text(), 'ready\n')
+
+    def test_python_handler(self):
+        out, err = self.run_script(textwrap.dedent('''\
+            import os, signal, sys, _coro_origin_report
+            def mine(signum, frame):
+                print('mine', signum == signal.SIGUSR1)
+            signal.signal(signal.SIGUSR1, mine)
+            _coro_origin_report.install_signal_handler(signal.SIGUSR1)
+            os.kill(os.getpid(), signal.SIGUSR1)
+            print('after')
+            '''))
+        self.assertEqual(out, 'mine True\nafter\n')
+        self.assertTrue(err.startswith('Live coroutines ('), err)
+
+
+@unittest.skipUnless(HAS_PROC and hasattr(signal, 'SIGUSR2'),
+                     'needs /proc and SIGUSR1/SIGUSR2')
+class CommandLineTest(ScriptMixin, unittest.TestCase):
+    maxDiff = None
+
+    def cli(self, *args, env=None):
+        return run_child([sys.executable, '-m', 'coro_origin', 'dump']
+                         + [str(a) for a in args], text=True, env=env)
+
+    def start_app(self, spec='10,asyncgen,dump=SIGUSR1', env=None):
+        path = self.write(APP)
+        child = Child(self, [sys.executable, '-X', f'coro_origin={spec}',
+                             path], env=env)
+        child.ready()
+        return child, path
+
+    def test_text(self):
+        child, path = self.start_app()
+        proc = self.cli(child.proc.pid)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stderr, '')
+        self.assertEqual(normalise(proc.stdout, path), APP_DUMP)
+        # the dump went to the requester, not to the program's stderr
+        self.assertEqual(child.err.text(), '')
+        self.assertIsNone(child.proc.poll())
+
+    def test_json_and_environment(self):
+        # the signal comes from PYTHONCOROORIGIN, the request directory
+        # from the program's TMPDIR
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(os_helper.rmtree, tmp)
+        path = self.write(APP)
+        child = Child(self, [sys.executable, path], env=python_env(
+            PYTHONCOROORIGIN='10,asyncgen,dump=SIGUSR2', TMPDIR=tmp))
+        child.ready()
+        proc = self.cli(child.proc.pid, '--json')
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        doc = json.loads(proc.stdout)
+        self.assertEqual(doc['version'], 1)
+        self.assertEqual(doc['pid'], child.proc.pid)
+        self.assertEqual(doc['source'], 'registry')
+        self.assertEqual((doc['tracked'], doc['task_count']), (40, 20))
+        root, = doc['tasks']
+        self.assertEqual(root['name'], 'Task-1')
+        self.assertEqual(
+            [(t['name'], t['count']) for t in root['children']],
+            [('consume', 1), ('crew', 1), ('guarded', 1), ('w-0', 12)])
+        crew = root['children'][1]
+        self.assertEqual([(t['name'], t['count'], t['names'])
+                          for t in crew['children']],
+                         [('crew-0', 3, ['crew-0', 'crew-1', 'crew-2'])])
+        self.assertEqual(
+            [(n['kind'], n['qualname'], n['state'])
+             for n in root['children'][0]['stack']],
+            [('coroutine', 'consume', 'suspended'),
+             ('async generator', 'ticker', 'suspended'),
+             ('coroutine', 'Event.wait', 'suspended')])
+        origin = root['children'][3]['stack'][0]['origin']
+        self.assertEqual(origin[0], [path, 30, 'main'])
+        self.assertEqual(origin[-1], [path, 37, '<module>'])
+        self.assertEqual(len(origin), 8)
+        self.assertTrue(all(f[0].startswith(ASYNCIO) for f in origin[1:-1]))
+        idle, = doc['not_in_task']
+        self.assertEqual(idle['stack'][0]['origin'][0], [path, 26, 'main'])
+        self.assertEqual(os.listdir(os.path.join(
+            tmp, f'coro_origin-{os.getuid()}')), [])
+
+    def test_no_such_process(self):
+        proc = subprocess.Popen([sys.executable, '-c', 'pass'])
+        proc.wait()
+        res = self.cli(proc.pid)
+        self.assertEqual(res.returncode, 1)
+        self.assertEqual(res.stderr, f'python -m coro_origin dump: error: '
+                                     f'no such process: {proc.pid}\n')
+
+    def test_not_a_dump_process(self):
+        child = Child(self, [sys.executable, '-c',
+                             'import time; print("ready", flush=True); '
+                             'time.sleep(600)'])
+        child.ready()
+        res = self.cli(child.proc.pid)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn(f'error: process {child.proc.pid} was not started '
+                      f'with a dump signal', res.stderr)
+        # a signal it does not catch is never sent
+        res = self.cli(child.proc.pid, '--signal', 'SIGUSR2')
+        self.assertEqual(res.returncode, 1)
+        self.assertIn(f'error: process {child.proc.pid} does not catch '
+                      f'SIGUSR2: it is not an origin-python process started '
+                      f'with dump=SIGUSR2', res.stderr)
+        self.assertIsNone(child.proc.poll())
+
+    def test_timeout(self):
+        # a handler of the program's own: the request is never taken
+        child = Child(self, [sys.executable, '-c',
+                             'import signal, time\n'
+                             'signal.signal(signal.SIGUSR1, '
+                             'lambda *a: None)\n'
+                             'print("ready", flush=True)\n'
+                             'time.sleep(600)\n'])
+        child.ready()
+        res = self.cli(child.proc.pid, '--signal', 'USR1', '--timeout', '0.5')
+        self.assertEqual(res.returncode, 1)
+        self.assertIn(f'error: process {child.proc.pid} did not answer '
+                      f'within 0.5 s after SIGUSR1', res.stderr)
+        self.assertIsNone(child.proc.poll())
+        directory = os.path.join(tempfile.gettempdir(),
+                                 f'coro_origin-{os.getuid()}')
+        self.assertNotIn(f'{child.proc.pid}.request', os.listdir(directory))
+
+    def test_stale_request_ignored(self):
+        # a request left behind by a requester that went away: the next
+        # signal dumps to stderr as usual
+        child, path = self.start_app()
+        import coro_origin
+        directory = coro_origin.request_dir()
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        pid = child.proc.pid
+        request = os.path.join(directory, f'{pid}.request')
+        with open(request, 'w') as f:
+            json.dump({'version': 1, 'format': 'text',
+                       'output': f'{pid}.0123456789abcdef.out',
+                       'created': time.time() - 3600}, f)
+        self.addCleanup(os_helper.unlink, request)
+        child.dump_by_signal()
+        self.assertEqual(normalise(first_dump(child.err.text()), path),
+                         APP_DUMP)
+        self.assertFalse(os.path.exists(request))
+        self.assertFalse(os.path.exists(os.path.join(
+            directory, f'{pid}.0123456789abcdef.out')))
 
 
 if __name__ == '__main__':
