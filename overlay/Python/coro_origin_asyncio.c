@@ -181,6 +181,13 @@ _PyCoroOrigin_FutureDrop(PyObject *source_tb, int *source_drop)
     return rc < 0 ? NULL : Py_NewRef(Py_None);
 }
 
+int
+_PyCoroOrigin_IsTracked(PyObject *coro)
+{
+    return (coro != NULL && PyCoro_CheckExact(coro)
+            && ((PyCoroObject *)coro)->cr_origin_or_finalizer != NULL);
+}
+
 /* ---- Live coroutine dump ------------------------------------------------
  *
  * The dump itself is written in Python (Lib/_coro_origin_report.py).  With

@@ -65,6 +65,11 @@ PyAPI_FUNC(int) _PyCoroOrigin_FutureMaterialize(PyObject **source_tb,
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_FutureDrop(PyObject *source_tb,
                                                 int *source_drop);
 
+/* Is "coro" (may be NULL) a coroutine whose origin was recorded?  A task
+   finished during its eager start keeps such a coroutine (stock drops it)
+   so that its reports can say where it was created. */
+PyAPI_FUNC(int) _PyCoroOrigin_IsTracked(PyObject *coro);
+
 /* Write the live coroutine dump to "file" (None: sys.stderr) in "format"
    ("text" or "json") by calling _coro_origin_report.dump(); return its
    result or NULL with an exception set.  sys._dump_coroutines(). */

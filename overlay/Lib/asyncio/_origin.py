@@ -47,6 +47,13 @@ def capture_origin(skip=1):
     return sys._frame_stack_capture(depth, skip + 1, origin=True)
 
 
+def is_tracked(coro):
+    """Is *coro* a coroutine whose origin was recorded?  A task finished
+    during its eager start keeps such a coroutine (stock drops it), so
+    that its reports can say where it was created."""
+    return getattr(coro, 'cr_origin', None) is not None
+
+
 def _get_source_traceback(obj):
     tb = obj._source_tb
     if type(tb) is FrameStack:

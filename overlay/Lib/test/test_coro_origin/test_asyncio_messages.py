@@ -110,6 +110,43 @@ class MessagesTest(unittest.TestCase):
             '  File "bug.py", line 17, in <module>\n'
             '    loop.run_until_complete(main())\n', out)
 
+    def test_eager_task(self):
+        # An eager task that fails inside create_task() keeps its
+        # coroutine (stock drops it), so the report names its creation
+        # site, for the C and the Python Task.
+        script = textwrap.dedent('''\
+            import asyncio, sys
+            if sys.argv[1] == 'py':
+                asyncio.tasks.Task = asyncio.tasks._PyTask
+            async def connect():
+                raise ConnectionError("refused")
+            async def main():
+                loop = asyncio.get_running_loop()
+                loop.set_task_factory(asyncio.create_eager_task_factory(
+                    asyncio.tasks.Task))
+                asyncio.create_task(connect())
+                await asyncio.sleep(0)
+            asyncio.run(main())
+            ''')
+        for kind in ('c', 'py'):
+            with self.subTest(kind=kind), \
+                    tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, 'bug.py')
+                with open(path, 'w') as f:
+                    f.write(script)
+                proc = run_child([sys.executable, '-X', 'coro_origin=10',
+                                  path, kind], text=True)
+                err = proc.stderr.replace(path, 'bug.py')
+                self.assertEqual(proc.returncode, 0, err)
+                self.assertIn('Task exception was never retrieved\n', err)
+                self.assertRegex(err, 
+                    r'Coroutine created at \(most recent call last\)\n'
+                    r'  File "bug.py", line 12, in <module>\n'
+                    r'    asyncio.run\(main\(\)\)\n'
+                    r'  \[\d+ frames folded: asyncio\]\n'
+                    r'  File "bug.py", line 10, in main\n'
+                    r'    asyncio.create_task\(connect\(\)\)\n')
+
     def test_off(self):
         # Tracking off: stock's reports, stock's repr.
         with tempfile.TemporaryDirectory() as tmp:
