@@ -3,8 +3,9 @@
  * This file is part of origin-python, not of upstream CPython.
  *
  * The spec language, the start-up layers (build default, PYTHONCOROORIGIN,
- * -X coro_origin), the interpreter default, the per-thread settings and
- * the logic behind the sys API.  See Include/internal/
+ * -X coro_origin), the interpreter default, the per-thread settings, and
+ * what the sys API (Python/coro_origin_sys.c, whose Argument Clinic code
+ * converts the arguments) reads and changes.  See Include/internal/
  * pycore_coro_origin_config.h and Doc/library/coro_origin.rst.
  */
 
@@ -19,6 +20,7 @@
 #include "pycore_tstate.h"        // _PyThreadStateImpl
 
 #include <signal.h>               // SIGUSR1, ...
+#include <stddef.h>               // offsetof()
 #include <wchar.h>                // wcslen()
 
 #define SPEC_OPTION L"coro_origin"
@@ -55,47 +57,6 @@ skip_decref(_PyCoroOriginSkip *skip)
     }
 }
 
-/* Make a skip list from "count" names given as (pointer, length) spans;
-   the names must be valid already.  Return NULL if out of memory. */
-static _PyCoroOriginSkip *
-skip_new(const skip_name *spans, Py_ssize_t count)
-{
-    assert(count > 0);
-    size_t size = sizeof(_PyCoroOriginSkip) + count * sizeof(skip_name);
-    size_t text = 0;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        text += (size_t)spans[i].len + 1;
-    }
-    _PyCoroOriginSkip *skip = PyMem_RawMalloc(size + text);
-    if (skip == NULL) {
-        return NULL;
-    }
-    skip->refcnt = 1;
-    skip->count = count;
-    char *p = (char *)skip + size;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        memcpy(p, spans[i].str, spans[i].len);
-        p[spans[i].len] = '\0';
-        skip->names[i].str = p;
-        skip->names[i].len = spans[i].len;
-        p += spans[i].len + 1;
-    }
-    return skip;
-}
-
-Py_ssize_t
-_PyCoroOrigin_SkipCount(const _PyCoroOriginSkip *skip)
-{
-    return skip == NULL ? 0 : skip->count;
-}
-
-const char *
-_PyCoroOrigin_SkipName(const _PyCoroOriginSkip *skip, Py_ssize_t i)
-{
-    assert(skip != NULL && 0 <= i && i < skip->count);
-    return skip->names[i].str;
-}
-
 int
 _PyCoroOrigin_SkipMatch(const _PyCoroOriginSkip *skip, PyObject *modname)
 {
@@ -126,12 +87,9 @@ _PyCoroOrigin_SkipMatch(const _PyCoroOriginSkip *skip, PyObject *modname)
     return 0;
 }
 
-
-/* ---- Settings values ---------------------------------------------------- */
-
-void
-_PyCoroOrigin_CopySettings(_PyCoroOriginSettings *dst,
-                           const _PyCoroOriginSettings *src)
+/* Copy "src" to "dst" (taking a reference to src->skip). */
+static void
+copy_settings(_PyCoroOriginSettings *dst, const _PyCoroOriginSettings *src)
 {
     _PyCoroOriginSkip *old = dst->skip;
     *dst = *src;
@@ -139,146 +97,65 @@ _PyCoroOrigin_CopySettings(_PyCoroOriginSettings *dst,
     skip_decref(old);
 }
 
-void
-_PyCoroOrigin_ClearSettings(_PyCoroOriginSettings *settings)
+/* Release settings->skip and reset "*settings" to all zero. */
+static void
+clear_settings(_PyCoroOriginSettings *settings)
 {
     _PyCoroOriginSkip *old = settings->skip;
     memset(settings, 0, sizeof(*settings));
     skip_decref(old);
 }
 
-void
-_PyCoroOrigin_GetThreadSettings(PyThreadState *tstate,
-                                _PyCoroOriginSettings *settings)
-{
-    *settings = *_PyCoroOrigin_ThreadSettings(tstate);
-    settings->depth = tstate->coroutine_origin_tracking_depth;
-}
 
+/* ---- Pieces of a spec --------------------------------------------------- */
 
-/* ---- Checking values ---------------------------------------------------- */
+/* A spec, and each piece of it, is a span of wide characters, as the
+   start-up layers give it; only ASCII is valid in it. */
 
 static inline int
-is_ascii_digit(int c)
+is_digit(wchar_t c)
 {
-    return '0' <= c && c <= '9';
+    return L'0' <= c && c <= L'9';
 }
 
 static inline int
-is_ident_start(int c)
+is_ident_start(wchar_t c)
 {
-    return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c == '_';
+    return (L'a' <= c && c <= L'z') || (L'A' <= c && c <= L'Z') || c == L'_';
 }
 
-/* Parse a decimal count (digits only).  Return 0 and set "*result", -1 if
-   "s" is not a non-negative integer, -2 if it is larger than INT_MAX. */
+/* Is s[0:len] the ASCII string "word"? */
 static int
-parse_count(const char *s, Py_ssize_t len, int *result)
+span_is(const wchar_t *s, Py_ssize_t len, const char *word)
 {
-    if (len == 0) {
-        return -1;
+    Py_ssize_t i = 0;
+    while (i < len && word[i] != '\0' && s[i] == (unsigned char)word[i]) {
+        i++;
     }
-    int value = 0;
-    for (Py_ssize_t i = 0; i < len; i++) {
-        if (!is_ascii_digit(s[i])) {
-            return -1;
-        }
-        int digit = s[i] - '0';
-        if (value > (INT_MAX - digit) / 10) {
-            /* Keep checking that the rest is digits: "9999999999x" is not
-               a number rather than too large a one. */
-            for (i++; i < len; i++) {
-                if (!is_ascii_digit(s[i])) {
-                    return -1;
-                }
-            }
-            return -2;
-        }
-        value = value * 10 + digit;
-    }
-    *result = value;
-    return 0;
+    return i == len && word[i] == '\0';
 }
 
-/* Is s[0:len] a dotted name of ASCII identifiers ("a", "a.b_c")? */
-static int
-is_module_name(const char *s, Py_ssize_t len)
-{
-    int start = 1;
-    for (Py_ssize_t i = 0; i < len; i++) {
-        int c = (unsigned char)s[i];
-        if (start) {
-            if (!is_ident_start(c)) {
-                return 0;
-            }
-            start = 0;
-        }
-        else if (c == '.') {
-            start = 1;
-        }
-        else if (!is_ident_start(c) && !is_ascii_digit(c)) {
-            return 0;
-        }
-    }
-    return len > 0 && !start;
-}
-
-/* Write s[0:len] (ASCII, or with bytes >= 0x80 that stand for non-ASCII
-   characters) quoted and escaped to "buf". */
+/* Write s[0:len] quoted to "buf" (at least 16 bytes), for an error
+   message: printable ASCII as is, except quotes and backslashes; other
+   characters as \xNN (also the undecodable byte that a surrogateescape
+   character stands for), \uNNNN or \UNNNNNNNN.  Long text is cut
+   ("..."). */
 static void
-quote_ascii(char *buf, size_t size, const char *s, Py_ssize_t len)
+quote(char *buf, size_t size, const wchar_t *s, Py_ssize_t len)
 {
     size_t n = 0;
-    const Py_ssize_t maxlen = 60;
-    if (size < 8) {
-        if (size > 0) {
-            buf[0] = '\0';
-        }
-        return;
-    }
+    assert(size >= 16);
     buf[n++] = '\'';
-    for (Py_ssize_t i = 0; i < len && n + 8 < size; i++) {
-        if (i == maxlen) {
-            memcpy(buf + n, "...", 3);
-            n += 3;
-            break;
-        }
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c >= 0x7f || c == '\'' || c == '\\') {
-            n += PyOS_snprintf(buf + n, size - n, "\\x%02x", c);
-        }
-        else {
-            buf[n++] = (char)c;
-        }
-    }
-    buf[n++] = '\'';
-    buf[n] = '\0';
-}
-
-/* The same for a span of wide characters: non-ASCII characters are shown
-   as \xNN (or the byte a surrogateescape character stands for), \uNNNN or
-   \UNNNNNNNN. */
-static void
-quote_wide(char *buf, size_t size, const wchar_t *s, Py_ssize_t len)
-{
-    size_t n = 0;
-    const Py_ssize_t maxlen = 60;
-    if (size < 16) {
-        if (size > 0) {
-            buf[0] = '\0';
-        }
-        return;
-    }
-    buf[n++] = '\'';
-    for (Py_ssize_t i = 0; i < len && n + 14 < size; i++) {
-        if (i == maxlen) {
+    for (Py_ssize_t i = 0; i < len; i++) {
+        /* A character takes at most 10 bytes; "...'" and NUL 5 more. */
+        if (i == 60 || n + 15 > size) {
             memcpy(buf + n, "...", 3);
             n += 3;
             break;
         }
         unsigned long c = (unsigned long)s[i];
         if (0xdc80 <= c && c <= 0xdcff) {
-            c -= 0xdc00;        /* an undecodable byte (surrogateescape) */
+            c -= 0xdc00;
         }
         if (c < 0x20 || (0x7f <= c && c <= 0xff) || c == '\'' || c == '\\') {
             n += PyOS_snprintf(buf + n, size - n, "\\x%02lx", c);
@@ -297,189 +174,174 @@ quote_wide(char *buf, size_t size, const wchar_t *s, Py_ssize_t len)
     buf[n] = '\0';
 }
 
-/* Parse a skip list "a:b.c" (ASCII).  Return 0 and set "*result" (a new
-   reference), or -1 and write the reason to "errbuf". */
+/* A decimal count, digits only.  Return 0 and set "*result", -1 if
+   s[0:len] is not one, -2 if it is larger than INT_MAX (checked after the
+   digits: "99999999999x" is not a number rather than too large a one). */
 static int
-parse_skip(const char *s, Py_ssize_t len, _PyCoroOriginSkip **result,
+parse_count(const wchar_t *s, Py_ssize_t len, int *result)
+{
+    int value = 0, res = (len > 0) ? 0 : -1;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        if (!is_digit(s[i])) {
+            return -1;
+        }
+        int digit = (int)(s[i] - L'0');
+        if (value > (INT_MAX - digit) / 10) {
+            res = -2;
+        }
+        else {
+            value = value * 10 + digit;
+        }
+    }
+    if (res == 0) {
+        *result = value;
+    }
+    return res;
+}
+
+/* Is s[0:len] a dotted name of ASCII identifiers ("a", "a.b_c")? */
+static int
+is_module_name(const wchar_t *s, Py_ssize_t len)
+{
+    int start = 1;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        wchar_t c = s[i];
+        if (start ? !is_ident_start(c)
+                  : (c != L'.' && !is_ident_start(c) && !is_digit(c)))
+        {
+            return 0;
+        }
+        start = (c == L'.');
+    }
+    return len > 0 && !start;
+}
+
+/* Parse a skip list "a:b.c".  Return 0 and set "*result" (a new
+   reference); or write the reason to "errbuf" and return -1, or -2 if
+   out of memory. */
+static int
+parse_skip(const wchar_t *s, Py_ssize_t len, _PyCoroOriginSkip **result,
            char *errbuf, size_t errsize)
 {
     char quoted[100];
+    Py_ssize_t count = 0, start = 0;
     if (len == 0) {
         PyOS_snprintf(errbuf, errsize, "no module name");
         return -1;
     }
-    Py_ssize_t count = 1;
-    for (Py_ssize_t i = 0; i < len; i++) {
-        count += (s[i] == ':');
-    }
-    skip_name *spans = PyMem_RawMalloc(count * sizeof(skip_name));
-    if (spans == NULL) {
-        PyOS_snprintf(errbuf, errsize, "out of memory");
-        return -1;
-    }
-    Py_ssize_t start = 0, k = 0;
     for (Py_ssize_t i = 0; i <= len; i++) {
-        if (i < len && s[i] != ':') {
+        if (i < len && s[i] != L':') {
             continue;
         }
-        Py_ssize_t n = i - start;
-        if (n == 0) {
+        if (i == start) {
             PyOS_snprintf(errbuf, errsize, "empty module name");
-            goto error;
+            return -1;
         }
-        if (!is_module_name(s + start, n)) {
-            quote_ascii(quoted, sizeof(quoted), s + start, n);
+        if (!is_module_name(s + start, i - start)) {
+            quote(quoted, sizeof(quoted), s + start, i - start);
             PyOS_snprintf(errbuf, errsize, "%s is not a module name",
                           quoted);
-            goto error;
+            return -1;
         }
-        spans[k].str = s + start;
-        spans[k].len = n;
+        count++;
+        start = i + 1;
+    }
+
+    /* The names, NUL-terminated, take len + 1 bytes after the entries. */
+    size_t head = sizeof(_PyCoroOriginSkip) + count * sizeof(skip_name);
+    _PyCoroOriginSkip *skip = PyMem_RawMalloc(head + len + 1);
+    if (skip == NULL) {
+        PyOS_snprintf(errbuf, errsize, "out of memory");
+        return -2;
+    }
+    skip->refcnt = 1;
+    skip->count = count;
+    char *text = (char *)skip + head;
+    Py_ssize_t k = 0;
+    start = 0;
+    for (Py_ssize_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != L':') {
+            text[i] = (char)s[i];
+            continue;
+        }
+        text[i] = '\0';
+        skip->names[k].str = text + start;
+        skip->names[k].len = i - start;
         k++;
         start = i + 1;
     }
     assert(k == count);
-    *result = skip_new(spans, count);
-    PyMem_RawFree(spans);
-    if (*result == NULL) {
-        PyOS_snprintf(errbuf, errsize, "out of memory");
-        return -1;
-    }
+    *result = skip;
     return 0;
-
-error:
-    PyMem_RawFree(spans);
-    return -1;
 }
 
-/* Signal names, as in the signal module. */
+
+/* ---- Signals ------------------------------------------------------------ */
+
+#define UNCATCHABLE "cannot be caught"
+#define CRASH "reports a crash"
+#define ABORT "reports a crash (abort())"
+
+/* The signal names, as in the signal module, each with why it cannot be
+   a dump signal (NULL if it can).  A name for the number of an earlier
+   one (SIGIOT, SIGCLD, SIGPOLL) comes after it. */
+#define SIG(NAME, WHY) {#NAME, NAME, WHY}
 static const struct {
     const char *name;
     int signum;
-} signal_names[] = {
-#ifdef SIGABRT
-    {"SIGABRT", SIGABRT},
-#endif
-#ifdef SIGALRM
-    {"SIGALRM", SIGALRM},
+    const char *why;
+} signal_table[] = {
+    SIG(SIGABRT, ABORT), SIG(SIGFPE, CRASH), SIG(SIGILL, CRASH),
+    SIG(SIGINT, NULL), SIG(SIGSEGV, CRASH), SIG(SIGTERM, NULL),
+#ifndef MS_WINDOWS
+    SIG(SIGALRM, NULL), SIG(SIGBUS, CRASH), SIG(SIGCHLD, NULL),
+    SIG(SIGCONT, NULL), SIG(SIGHUP, NULL), SIG(SIGKILL, UNCATCHABLE),
+    SIG(SIGPIPE, NULL), SIG(SIGPROF, NULL), SIG(SIGQUIT, NULL),
+    SIG(SIGSTOP, UNCATCHABLE), SIG(SIGSYS, NULL), SIG(SIGTRAP, NULL),
+    SIG(SIGTSTP, NULL), SIG(SIGTTIN, NULL), SIG(SIGTTOU, NULL),
+    SIG(SIGURG, NULL), SIG(SIGUSR1, NULL), SIG(SIGUSR2, NULL),
+    SIG(SIGVTALRM, NULL), SIG(SIGXCPU, NULL), SIG(SIGXFSZ, NULL),
 #endif
 #ifdef SIGBREAK
-    {"SIGBREAK", SIGBREAK},
-#endif
-#ifdef SIGBUS
-    {"SIGBUS", SIGBUS},
-#endif
-#ifdef SIGCHLD
-    {"SIGCHLD", SIGCHLD},
-#endif
-#ifdef SIGCLD
-    {"SIGCLD", SIGCLD},
-#endif
-#ifdef SIGCONT
-    {"SIGCONT", SIGCONT},
+    SIG(SIGBREAK, NULL),
 #endif
 #ifdef SIGEMT
-    {"SIGEMT", SIGEMT},
-#endif
-#ifdef SIGFPE
-    {"SIGFPE", SIGFPE},
-#endif
-#ifdef SIGHUP
-    {"SIGHUP", SIGHUP},
-#endif
-#ifdef SIGILL
-    {"SIGILL", SIGILL},
+    SIG(SIGEMT, NULL),
 #endif
 #ifdef SIGINFO
-    {"SIGINFO", SIGINFO},
-#endif
-#ifdef SIGINT
-    {"SIGINT", SIGINT},
+    SIG(SIGINFO, NULL),
 #endif
 #ifdef SIGIO
-    {"SIGIO", SIGIO},
-#endif
-#ifdef SIGIOT
-    {"SIGIOT", SIGIOT},
-#endif
-#ifdef SIGKILL
-    {"SIGKILL", SIGKILL},
-#endif
-#ifdef SIGPIPE
-    {"SIGPIPE", SIGPIPE},
-#endif
-#ifdef SIGPOLL
-    {"SIGPOLL", SIGPOLL},
-#endif
-#ifdef SIGPROF
-    {"SIGPROF", SIGPROF},
+    SIG(SIGIO, NULL),
 #endif
 #ifdef SIGPWR
-    {"SIGPWR", SIGPWR},
-#endif
-#ifdef SIGQUIT
-    {"SIGQUIT", SIGQUIT},
-#endif
-#ifdef SIGSEGV
-    {"SIGSEGV", SIGSEGV},
+    SIG(SIGPWR, NULL),
 #endif
 #ifdef SIGSTKFLT
-    {"SIGSTKFLT", SIGSTKFLT},
-#endif
-#ifdef SIGSTOP
-    {"SIGSTOP", SIGSTOP},
-#endif
-#ifdef SIGSYS
-    {"SIGSYS", SIGSYS},
-#endif
-#ifdef SIGTERM
-    {"SIGTERM", SIGTERM},
-#endif
-#ifdef SIGTRAP
-    {"SIGTRAP", SIGTRAP},
-#endif
-#ifdef SIGTSTP
-    {"SIGTSTP", SIGTSTP},
-#endif
-#ifdef SIGTTIN
-    {"SIGTTIN", SIGTTIN},
-#endif
-#ifdef SIGTTOU
-    {"SIGTTOU", SIGTTOU},
-#endif
-#ifdef SIGURG
-    {"SIGURG", SIGURG},
-#endif
-#ifdef SIGUSR1
-    {"SIGUSR1", SIGUSR1},
-#endif
-#ifdef SIGUSR2
-    {"SIGUSR2", SIGUSR2},
-#endif
-#ifdef SIGVTALRM
-    {"SIGVTALRM", SIGVTALRM},
+    SIG(SIGSTKFLT, NULL),
 #endif
 #ifdef SIGWINCH
-    {"SIGWINCH", SIGWINCH},
+    SIG(SIGWINCH, NULL),
 #endif
-#ifdef SIGXCPU
-    {"SIGXCPU", SIGXCPU},
+#ifdef SIGIOT
+    SIG(SIGIOT, ABORT),
 #endif
-#ifdef SIGXFSZ
-    {"SIGXFSZ", SIGXFSZ},
+#ifdef SIGCLD
+    SIG(SIGCLD, NULL),
+#endif
+#ifdef SIGPOLL
+    SIG(SIGPOLL, NULL),
 #endif
 };
 
-/* Parse "dump=" value: a signal name (SIGUSR1) or number.  Return 0 and
-   set "*signum", or -1 and write the reason to "errbuf". */
-static int
-parse_signal(const char *s, Py_ssize_t len, int *signum,
-             char *errbuf, size_t errsize)
+int
+_PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len, int *signum,
+                          char *errbuf, size_t errsize)
 {
     int value = -1;
-    if (len > 0 && is_ascii_digit(s[0])) {
-        if (parse_count(s, len, &value) < 0 || value < 1
-            || value >= Py_NSIG)
+    if (len > 0 && (is_digit(s[0]) || s[0] == L'-')) {
+        if (s[0] == L'-' || parse_count(s, len, &value) < 0
+            || value < 1 || value >= Py_NSIG)
         {
             PyOS_snprintf(errbuf, errsize,
                           "signal number must be from 1 to %d",
@@ -487,42 +349,43 @@ parse_signal(const char *s, Py_ssize_t len, int *signum,
             return -1;
         }
     }
-    else {
 #if defined(SIGRTMIN) && defined(SIGRTMAX)
-        if (len == 8 && memcmp(s, "SIGRTMIN", 8) == 0) {
-            value = SIGRTMIN;
-        }
-        else if (len == 8 && memcmp(s, "SIGRTMAX", 8) == 0) {
-            value = SIGRTMAX;
-        }
-#endif
-        for (size_t i = 0; value < 0 && i < Py_ARRAY_LENGTH(signal_names);
-             i++)
+    else if (len >= 8 && (span_is(s, 8, "SIGRTMIN")
+                          || span_is(s, 8, "SIGRTMAX")))
+    {
+        /* SIGRTMIN, SIGRTMIN+N, SIGRTMAX, SIGRTMAX-N */
+        int min = (s[6] == L'I'), offset = 0;
+        if (len > 8 && (s[8] != (min ? L'+' : L'-')
+                        || parse_count(s + 9, len - 9, &offset) < 0
+                        || offset > SIGRTMAX - SIGRTMIN))
         {
-            const char *name = signal_names[i].name;
-            if ((size_t)len == strlen(name) && memcmp(s, name, len) == 0) {
-                value = signal_names[i].signum;
-            }
-        }
-        if (value < 0) {
             PyOS_snprintf(errbuf, errsize,
-                          "unknown signal (use a name such as SIGUSR1, "
-                          "or a number)");
+                          "real-time signals are SIGRTMIN+N and SIGRTMAX-N "
+                          "with N from 0 to %d", SIGRTMAX - SIGRTMIN);
             return -1;
         }
-    }
-#ifdef SIGKILL
-    if (value == SIGKILL) {
-        PyOS_snprintf(errbuf, errsize, "SIGKILL cannot be caught");
-        return -1;
+        value = min ? SIGRTMIN + offset : SIGRTMAX - offset;
     }
 #endif
-#ifdef SIGSTOP
-    if (value == SIGSTOP) {
-        PyOS_snprintf(errbuf, errsize, "SIGSTOP cannot be caught");
+    for (size_t i = 0; i < Py_ARRAY_LENGTH(signal_table); i++) {
+        if (value < 0 ? span_is(s, len, signal_table[i].name)
+                      : value == signal_table[i].signum)
+        {
+            if (signal_table[i].why != NULL) {
+                PyOS_snprintf(errbuf, errsize,
+                              "%s %s; use a user signal such as SIGUSR1",
+                              signal_table[i].name, signal_table[i].why);
+                return -1;
+            }
+            value = signal_table[i].signum;
+            break;
+        }
+    }
+    if (value < 0) {
+        PyOS_snprintf(errbuf, errsize, "unknown signal (use a name such as "
+                      "SIGUSR1, or a number)");
         return -1;
     }
-#endif
     *signum = value;
     return 0;
 }
@@ -530,191 +393,146 @@ parse_signal(const char *s, Py_ssize_t len, int *signum,
 
 /* ---- The spec parser ---------------------------------------------------- */
 
-enum {
-    KEY_DEPTH,
-    KEY_CHAIN,
-    KEY_ASYNCGEN,
-    KEY_NOTES,
-    KEY_SKIP,
-    KEY_DUMP,
-    KEY_COUNT
-};
+enum { COUNT, FLAG, SKIP, SIGNAL };
 
+/* The items, and where each one goes in _PyCoroOriginSettings. */
+#define ITEM(NAME, KIND, FIELD) \
+    {NAME, KIND, offsetof(_PyCoroOriginSettings, FIELD)}
 static const struct {
     const char *name;
-    int takes_value;
-} spec_keys[KEY_COUNT] = {
-    [KEY_DEPTH] = {"depth", 1},
-    [KEY_CHAIN] = {"chain", 1},
-    [KEY_ASYNCGEN] = {"asyncgen", 0},
-    [KEY_NOTES] = {"notes", 0},
-    [KEY_SKIP] = {"skip", 1},
-    [KEY_DUMP] = {"dump", 1},
+    int kind;
+    size_t offset;
+} spec_items[] = {
+    ITEM("depth", COUNT, depth),        /* first: "N" is a depth */
+    ITEM("chain", COUNT, chain),
+    ITEM("asyncgen", FLAG, asyncgen),
+    ITEM("notes", FLAG, notes),
+    ITEM("full", FLAG, full),
+    ITEM("skip", SKIP, skip),
+    ITEM("dump", SIGNAL, dump_signal),
 };
+#define NITEMS Py_ARRAY_LENGTH(spec_items)
 
 int
 _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
                         char *errbuf, size_t errsize)
 {
-    char item[100];             /* the bad item, quoted */
+    char item[100];             /* the item being read, quoted */
     char reason[200];
     _PyCoroOriginSettings settings = {0};
-    char *text = NULL;
-    int seen[KEY_COUNT] = {0};
+    int seen[NITEMS] = {0};
 
     assert(result->skip == NULL);
-    size_t len = wcslen(spec);
+    Py_ssize_t len = (Py_ssize_t)wcslen(spec);
     if (len == 0) {
         PyOS_snprintf(errbuf, errsize, "empty spec");
         return -1;
     }
-
-    /* An ASCII copy of "spec" where 0x80 stands for any other character,
-       so that positions in both strings match. */
-    text = PyMem_RawMalloc(len + 1);
-    if (text == NULL) {
-        PyOS_snprintf(errbuf, errsize, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        text[i] = (spec[i] < 0x80) ? (char)spec[i] : (char)0x80;
-    }
-    text[len] = '\0';
-
     Py_ssize_t start = 0;
-    int number = 0;
-    while ((size_t)start <= len) {
-        number++;
-        const char *s = text + start;
-        const char *comma = strchr(s, ',');
-        Py_ssize_t n = comma ? comma - s : (Py_ssize_t)strlen(s);
-        quote_wide(item, sizeof(item), spec + start, n);
+    for (int number = 1; start <= len; number++) {
+        const wchar_t *s = spec + start;
+        Py_ssize_t n = 0, eq = -1;
+        while (start + n < len && s[n] != L',') {
+            n++;
+        }
+        int last = (start + n == len);
         start += n + 1;
-
+        quote(item, sizeof(item), s, n);
         if (n == 0) {
             PyOS_snprintf(errbuf, errsize, "item %d is empty%s", number,
                           number == 1 ? " (leading comma)"
-                          : comma == NULL ? " (trailing comma)"
-                          : " (',,')");
+                          : last ? " (trailing comma)" : " (',,')");
             goto error;
         }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if ((unsigned char)s[i] >= 0x80) {
+        for (Py_ssize_t i = n - 1; i >= 0; i--) {
+            if ((unsigned long)s[i] >= 0x80) {
                 PyOS_snprintf(errbuf, errsize,
                               "item %s: non-ASCII character", item);
                 goto error;
             }
+            eq = (s[i] == L'=') ? i : eq;
         }
 
         /* key[=value]; a bare number is a depth */
-        const char *eq = memchr(s, '=', n);
-        Py_ssize_t keylen = eq ? eq - s : n;
-        const char *value = eq ? eq + 1 : NULL;
-        Py_ssize_t valuelen = eq ? n - keylen - 1 : 0;
-        int key = -1;
-        if (eq == NULL && (is_ascii_digit(s[0]) || s[0] == '-'
-                           || s[0] == '+'))
-        {
-            key = KEY_DEPTH;
+        Py_ssize_t keylen = (eq < 0) ? n : eq;
+        const wchar_t *value = s + eq + 1;
+        size_t key = 0;
+        if (eq < 0 && (is_digit(s[0]) || s[0] == L'-' || s[0] == L'+')) {
             value = s;
-            valuelen = n;
         }
         else {
-            for (int k = 0; k < KEY_COUNT; k++) {
-                if ((size_t)keylen == strlen(spec_keys[k].name)
-                    && memcmp(s, spec_keys[k].name, keylen) == 0)
-                {
-                    key = k;
-                    break;
-                }
+            while (key < NITEMS && !span_is(s, keylen, spec_items[key].name)) {
+                key++;
             }
-            if (key < 0) {
+            if (key == NITEMS) {
                 PyOS_snprintf(errbuf, errsize,
                               "item %s: unknown item (expected N, depth=N, "
-                              "chain=M, asyncgen, notes, skip=MODULES or "
-                              "dump=SIGNAL)", item);
+                              "chain=M, asyncgen, notes, full, skip=MODULES "
+                              "or dump=SIGNAL)", item);
                 goto error;
             }
-            if (spec_keys[key].takes_value && eq == NULL) {
-                PyOS_snprintf(errbuf, errsize,
-                              "item %s: %s needs a value (%s=...)",
-                              item, spec_keys[key].name,
-                              spec_keys[key].name);
+            if (spec_items[key].kind == FLAG && eq >= 0) {
+                PyOS_snprintf(errbuf, errsize, "item %s: %s takes no value",
+                              item, spec_items[key].name);
                 goto error;
             }
-            if (!spec_keys[key].takes_value && eq != NULL) {
+            if (spec_items[key].kind != FLAG && eq < 0) {
                 PyOS_snprintf(errbuf, errsize,
-                              "item %s: %s takes no value",
-                              item, spec_keys[key].name);
+                              "item %s: %s needs a value (%s=...)", item,
+                              spec_items[key].name, spec_items[key].name);
                 goto error;
             }
         }
-        if (seen[key]) {
-            PyOS_snprintf(errbuf, errsize,
-                          "item %s: %s is given twice",
-                          item, spec_keys[key].name);
+        const char *name = spec_items[key].name;
+        Py_ssize_t valuelen = n - (value - s);
+        void *field = (char *)&settings + spec_items[key].offset;
+        if (seen[key]++) {
+            PyOS_snprintf(errbuf, errsize, "item %s: %s is given twice",
+                          item, name);
             goto error;
         }
-        seen[key] = 1;
 
-        switch (key) {
-        case KEY_DEPTH:
-        case KEY_CHAIN: {
-            int count;
-            int res = parse_count(value, valuelen, &count);
-            if (res == -1) {
+        switch (spec_items[key].kind) {
+        case COUNT:
+            switch (parse_count(value, valuelen, (int *)field)) {
+            case -1:
                 PyOS_snprintf(errbuf, errsize,
                               "item %s: %s must be an integer >= 0",
-                              item, spec_keys[key].name);
+                              item, name);
                 goto error;
-            }
-            if (res == -2) {
+            case -2:
                 PyOS_snprintf(errbuf, errsize,
                               "item %s: %s is too large (at most %d)",
-                              item, spec_keys[key].name, INT_MAX);
+                              item, name, INT_MAX);
                 goto error;
             }
-            if (key == KEY_DEPTH) {
-                settings.depth = count;
-            }
-            else {
-                settings.chain = count;
-            }
             break;
-        }
-        case KEY_ASYNCGEN:
-            settings.asyncgen = 1;
+        case FLAG:
+            *(int *)field = 1;
             break;
-        case KEY_NOTES:
-            settings.notes = 1;
-            break;
-        case KEY_SKIP:
+        case SKIP:
             if (parse_skip(value, valuelen, &settings.skip,
                            reason, sizeof(reason)) < 0)
             {
-                PyOS_snprintf(errbuf, errsize, "item %s: %s", item, reason);
-                goto error;
+                goto bad_value;
             }
             break;
-        case KEY_DUMP:
-            if (parse_signal(value, valuelen, &settings.dump_signal,
-                             reason, sizeof(reason)) < 0)
+        case SIGNAL:
+            if (_PyCoroOrigin_ParseSignal(value, valuelen,
+                                          &settings.dump_signal,
+                                          reason, sizeof(reason)) < 0)
             {
-                PyOS_snprintf(errbuf, errsize, "item %s: %s", item, reason);
-                goto error;
+                goto bad_value;
             }
             break;
-        default:
-            Py_UNREACHABLE();
         }
     }
-
-    PyMem_RawFree(text);
     *result = settings;
     return 0;
 
+bad_value:
+    PyOS_snprintf(errbuf, errsize, "item %s: %s", item, reason);
 error:
-    PyMem_RawFree(text);
     skip_decref(settings.skip);
     return -1;
 }
@@ -739,7 +557,7 @@ config_init_coro_origin_layer(const char *layer, const wchar_t *spec,
                       "%s: invalid spec: %s", layer, reason);
         return _PyStatus_ERR(startup_error);
     }
-    _PyCoroOrigin_ClearSettings(settings);
+    clear_settings(settings);
     *settings = parsed;
     return _PyStatus_OK();
 }
@@ -786,9 +604,6 @@ config_init_coro_origin(const PyConfig *config,
         }
         status = config_init_coro_origin_layer("-X coro_origin", sep + 1,
                                                settings);
-        if (_PyStatus_EXCEPTION(status)) {
-            return status;
-        }
     }
     return status;
 }
@@ -806,7 +621,7 @@ _PyCoroOrigin_InitInterpreter(PyInterpreterState *interp)
         PyStatus status = config_init_coro_origin(
             _PyInterpreterState_GetConfig(interp), &startup);
         if (_PyStatus_EXCEPTION(status)) {
-            _PyCoroOrigin_ClearSettings(&startup);
+            clear_settings(&startup);
             return status;
         }
     }
@@ -814,14 +629,13 @@ _PyCoroOrigin_InitInterpreter(PyInterpreterState *interp)
         /* The main interpreter's start-up settings never change after its
            start-up, so they can be read without its lock. */
         PyInterpreterState *main = _PyInterpreterState_Main();
-        _PyCoroOrigin_CopySettings(&startup,
-                                   &main->coro_origin_config.startup);
+        copy_settings(&startup, &main->coro_origin_config.startup);
     }
 
     /* No thread state of "interp" exists yet. */
-    _PyCoroOrigin_CopySettings(&state->startup, &startup);
-    _PyCoroOrigin_CopySettings(&state->default_settings, &startup);
-    _PyCoroOrigin_ClearSettings(&startup);
+    copy_settings(&state->startup, &startup);
+    copy_settings(&state->default_settings, &startup);
+    clear_settings(&startup);
     return _PyStatus_OK();
 }
 
@@ -834,7 +648,7 @@ _PyCoroOrigin_FiniInterpreter(PyInterpreterState *interp)
     memset(&state->default_settings, 0, sizeof(state->default_settings));
     PyMutex_Unlock(&state->mutex);
     skip_decref(skip);
-    _PyCoroOrigin_ClearSettings(&state->startup);
+    clear_settings(&state->startup);
 }
 
 void
@@ -857,11 +671,11 @@ _PyCoroOrigin_InitThread(PyThreadState *tstate)
 void
 _PyCoroOrigin_ClearThread(PyThreadState *tstate)
 {
-    _PyCoroOrigin_ClearSettings(_PyCoroOrigin_ThreadSettings(tstate));
+    clear_settings(_PyCoroOrigin_ThreadSettings(tstate));
 }
 
 
-/* ---- The sys API -------------------------------------------------------- */
+/* ---- What the sys API reads and changes -------------------------------- */
 
 static PyTypeObject CoroOriginTrackingType;
 
@@ -877,6 +691,7 @@ static PyStructSequence_Field coro_origin_tracking_fields[] = {
     {"chain", "ancestors whose creation sites are kept"},
     {"asyncgen", "True if async generators are tracked too"},
     {"notes", "True if escaping exceptions get a note naming the origin"},
+    {"full", "True if reports show every frame, the stdlib's included"},
     {"skip", "tuple of module names whose frames are not kept"},
     {"dump", "signal number that dumps live coroutines, or None"},
     {0}
@@ -886,7 +701,7 @@ static PyStructSequence_Desc coro_origin_tracking_desc = {
     "sys.coroutine_origin_tracking",    /* name */
     coro_origin_tracking__doc__,        /* doc */
     coro_origin_tracking_fields,        /* fields */
-    6
+    Py_ARRAY_LENGTH(coro_origin_tracking_fields) - 1
 };
 
 int
@@ -906,265 +721,91 @@ _PyCoroOrigin_FiniTypes(PyInterpreterState *interp)
 static PyObject *
 skip_as_tuple(const _PyCoroOriginSkip *skip)
 {
-    Py_ssize_t count = _PyCoroOrigin_SkipCount(skip);
-    PyObject *tuple = PyTuple_New(count);
+    PyObject *tuple = PyTuple_New(skip == NULL ? 0 : skip->count);
     if (tuple == NULL) {
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < count; i++) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++) {
         PyObject *name = PyUnicode_FromStringAndSize(skip->names[i].str,
                                                      skip->names[i].len);
         if (name == NULL) {
-            Py_DECREF(tuple);
-            return NULL;
+            goto error;
         }
         PyTuple_SET_ITEM(tuple, i, name);
     }
     return tuple;
+
+error:
+    Py_DECREF(tuple);
+    return NULL;
 }
 
 PyObject *
 _PyCoroOrigin_GetTracking(PyThreadState *tstate, int for_default)
 {
-    _PyCoroOriginSettings settings = {0};
+    struct _PyCoroOrigin_config_state *state =
+        &tstate->interp->coro_origin_config;
+    _PyCoroOriginSettings s = {0};
     if (for_default) {
-        struct _PyCoroOrigin_config_state *state =
-            &tstate->interp->coro_origin_config;
         PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
-        _PyCoroOrigin_CopySettings(&settings, &state->default_settings);
+        copy_settings(&s, &state->default_settings);
         PyMutex_Unlock(&state->mutex);
     }
     else {
-        _PyCoroOrigin_GetThreadSettings(tstate, &settings);
-        skip_incref(settings.skip);
+        copy_settings(&s, _PyCoroOrigin_ThreadSettings(tstate));
+        s.depth = tstate->coroutine_origin_tracking_depth;
     }
-
-    PyObject *result = PyStructSequence_New(&CoroOriginTrackingType);
+    PyObject *result = NULL;
+    PyObject *values = Py_BuildValue(
+        "(iiNNNNN)", s.depth, s.chain, PyBool_FromLong(s.asyncgen),
+        PyBool_FromLong(s.notes), PyBool_FromLong(s.full),
+        skip_as_tuple(s.skip),
+        s.dump_signal ? PyLong_FromLong(s.dump_signal) : Py_NewRef(Py_None));
+    clear_settings(&s);
+    if (values == NULL) {
+        goto error;
+    }
+    result = PyStructSequence_New(&CoroOriginTrackingType);
     if (result == NULL) {
-        goto done;
+        goto error;
     }
-    PyObject *skip = skip_as_tuple(settings.skip);
-    if (skip == NULL) {
-        Py_CLEAR(result);
-        goto done;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(values); i++) {
+        PyStructSequence_SET_ITEM(result, i,
+                                  Py_NewRef(PyTuple_GET_ITEM(values, i)));
     }
-    PyObject *dump;
-    if (settings.dump_signal) {
-        dump = PyLong_FromLong(settings.dump_signal);
-        if (dump == NULL) {
-            Py_DECREF(skip);
-            Py_CLEAR(result);
-            goto done;
-        }
-    }
-    else {
-        dump = Py_None;
-    }
-    PyObject *depth = PyLong_FromLong(settings.depth);
-    PyObject *chain = PyLong_FromLong(settings.chain);
-    if (depth == NULL || chain == NULL) {
-        Py_XDECREF(depth);
-        Py_XDECREF(chain);
-        Py_DECREF(skip);
-        Py_DECREF(dump);
-        Py_CLEAR(result);
-        goto done;
-    }
-    PyStructSequence_SET_ITEM(result, 0, depth);
-    PyStructSequence_SET_ITEM(result, 1, chain);
-    PyStructSequence_SET_ITEM(result, 2, PyBool_FromLong(settings.asyncgen));
-    PyStructSequence_SET_ITEM(result, 3, PyBool_FromLong(settings.notes));
-    PyStructSequence_SET_ITEM(result, 4, skip);
-    PyStructSequence_SET_ITEM(result, 5, dump);
-
-done:
-    _PyCoroOrigin_ClearSettings(&settings);
+    Py_DECREF(values);
     return result;
+
+error:
+    Py_XDECREF(values);
+    return NULL;
 }
 
-/* depth=, chain=: an int (not a bool) from 0 to INT_MAX. */
-static int
-convert_count(PyObject *obj, const char *name, int *result)
+int
+_PyCoroOrigin_SetTracking(PyThreadState *tstate, int for_default, int depth,
+                          int chain, int asyncgen, int notes, int full,
+                          PyObject *skip_names)
 {
-    if (PyBool_Check(obj) || !PyIndex_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.200s",
-                     name, Py_TYPE(obj)->tp_name);
-        return -1;
-    }
-    PyObject *index = PyNumber_Index(obj);
-    if (index == NULL) {
-        return -1;
-    }
-    int overflow;
-    long value = PyLong_AsLongAndOverflow(index, &overflow);
-    Py_DECREF(index);
-    if (value == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (overflow > 0 || value > INT_MAX) {
-        PyErr_Format(PyExc_ValueError, "%s is too large (at most %d)",
-                     name, INT_MAX);
-        return -1;
-    }
-    if (overflow < 0 || value < 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be >= 0", name);
-        return -1;
-    }
-    *result = (int)value;
-    return 0;
-}
-
-/* asyncgen=, notes=: True, False, 1 or 0. */
-static int
-convert_flag(PyObject *obj, const char *name, int *result)
-{
-    if (PyBool_Check(obj)) {
-        *result = (obj == Py_True);
-        return 0;
-    }
-    if (!PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "%s must be a bool, not %.200s",
-                     name, Py_TYPE(obj)->tp_name);
-        return -1;
-    }
-    int overflow;
-    long value = PyLong_AsLongAndOverflow(obj, &overflow);
-    if (value == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (overflow || (value != 0 && value != 1)) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s must be True, False, 1 or 0", name);
-        return -1;
-    }
-    *result = (int)value;
-    return 0;
-}
-
-/* skip=: a str "a:b" or an iterable of str module names.  Set "*result"
-   to a new reference, or to NULL for an empty iterable. */
-static int
-convert_skip(PyObject *obj, _PyCoroOriginSkip **result)
-{
-    char reason[200];
-    if (PyUnicode_Check(obj)) {
-        if (!PyUnicode_IS_ASCII(obj)) {
-            PyErr_Format(PyExc_ValueError,
-                         "skip: %R: non-ASCII character", obj);
-            return -1;
-        }
+    /* The only value left to check is the skip list: do it first, so
+       that nothing changes if it is bad. */
+    _PyCoroOriginSkip *skip = NULL;
+    if (skip_names != NULL && PyUnicode_GET_LENGTH(skip_names) > 0) {
+        char reason[200];
         Py_ssize_t len;
-        const char *s = PyUnicode_AsUTF8AndSize(obj, &len);
+        wchar_t *s = PyUnicode_AsWideCharString(skip_names, &len);
         if (s == NULL) {
             return -1;
         }
-        if (parse_skip(s, len, result, reason, sizeof(reason)) < 0) {
+        int res = parse_skip(s, len, &skip, reason, sizeof(reason));
+        PyMem_Free(s);
+        if (res == -2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        if (res < 0) {
             PyErr_Format(PyExc_ValueError, "skip: %s", reason);
             return -1;
         }
-        return 0;
-    }
-    if (PyBytes_Check(obj) || PyByteArray_Check(obj)) {
-        PyErr_Format(PyExc_TypeError,
-                     "skip must be a str or an iterable of str, not %.200s",
-                     Py_TYPE(obj)->tp_name);
-        return -1;
-    }
-
-    PyObject *seq = PySequence_Fast(
-        obj, "skip must be a str or an iterable of str");
-    if (seq == NULL) {
-        return -1;
-    }
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
-    if (count == 0) {
-        Py_DECREF(seq);
-        *result = NULL;
-        return 0;
-    }
-    skip_name *spans = PyMem_Malloc(count * sizeof(skip_name));
-    if (spans == NULL) {
-        Py_DECREF(seq);
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
-        if (!PyUnicode_Check(item)) {
-            PyErr_Format(PyExc_TypeError,
-                         "skip items must be str, not %.200s",
-                         Py_TYPE(item)->tp_name);
-            goto error;
-        }
-        if (!PyUnicode_IS_ASCII(item)) {
-            PyErr_Format(PyExc_ValueError,
-                         "skip: %R is not a module name "
-                         "(non-ASCII character)", item);
-            goto error;
-        }
-        Py_ssize_t len;
-        const char *s = PyUnicode_AsUTF8AndSize(item, &len);
-        if (s == NULL) {
-            goto error;
-        }
-        if (!is_module_name(s, len)) {
-            PyErr_Format(PyExc_ValueError,
-                         "skip: %R is not a module name", item);
-            goto error;
-        }
-        /* "seq" keeps the str objects, and so their UTF-8, alive */
-        spans[i].str = s;
-        spans[i].len = len;
-    }
-    *result = skip_new(spans, count);
-    PyMem_Free(spans);
-    Py_DECREF(seq);
-    if (*result == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    return 0;
-
-error:
-    PyMem_Free(spans);
-    Py_DECREF(seq);
-    return -1;
-}
-
-PyObject *
-_PyCoroOrigin_SetTracking(PyThreadState *tstate, int for_default,
-                          PyObject *depth_obj, PyObject *chain_obj,
-                          PyObject *asyncgen_obj, PyObject *notes_obj,
-                          PyObject *skip_obj)
-{
-    /* -1: keep the current value */
-    int depth = -1, chain = -1, asyncgen = -1, notes = -1;
-    _PyCoroOriginSkip *skip = NULL;
-    int set_skip = (skip_obj != Py_None);
-
-    /* Check everything before changing anything. */
-    if (depth_obj != Py_None
-        && convert_count(depth_obj, "depth", &depth) < 0)
-    {
-        return NULL;
-    }
-    if (chain_obj != Py_None
-        && convert_count(chain_obj, "chain", &chain) < 0)
-    {
-        return NULL;
-    }
-    if (asyncgen_obj != Py_None
-        && convert_flag(asyncgen_obj, "asyncgen", &asyncgen) < 0)
-    {
-        return NULL;
-    }
-    if (notes_obj != Py_None
-        && convert_flag(notes_obj, "notes", &notes) < 0)
-    {
-        return NULL;
-    }
-    if (set_skip && convert_skip(skip_obj, &skip) < 0) {
-        return NULL;
     }
 
     struct _PyCoroOrigin_config_state *state =
@@ -1173,9 +814,7 @@ _PyCoroOrigin_SetTracking(PyThreadState *tstate, int for_default,
     if (for_default) {
         settings = &state->default_settings;
         PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
-        if (depth >= 0) {
-            settings->depth = depth;
-        }
+        settings->depth = (depth >= 0) ? depth : settings->depth;
     }
     else {
         settings = _PyCoroOrigin_ThreadSettings(tstate);
@@ -1183,16 +822,11 @@ _PyCoroOrigin_SetTracking(PyThreadState *tstate, int for_default,
             tstate->coroutine_origin_tracking_depth = depth;
         }
     }
-    if (chain >= 0) {
-        settings->chain = chain;
-    }
-    if (asyncgen >= 0) {
-        settings->asyncgen = asyncgen;
-    }
-    if (notes >= 0) {
-        settings->notes = notes;
-    }
-    if (set_skip) {
+    settings->chain = (chain >= 0) ? chain : settings->chain;
+    settings->asyncgen = (asyncgen >= 0) ? asyncgen : settings->asyncgen;
+    settings->notes = (notes >= 0) ? notes : settings->notes;
+    settings->full = (full >= 0) ? full : settings->full;
+    if (skip_names != NULL) {
         _PyCoroOriginSkip *old = settings->skip;
         settings->skip = skip;
         skip = old;             /* released below, outside the lock */
@@ -1201,5 +835,5 @@ _PyCoroOrigin_SetTracking(PyThreadState *tstate, int for_default,
         PyMutex_Unlock(&state->mutex);
     }
     skip_decref(skip);
-    Py_RETURN_NONE;
+    return 0;
 }

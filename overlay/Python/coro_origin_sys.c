@@ -18,23 +18,168 @@ module sys
 [clinic start generated code]*/
 /*[clinic end generated code: output=da39a3ee5e6b4b0d input=3726b388feee8cea]*/
 
+/*[python input]
+class coro_origin_count_converter(CConverter):
+    """depth=, chain=: an int (not a bool) from 0 to 2**31-1, or None to
+    keep the setting (-1)."""
+    type = 'int'
+    format_unit = ''            # parse_arg() does all the work
+
+    def converter_init(self):
+        self.c_default = '-1'
+
+    def parse_arg(self, argname, displayname, *, limited_capi):
+        return self.format_code("""
+            if ({argname} != Py_None) {{{{
+                if (PyBool_Check({argname}) || !PyIndex_Check({argname})) {{{{
+                    {bad_argument}
+                    goto exit;
+                }}}}
+                {paramname} = count_value({argname}, "{pyname}");
+                if ({paramname} < 0) {{{{
+                    goto exit;
+                }}}}
+            }}}}
+            """,
+            argname=argname, pyname=self.py_name,
+            bad_argument=self.bad_argument(displayname, 'int or None',
+                                           limited_capi=limited_capi))
+
+class coro_origin_flag_converter(CConverter):
+    """asyncgen=, notes=, full=: True, False, or None to keep the setting
+    (-1)."""
+    type = 'int'
+    format_unit = ''            # parse_arg() does all the work
+
+    def converter_init(self):
+        self.c_default = '-1'
+
+    def parse_arg(self, argname, displayname, *, limited_capi):
+        return self.format_code("""
+            if ({argname} != Py_None) {{{{
+                if (!PyBool_Check({argname})) {{{{
+                    {bad_argument}
+                    goto exit;
+                }}}}
+                {paramname} = ({argname} == Py_True);
+            }}}}
+            """,
+            argname=argname,
+            bad_argument=self.bad_argument(displayname, 'bool or None',
+                                           limited_capi=limited_capi))
+
+class coro_origin_skip_converter(CConverter):
+    """skip=: see skip_converter()."""
+    type = 'PyObject *'
+    converter = 'skip_converter'
+
+    def converter_init(self):
+        self.c_default = 'NULL'
+
+    def cleanup(self):
+        return f"Py_XDECREF({self.parser_name});\n"
+[python start generated code]*/
+/*[python end generated code: output=da39a3ee5e6b4b0d input=cd7d89625c7d4dd6]*/
+
+/* The value of a depth= or chain= argument, an int (the converter checked
+   its type): from 0 to INT_MAX, or -1 with ValueError set. */
+static int
+count_value(PyObject *obj, const char *name)
+{
+    int overflow;
+    long value = PyLong_AsLongAndOverflow(obj, &overflow);
+    if (value == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow > 0 || value > INT_MAX) {
+        PyErr_Format(PyExc_ValueError, "%s is too large (at most %d)",
+                     name, INT_MAX);
+        return -1;
+    }
+    if (overflow < 0 || value < 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be >= 0", name);
+        return -1;
+    }
+    return (int)value;
+}
+
+/* skip=: None keeps the setting ("*result" stays NULL).  Otherwise set
+   "*result" to a new reference to an ASCII str in the spec's form,
+   "a:b.c", that _PyCoroOrigin_SetTracking() checks further: "obj" itself
+   if it is a str, or the module names of an iterable of str joined by
+   ':'.  "" and an empty iterable skip nothing. */
+static int
+skip_converter(PyObject *obj, void *result)
+{
+    PyObject **names = (PyObject **)result;
+    if (obj == Py_None) {
+        return 1;
+    }
+    if (PyUnicode_Check(obj)) {
+        if (!PyUnicode_IS_ASCII(obj)) {
+            PyErr_Format(PyExc_ValueError, "skip: %R: non-ASCII character",
+                         obj);
+            return 0;
+        }
+        *names = Py_NewRef(obj);
+        return 1;
+    }
+    if (PyBytes_Check(obj) || PyByteArray_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "skip must be a str or an iterable of str, not %T", obj);
+        return 0;
+    }
+    PyObject *seq = PySequence_Fast(
+        obj, "skip must be a str or an iterable of str");
+    if (seq == NULL) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyUnicode_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "skip items must be str, not %T",
+                         item);
+            goto error;
+        }
+        /* One name each: joining them must not make more, or fewer. */
+        Py_ssize_t len = PyUnicode_GET_LENGTH(item);
+        if (!PyUnicode_IS_ASCII(item) || len == 0
+            || PyUnicode_FindChar(item, ':', 0, len, 1) >= 0)
+        {
+            PyErr_Format(PyExc_ValueError, "skip: %R is not a module name",
+                         item);
+            goto error;
+        }
+    }
+    *names = PyUnicode_Join(_Py_LATIN1_CHR(':'), seq);
+    Py_DECREF(seq);
+    return *names != NULL;
+
+error:
+    Py_DECREF(seq);
+    return 0;
+}
+
 /*[clinic input]
 sys.set_coroutine_origin_tracking
 
-    depth: object = None
+    depth: coro_origin_count = None
         Frames kept per coroutine (0 disables tracking), as
-        set_coroutine_origin_tracking_depth() sets.
+        set_coroutine_origin_tracking_depth() sets: an int.
     *
-    chain: object = None
+    chain: coro_origin_count = None
         Also keep the creation sites of up to this many ancestors.
-    asyncgen: object = None
-        Whether async generators are tracked too (ag_origin).
-    notes: object = None
+    asyncgen: coro_origin_flag = None
+        Whether async generators are tracked too (ag_origin): a bool.
+    notes: coro_origin_flag = None
         Whether tracebacks of an exception that escaped a tracked task
         say where its coroutine was created.
-    skip: object = None
+    full: coro_origin_flag = None
+        Whether reports show every frame, without folding the frames of
+        the standard library's async machinery.
+    skip: coro_origin_skip = None
         Module names whose frames are neither kept nor counted: a str
-        "a:b" or an iterable of str; an empty iterable skips nothing.
+        "a:b" or an iterable of str; "" or () skips nothing.
 
 Change coroutine origin tracking settings of this thread.
 
@@ -43,13 +188,17 @@ is invalid.
 [clinic start generated code]*/
 
 static PyObject *
-sys_set_coroutine_origin_tracking_impl(PyObject *module, PyObject *depth,
-                                       PyObject *chain, PyObject *asyncgen,
-                                       PyObject *notes, PyObject *skip)
-/*[clinic end generated code: output=0ba1a8b84b9fc187 input=8af77f16ca24451d]*/
+sys_set_coroutine_origin_tracking_impl(PyObject *module, int depth,
+                                       int chain, int asyncgen, int notes,
+                                       int full, PyObject *skip)
+/*[clinic end generated code: output=a9ab0b73f668eeca input=f175123a58e2dc52]*/
 {
-    return _PyCoroOrigin_SetTracking(_PyThreadState_GET(), 0, depth, chain,
-                                     asyncgen, notes, skip);
+    if (_PyCoroOrigin_SetTracking(_PyThreadState_GET(), 0, depth, chain,
+                                  asyncgen, notes, full, skip) < 0)
+    {
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 /*[clinic input]
@@ -58,25 +207,18 @@ sys.get_coroutine_origin_tracking
 Return coroutine origin tracking settings of this thread.
 
 The result is a named tuple with fields depth, chain, asyncgen, notes,
-skip (a tuple of module names) and dump (a signal number or None).
+full, skip (a tuple of module names) and dump (a signal number or None).
 [clinic start generated code]*/
 
 static PyObject *
 sys_get_coroutine_origin_tracking_impl(PyObject *module)
-/*[clinic end generated code: output=a9a48b4da929ea17 input=faf7278eee648148]*/
+/*[clinic end generated code: output=a9a48b4da929ea17 input=9ed24a3e9f3fc75a]*/
 {
     return _PyCoroOrigin_GetTracking(_PyThreadState_GET(), 0);
 }
 
 /*[clinic input]
-sys.set_coroutine_origin_tracking_default
-
-    depth: object = None
-    *
-    chain: object = None
-    asyncgen: object = None
-    notes: object = None
-    skip: object = None
+sys.set_coroutine_origin_tracking_default = sys.set_coroutine_origin_tracking
 
 Change the settings that threads created from now on start with.
 
@@ -85,16 +227,18 @@ threads, including the calling one, keep their settings.
 [clinic start generated code]*/
 
 static PyObject *
-sys_set_coroutine_origin_tracking_default_impl(PyObject *module,
-                                               PyObject *depth,
-                                               PyObject *chain,
-                                               PyObject *asyncgen,
-                                               PyObject *notes,
+sys_set_coroutine_origin_tracking_default_impl(PyObject *module, int depth,
+                                               int chain, int asyncgen,
+                                               int notes, int full,
                                                PyObject *skip)
-/*[clinic end generated code: output=5492ce29fbc346ad input=6ff993584984c6f0]*/
+/*[clinic end generated code: output=3605df886026f6f5 input=fe528a1ecec4b0a1]*/
 {
-    return _PyCoroOrigin_SetTracking(_PyThreadState_GET(), 1, depth, chain,
-                                     asyncgen, notes, skip);
+    if (_PyCoroOrigin_SetTracking(_PyThreadState_GET(), 1, depth, chain,
+                                  asyncgen, notes, full, skip) < 0)
+    {
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 /*[clinic input]
@@ -111,6 +255,62 @@ sys_get_coroutine_origin_tracking_default_impl(PyObject *module)
 /*[clinic end generated code: output=5b7c58eed5786263 input=82376b5e475630e9]*/
 {
     return _PyCoroOrigin_GetTracking(_PyThreadState_GET(), 1);
+}
+
+/*[clinic input]
+sys._coroutine_origin_dump_signal
+
+    signal as sig: object
+    /
+
+Return the number of the signal that dump=signal would use.
+
+signal is a name such as "SIGUSR1" or "SIGRTMIN+2", or a number.  Raise
+ValueError if dump= would refuse it: an unknown signal, or one not meant
+for users (SIGKILL and SIGSTOP cannot be caught; SIGSEGV, SIGBUS, SIGFPE,
+SIGILL and SIGABRT report crashes).  For tools that send or catch the
+dump signal.
+[clinic start generated code]*/
+
+static PyObject *
+sys__coroutine_origin_dump_signal(PyObject *module, PyObject *sig)
+/*[clinic end generated code: output=5ac42acbccd772ed input=7a5a5df6622fe789]*/
+{
+    char reason[200];
+    PyObject *text;
+    if (PyUnicode_Check(sig)) {
+        text = Py_NewRef(sig);
+    }
+    else if (PyLong_Check(sig) && !PyBool_Check(sig)) {
+        text = PyNumber_ToBase(sig, 10);
+        if (text == NULL) {
+            return NULL;
+        }
+    }
+    else {
+        PyErr_Format(PyExc_TypeError,
+                     "signal must be a str or an int, not %T", sig);
+        return NULL;
+    }
+    Py_ssize_t len;
+    int signum;
+    wchar_t *s = PyUnicode_AsWideCharString(text, &len);
+    if (s == NULL) {
+        goto error;
+    }
+    int res = _PyCoroOrigin_ParseSignal(s, len, &signum, reason,
+                                        sizeof(reason));
+    PyMem_Free(s);
+    if (res < 0) {
+        PyErr_Format(PyExc_ValueError, "dump=%.100U: %s", text, reason);
+        goto error;
+    }
+    Py_DECREF(text);
+    return PyLong_FromLong(signum);
+
+error:
+    Py_DECREF(text);
+    return NULL;
 }
 
 /*[clinic input]
@@ -200,6 +400,7 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS_GET_COROUTINE_ORIGIN_TRACKING_METHODDEF
     SYS_SET_COROUTINE_ORIGIN_TRACKING_DEFAULT_METHODDEF
     SYS_GET_COROUTINE_ORIGIN_TRACKING_DEFAULT_METHODDEF
+    SYS__COROUTINE_ORIGIN_DUMP_SIGNAL_METHODDEF
     SYS__COROUTINE_ORIGIN_LIVE_METHODDEF
     SYS__FRAME_STACK_CAPTURE_METHODDEF
     SYS__DUMP_COROUTINES_METHODDEF

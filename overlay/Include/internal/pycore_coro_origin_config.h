@@ -45,6 +45,7 @@ typedef struct {
     int chain;          /* ancestors' creation sites kept; 0 = none */
     int asyncgen;       /* 1: async generators are tracked too */
     int notes;          /* 1: add a PEP 678 note to escaping exceptions */
+    int full;           /* 1: reports fold no frames of the stdlib */
     _PyCoroOriginSkip *skip;  /* NULL (skip nothing) or a strong reference */
     int dump_signal;    /* signal that dumps live coroutines; 0 = none */
 } _PyCoroOriginSettings;
@@ -72,12 +73,6 @@ struct _PyCoroOrigin_config_state {
 #define _PyCoroOrigin_ThreadSettings(tstate) \
     (&((_PyThreadStateImpl *)(tstate))->coro_origin_settings)
 
-/* Fill "*settings" with all the settings of "tstate", depth included.
-   settings->skip is a borrowed reference, valid while the thread's
-   settings do not change. */
-extern void _PyCoroOrigin_GetThreadSettings(PyThreadState *tstate,
-                                            _PyCoroOriginSettings *settings);
-
 /* Return 1 if the module named "modname" (a str; anything else never
    matches) is one of the names in "skip" or inside one of those packages
    ("a" matches "a" and "a.b", not "ab"), else 0.  "skip" may be NULL.
@@ -85,23 +80,12 @@ extern void _PyCoroOrigin_GetThreadSettings(PyThreadState *tstate,
 extern int _PyCoroOrigin_SkipMatch(const _PyCoroOriginSkip *skip,
                                    PyObject *modname);
 
-/* Number of names in "skip" (0 if NULL), and name number i (ASCII). */
-extern Py_ssize_t _PyCoroOrigin_SkipCount(const _PyCoroOriginSkip *skip);
-extern const char *_PyCoroOrigin_SkipName(const _PyCoroOriginSkip *skip,
-                                          Py_ssize_t i);
 
-
-/* ---- Settings values ---------------------------------------------------- */
-
-/* Copy "src" to "dst" (taking a reference to src->skip). */
-extern void _PyCoroOrigin_CopySettings(_PyCoroOriginSettings *dst,
-                                       const _PyCoroOriginSettings *src);
-/* Release settings->skip and reset "*settings" to all zero. */
-extern void _PyCoroOrigin_ClearSettings(_PyCoroOriginSettings *settings);
+/* ---- The spec language -------------------------------------------------- */
 
 /* Parse a spec (DESIGN.md section 2): comma-separated items "N",
-   "depth=N", "chain=M", "asyncgen", "notes", "skip=a:b", "dump=SIGNAL".
-   Items that are not given are 0 in the result.
+   "depth=N", "chain=M", "asyncgen", "notes", "full", "skip=a:b",
+   "dump=SIGNAL".  Items that are not given are 0 in the result.
 
    Return 0 and fill "*settings" (which must not hold a skip reference),
    or return -1 and write a message naming the bad item to "errbuf" (at
@@ -111,6 +95,17 @@ extern void _PyCoroOrigin_ClearSettings(_PyCoroOriginSettings *settings);
 extern int _PyCoroOrigin_ParseSpec(const wchar_t *spec,
                                    _PyCoroOriginSettings *settings,
                                    char *errbuf, size_t errsize);
+
+/* The value of "dump=": s[0:len] is a signal name ("SIGUSR1",
+   "SIGRTMIN+2", "SIGRTMAX-1") or a decimal number.  Only signals meant
+   for users are accepted: not SIGKILL or SIGSTOP (they cannot be caught)
+   nor the signals that report a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+   SIGABRT).  Return 0 and set "*signum", or -1 and write the reason to
+   "errbuf".  The one table of signal names behind it serves every check
+   of a dump signal. */
+extern int _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len,
+                                     int *signum,
+                                     char *errbuf, size_t errsize);
 
 
 /* ---- Hooks in the interpreter life cycle -------------------------------- */
@@ -133,23 +128,23 @@ extern void _PyCoroOrigin_InitThread(PyThreadState *tstate);
 extern void _PyCoroOrigin_ClearThread(PyThreadState *tstate);
 
 /* The sys.coroutine_origin_tracking struct sequence type, from
-   _PySys_InitCore() and _PySys_FiniTypes() (Python/sysmodule.c). */
+   _PyCoroOrigin_InitSys() and _PyCoroOrigin_FiniSys()
+   (Python/coro_origin_sys.c). */
 extern int _PyCoroOrigin_InitTypes(PyInterpreterState *interp);
 extern void _PyCoroOrigin_FiniTypes(PyInterpreterState *interp);
 
 
-/* ---- The sys API (Python/sysmodule.c) ----------------------------------- */
+/* ---- The sys API (Python/coro_origin_sys.c) ----------------------------- */
 
 /* sys.set_coroutine_origin_tracking() (for_default == 0: the calling
    thread) and sys.set_coroutine_origin_tracking_default() (for_default ==
-   1: the interpreter default).  None keeps a setting.  Every argument is
-   checked before anything changes.  Return None, or NULL with TypeError
-   or ValueError set. */
-extern PyObject *_PyCoroOrigin_SetTracking(PyThreadState *tstate,
-                                           int for_default,
-                                           PyObject *depth, PyObject *chain,
-                                           PyObject *asyncgen,
-                                           PyObject *notes, PyObject *skip);
+   1: the interpreter default), once Argument Clinic has converted the
+   arguments.  -1 keeps an int setting; "skip" is NULL (keep it), or an
+   ASCII str in the spec's form ("a:b.c"), "" for nothing.  Return 0, or
+   -1 with ValueError set (a bad skip list) and nothing changed. */
+extern int _PyCoroOrigin_SetTracking(PyThreadState *tstate, int for_default,
+                                     int depth, int chain, int asyncgen,
+                                     int notes, int full, PyObject *skip);
 /* sys.get_coroutine_origin_tracking() and ..._default(): a new
    sys.coroutine_origin_tracking struct sequence. */
 extern PyObject *_PyCoroOrigin_GetTracking(PyThreadState *tstate,

@@ -10,24 +10,28 @@ preserve
 
 PyDoc_STRVAR(sys_set_coroutine_origin_tracking__doc__,
 "set_coroutine_origin_tracking($module, /, depth=None, *, chain=None,\n"
-"                              asyncgen=None, notes=None, skip=None)\n"
+"                              asyncgen=None, notes=None, full=None,\n"
+"                              skip=None)\n"
 "--\n"
 "\n"
 "Change coroutine origin tracking settings of this thread.\n"
 "\n"
 "  depth\n"
 "    Frames kept per coroutine (0 disables tracking), as\n"
-"    set_coroutine_origin_tracking_depth() sets.\n"
+"    set_coroutine_origin_tracking_depth() sets: an int.\n"
 "  chain\n"
 "    Also keep the creation sites of up to this many ancestors.\n"
 "  asyncgen\n"
-"    Whether async generators are tracked too (ag_origin).\n"
+"    Whether async generators are tracked too (ag_origin): a bool.\n"
 "  notes\n"
 "    Whether tracebacks of an exception that escaped a tracked task\n"
 "    say where its coroutine was created.\n"
+"  full\n"
+"    Whether reports show every frame, without folding the frames of\n"
+"    the standard library\'s async machinery.\n"
 "  skip\n"
 "    Module names whose frames are neither kept nor counted: a str\n"
-"    \"a:b\" or an iterable of str; an empty iterable skips nothing.\n"
+"    \"a:b\" or an iterable of str; \"\" or () skips nothing.\n"
 "\n"
 "An argument of None keeps that setting.  Nothing changes if any argument\n"
 "is invalid.");
@@ -36,9 +40,9 @@ PyDoc_STRVAR(sys_set_coroutine_origin_tracking__doc__,
     {"set_coroutine_origin_tracking", _PyCFunction_CAST(sys_set_coroutine_origin_tracking), METH_FASTCALL|METH_KEYWORDS, sys_set_coroutine_origin_tracking__doc__},
 
 static PyObject *
-sys_set_coroutine_origin_tracking_impl(PyObject *module, PyObject *depth,
-                                       PyObject *chain, PyObject *asyncgen,
-                                       PyObject *notes, PyObject *skip);
+sys_set_coroutine_origin_tracking_impl(PyObject *module, int depth,
+                                       int chain, int asyncgen, int notes,
+                                       int full, PyObject *skip);
 
 static PyObject *
 sys_set_coroutine_origin_tracking(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -46,14 +50,14 @@ sys_set_coroutine_origin_tracking(PyObject *module, PyObject *const *args, Py_ss
     PyObject *return_value = NULL;
     #if defined(Py_BUILD_CORE) && !defined(Py_BUILD_CORE_MODULE)
 
-    #define NUM_KEYWORDS 5
+    #define NUM_KEYWORDS 6
     static struct {
         PyGC_Head _this_is_not_used;
         PyObject_VAR_HEAD
         PyObject *ob_item[NUM_KEYWORDS];
     } _kwtuple = {
         .ob_base = PyVarObject_HEAD_INIT(&PyTuple_Type, NUM_KEYWORDS)
-        .ob_item = { &_Py_ID(depth), &_Py_ID(chain), &_Py_ID(asyncgen), &_Py_ID(notes), &_Py_ID(skip), },
+        .ob_item = { &_Py_ID(depth), &_Py_ID(chain), &_Py_ID(asyncgen), &_Py_ID(notes), &_Py_ID(full), &_Py_ID(skip), },
     };
     #undef NUM_KEYWORDS
     #define KWTUPLE (&_kwtuple.ob_base.ob_base)
@@ -62,20 +66,21 @@ sys_set_coroutine_origin_tracking(PyObject *module, PyObject *const *args, Py_ss
     #  define KWTUPLE NULL
     #endif  // !Py_BUILD_CORE
 
-    static const char * const _keywords[] = {"depth", "chain", "asyncgen", "notes", "skip", NULL};
+    static const char * const _keywords[] = {"depth", "chain", "asyncgen", "notes", "full", "skip", NULL};
     static _PyArg_Parser _parser = {
         .keywords = _keywords,
         .fname = "set_coroutine_origin_tracking",
         .kwtuple = KWTUPLE,
     };
     #undef KWTUPLE
-    PyObject *argsbuf[5];
+    PyObject *argsbuf[6];
     Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 0;
-    PyObject *depth = Py_None;
-    PyObject *chain = Py_None;
-    PyObject *asyncgen = Py_None;
-    PyObject *notes = Py_None;
-    PyObject *skip = Py_None;
+    int depth = -1;
+    int chain = -1;
+    int asyncgen = -1;
+    int notes = -1;
+    int full = -1;
+    PyObject *skip = NULL;
 
     args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 0, 1, 0, argsbuf);
     if (!args) {
@@ -85,7 +90,16 @@ sys_set_coroutine_origin_tracking(PyObject *module, PyObject *const *args, Py_ss
         goto skip_optional_pos;
     }
     if (args[0]) {
-        depth = args[0];
+        if (args[0] != Py_None) {
+            if (PyBool_Check(args[0]) || !PyIndex_Check(args[0])) {
+                _PyArg_BadArgument("set_coroutine_origin_tracking", "argument 'depth'", "int or None", args[0]);
+                goto exit;
+            }
+            depth = count_value(args[0], "depth");
+            if (depth < 0) {
+                goto exit;
+            }
+        }
         if (!--noptargs) {
             goto skip_optional_pos;
         }
@@ -95,28 +109,66 @@ skip_optional_pos:
         goto skip_optional_kwonly;
     }
     if (args[1]) {
-        chain = args[1];
+        if (args[1] != Py_None) {
+            if (PyBool_Check(args[1]) || !PyIndex_Check(args[1])) {
+                _PyArg_BadArgument("set_coroutine_origin_tracking", "argument 'chain'", "int or None", args[1]);
+                goto exit;
+            }
+            chain = count_value(args[1], "chain");
+            if (chain < 0) {
+                goto exit;
+            }
+        }
         if (!--noptargs) {
             goto skip_optional_kwonly;
         }
     }
     if (args[2]) {
-        asyncgen = args[2];
+        if (args[2] != Py_None) {
+            if (!PyBool_Check(args[2])) {
+                _PyArg_BadArgument("set_coroutine_origin_tracking", "argument 'asyncgen'", "bool or None", args[2]);
+                goto exit;
+            }
+            asyncgen = (args[2] == Py_True);
+        }
         if (!--noptargs) {
             goto skip_optional_kwonly;
         }
     }
     if (args[3]) {
-        notes = args[3];
+        if (args[3] != Py_None) {
+            if (!PyBool_Check(args[3])) {
+                _PyArg_BadArgument("set_coroutine_origin_tracking", "argument 'notes'", "bool or None", args[3]);
+                goto exit;
+            }
+            notes = (args[3] == Py_True);
+        }
         if (!--noptargs) {
             goto skip_optional_kwonly;
         }
     }
-    skip = args[4];
+    if (args[4]) {
+        if (args[4] != Py_None) {
+            if (!PyBool_Check(args[4])) {
+                _PyArg_BadArgument("set_coroutine_origin_tracking", "argument 'full'", "bool or None", args[4]);
+                goto exit;
+            }
+            full = (args[4] == Py_True);
+        }
+        if (!--noptargs) {
+            goto skip_optional_kwonly;
+        }
+    }
+    if (!skip_converter(args[5], &skip)) {
+        goto exit;
+    }
 skip_optional_kwonly:
-    return_value = sys_set_coroutine_origin_tracking_impl(module, depth, chain, asyncgen, notes, skip);
+    return_value = sys_set_coroutine_origin_tracking_impl(module, depth, chain, asyncgen, notes, full, skip);
 
 exit:
+    /* Cleanup for skip */
+    Py_XDECREF(skip);
+
     return return_value;
 }
 
@@ -127,7 +179,7 @@ PyDoc_STRVAR(sys_get_coroutine_origin_tracking__doc__,
 "Return coroutine origin tracking settings of this thread.\n"
 "\n"
 "The result is a named tuple with fields depth, chain, asyncgen, notes,\n"
-"skip (a tuple of module names) and dump (a signal number or None).");
+"full, skip (a tuple of module names) and dump (a signal number or None).");
 
 #define SYS_GET_COROUTINE_ORIGIN_TRACKING_METHODDEF    \
     {"get_coroutine_origin_tracking", (PyCFunction)sys_get_coroutine_origin_tracking, METH_NOARGS, sys_get_coroutine_origin_tracking__doc__},
@@ -144,10 +196,27 @@ sys_get_coroutine_origin_tracking(PyObject *module, PyObject *Py_UNUSED(ignored)
 PyDoc_STRVAR(sys_set_coroutine_origin_tracking_default__doc__,
 "set_coroutine_origin_tracking_default($module, /, depth=None, *,\n"
 "                                      chain=None, asyncgen=None,\n"
-"                                      notes=None, skip=None)\n"
+"                                      notes=None, full=None, skip=None)\n"
 "--\n"
 "\n"
 "Change the settings that threads created from now on start with.\n"
+"\n"
+"  depth\n"
+"    Frames kept per coroutine (0 disables tracking), as\n"
+"    set_coroutine_origin_tracking_depth() sets: an int.\n"
+"  chain\n"
+"    Also keep the creation sites of up to this many ancestors.\n"
+"  asyncgen\n"
+"    Whether async generators are tracked too (ag_origin): a bool.\n"
+"  notes\n"
+"    Whether tracebacks of an exception that escaped a tracked task\n"
+"    say where its coroutine was created.\n"
+"  full\n"
+"    Whether reports show every frame, without folding the frames of\n"
+"    the standard library\'s async machinery.\n"
+"  skip\n"
+"    Module names whose frames are neither kept nor counted: a str\n"
+"    \"a:b\" or an iterable of str; \"\" or () skips nothing.\n"
 "\n"
 "The arguments are those of set_coroutine_origin_tracking().  Existing\n"
 "threads, including the calling one, keep their settings.");
@@ -156,11 +225,9 @@ PyDoc_STRVAR(sys_set_coroutine_origin_tracking_default__doc__,
     {"set_coroutine_origin_tracking_default", _PyCFunction_CAST(sys_set_coroutine_origin_tracking_default), METH_FASTCALL|METH_KEYWORDS, sys_set_coroutine_origin_tracking_default__doc__},
 
 static PyObject *
-sys_set_coroutine_origin_tracking_default_impl(PyObject *module,
-                                               PyObject *depth,
-                                               PyObject *chain,
-                                               PyObject *asyncgen,
-                                               PyObject *notes,
+sys_set_coroutine_origin_tracking_default_impl(PyObject *module, int depth,
+                                               int chain, int asyncgen,
+                                               int notes, int full,
                                                PyObject *skip);
 
 static PyObject *
@@ -169,14 +236,14 @@ sys_set_coroutine_origin_tracking_default(PyObject *module, PyObject *const *arg
     PyObject *return_value = NULL;
     #if defined(Py_BUILD_CORE) && !defined(Py_BUILD_CORE_MODULE)
 
-    #define NUM_KEYWORDS 5
+    #define NUM_KEYWORDS 6
     static struct {
         PyGC_Head _this_is_not_used;
         PyObject_VAR_HEAD
         PyObject *ob_item[NUM_KEYWORDS];
     } _kwtuple = {
         .ob_base = PyVarObject_HEAD_INIT(&PyTuple_Type, NUM_KEYWORDS)
-        .ob_item = { &_Py_ID(depth), &_Py_ID(chain), &_Py_ID(asyncgen), &_Py_ID(notes), &_Py_ID(skip), },
+        .ob_item = { &_Py_ID(depth), &_Py_ID(chain), &_Py_ID(asyncgen), &_Py_ID(notes), &_Py_ID(full), &_Py_ID(skip), },
     };
     #undef NUM_KEYWORDS
     #define KWTUPLE (&_kwtuple.ob_base.ob_base)
@@ -185,20 +252,21 @@ sys_set_coroutine_origin_tracking_default(PyObject *module, PyObject *const *arg
     #  define KWTUPLE NULL
     #endif  // !Py_BUILD_CORE
 
-    static const char * const _keywords[] = {"depth", "chain", "asyncgen", "notes", "skip", NULL};
+    static const char * const _keywords[] = {"depth", "chain", "asyncgen", "notes", "full", "skip", NULL};
     static _PyArg_Parser _parser = {
         .keywords = _keywords,
         .fname = "set_coroutine_origin_tracking_default",
         .kwtuple = KWTUPLE,
     };
     #undef KWTUPLE
-    PyObject *argsbuf[5];
+    PyObject *argsbuf[6];
     Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 0;
-    PyObject *depth = Py_None;
-    PyObject *chain = Py_None;
-    PyObject *asyncgen = Py_None;
-    PyObject *notes = Py_None;
-    PyObject *skip = Py_None;
+    int depth = -1;
+    int chain = -1;
+    int asyncgen = -1;
+    int notes = -1;
+    int full = -1;
+    PyObject *skip = NULL;
 
     args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 0, 1, 0, argsbuf);
     if (!args) {
@@ -208,7 +276,16 @@ sys_set_coroutine_origin_tracking_default(PyObject *module, PyObject *const *arg
         goto skip_optional_pos;
     }
     if (args[0]) {
-        depth = args[0];
+        if (args[0] != Py_None) {
+            if (PyBool_Check(args[0]) || !PyIndex_Check(args[0])) {
+                _PyArg_BadArgument("set_coroutine_origin_tracking_default", "argument 'depth'", "int or None", args[0]);
+                goto exit;
+            }
+            depth = count_value(args[0], "depth");
+            if (depth < 0) {
+                goto exit;
+            }
+        }
         if (!--noptargs) {
             goto skip_optional_pos;
         }
@@ -218,28 +295,66 @@ skip_optional_pos:
         goto skip_optional_kwonly;
     }
     if (args[1]) {
-        chain = args[1];
+        if (args[1] != Py_None) {
+            if (PyBool_Check(args[1]) || !PyIndex_Check(args[1])) {
+                _PyArg_BadArgument("set_coroutine_origin_tracking_default", "argument 'chain'", "int or None", args[1]);
+                goto exit;
+            }
+            chain = count_value(args[1], "chain");
+            if (chain < 0) {
+                goto exit;
+            }
+        }
         if (!--noptargs) {
             goto skip_optional_kwonly;
         }
     }
     if (args[2]) {
-        asyncgen = args[2];
+        if (args[2] != Py_None) {
+            if (!PyBool_Check(args[2])) {
+                _PyArg_BadArgument("set_coroutine_origin_tracking_default", "argument 'asyncgen'", "bool or None", args[2]);
+                goto exit;
+            }
+            asyncgen = (args[2] == Py_True);
+        }
         if (!--noptargs) {
             goto skip_optional_kwonly;
         }
     }
     if (args[3]) {
-        notes = args[3];
+        if (args[3] != Py_None) {
+            if (!PyBool_Check(args[3])) {
+                _PyArg_BadArgument("set_coroutine_origin_tracking_default", "argument 'notes'", "bool or None", args[3]);
+                goto exit;
+            }
+            notes = (args[3] == Py_True);
+        }
         if (!--noptargs) {
             goto skip_optional_kwonly;
         }
     }
-    skip = args[4];
+    if (args[4]) {
+        if (args[4] != Py_None) {
+            if (!PyBool_Check(args[4])) {
+                _PyArg_BadArgument("set_coroutine_origin_tracking_default", "argument 'full'", "bool or None", args[4]);
+                goto exit;
+            }
+            full = (args[4] == Py_True);
+        }
+        if (!--noptargs) {
+            goto skip_optional_kwonly;
+        }
+    }
+    if (!skip_converter(args[5], &skip)) {
+        goto exit;
+    }
 skip_optional_kwonly:
-    return_value = sys_set_coroutine_origin_tracking_default_impl(module, depth, chain, asyncgen, notes, skip);
+    return_value = sys_set_coroutine_origin_tracking_default_impl(module, depth, chain, asyncgen, notes, full, skip);
 
 exit:
+    /* Cleanup for skip */
+    Py_XDECREF(skip);
+
     return return_value;
 }
 
@@ -263,6 +378,21 @@ sys_get_coroutine_origin_tracking_default(PyObject *module, PyObject *Py_UNUSED(
 {
     return sys_get_coroutine_origin_tracking_default_impl(module);
 }
+
+PyDoc_STRVAR(sys__coroutine_origin_dump_signal__doc__,
+"_coroutine_origin_dump_signal($module, signal, /)\n"
+"--\n"
+"\n"
+"Return the number of the signal that dump=signal would use.\n"
+"\n"
+"signal is a name such as \"SIGUSR1\" or \"SIGRTMIN+2\", or a number.  Raise\n"
+"ValueError if dump= would refuse it: an unknown signal, or one not meant\n"
+"for users (SIGKILL and SIGSTOP cannot be caught; SIGSEGV, SIGBUS, SIGFPE,\n"
+"SIGILL and SIGABRT report crashes).  For tools that send or catch the\n"
+"dump signal.");
+
+#define SYS__COROUTINE_ORIGIN_DUMP_SIGNAL_METHODDEF    \
+    {"_coroutine_origin_dump_signal", (PyCFunction)sys__coroutine_origin_dump_signal, METH_O, sys__coroutine_origin_dump_signal__doc__},
 
 PyDoc_STRVAR(sys__coroutine_origin_live__doc__,
 "_coroutine_origin_live($module, /)\n"
@@ -469,4 +599,4 @@ skip_optional_kwonly:
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=309dd5dbe78eb49b input=a9049054013a1b77]*/
+/*[clinic end generated code: output=82d03eecceffd0c2 input=a9049054013a1b77]*/

@@ -95,7 +95,7 @@ def settings(**kwargs):
     finally:
         sys.set_coroutine_origin_tracking(
             old.depth, chain=old.chain, asyncgen=old.asyncgen,
-            notes=old.notes, skip=old.skip)
+            notes=old.notes, full=old.full, skip=old.skip)
 
 
 # Every child process these tests start is given this many seconds to

@@ -20,8 +20,8 @@ from test.test_coro_origin._util import (
 
 INT_MAX = 2**31 - 1
 ENVVAR = 'PYTHONCOROORIGIN'
-FIELDS = ('depth', 'chain', 'asyncgen', 'notes', 'skip', 'dump')
-OFF = (0, 0, False, False, (), None)
+FIELDS = ('depth', 'chain', 'asyncgen', 'notes', 'full', 'skip', 'dump')
+OFF = (0, 0, False, False, False, (), None)
 
 # Prints (thread settings, default) as a repr of two tuples.
 SHOW = ('import sys; '
@@ -48,10 +48,14 @@ def run_settings(*args, **env):
     return thread
 
 
-def settings(depth=0, chain=0, asyncgen=False, notes=False, skip=(),
-             dump=None):
-    return (depth, chain, asyncgen, notes, skip, dump)
+def settings(depth=0, chain=0, asyncgen=False, notes=False, full=False,
+             skip=(), dump=None):
+    return (depth, chain, asyncgen, notes, full, skip, dump)
 
+
+UNKNOWN = ("unknown item (expected N, depth=N, chain=M, asyncgen, notes, "
+           "full, skip=MODULES or dump=SIGNAL)")
+USER_SIGNAL = '; use a user signal such as SIGUSR1'
 
 # (spec, expected message after "invalid spec: ")
 BAD_SPECS = [
@@ -77,21 +81,22 @@ BAD_SPECS = [
     ('depth=3,5', "item '5': depth is given twice"),
     ('5,depth=3', "item 'depth=3': depth is given twice"),
     ('notes,notes', "item 'notes': notes is given twice"),
+    ('full,5,full', "item 'full': full is given twice"),
     ('chain=1,chain=2', "item 'chain=2': chain is given twice"),
-    ('foo', "item 'foo': unknown item (expected N, depth=N, chain=M, "
-     "asyncgen, notes, skip=MODULES or dump=SIGNAL)"),
-    ('depth=1,foo=1', "item 'foo=1': unknown item (expected N, depth=N, "
-     "chain=M, asyncgen, notes, skip=MODULES or dump=SIGNAL)"),
-    ('Depth=1', "item 'Depth=1': unknown item (expected N, depth=N, "
-     "chain=M, asyncgen, notes, skip=MODULES or dump=SIGNAL)"),
-    (' notes', "item ' notes': unknown item (expected N, depth=N, "
-     "chain=M, asyncgen, notes, skip=MODULES or dump=SIGNAL)"),
+    ('foo', "item 'foo': " + UNKNOWN),
+    ('depth=1,foo=1', "item 'foo=1': " + UNKNOWN),
+    ('Depth=1', "item 'Depth=1': " + UNKNOWN),
+    (' notes', "item ' notes': " + UNKNOWN),
+    ('Full', "item 'Full': " + UNKNOWN),
+    ('fullx', "item 'fullx': " + UNKNOWN),
     ('chain=x', "item 'chain=x': chain must be an integer >= 0"),
     ('chain=-2', "item 'chain=-2': chain must be an integer >= 0"),
     ('chain', "item 'chain': chain needs a value (chain=...)"),
     ('notes=1', "item 'notes=1': notes takes no value"),
     ('notes=', "item 'notes=': notes takes no value"),
     ('asyncgen=0', "item 'asyncgen=0': asyncgen takes no value"),
+    ('full=1', "item 'full=1': full takes no value"),
+    ('full=', "item 'full=': full takes no value"),
     ('skip', "item 'skip': skip needs a value (skip=...)"),
     ('skip=', "item 'skip=': no module name"),
     ('skip=:', "item 'skip=:': empty module name"),
@@ -119,12 +124,22 @@ BAD_SPECS = [
      "1 to %d" % (signal.NSIG, signal.NSIG - 1)),
     ('dump=99999999999999999999', "item 'dump=99999999999999999999': "
      "signal number must be from 1 to %d" % (signal.NSIG - 1)),
-    ('dump=-1', "item 'dump=-1': unknown signal (use a name such "
-     "as SIGUSR1, or a number)"),
-    ('dump=SIGKILL', "item 'dump=SIGKILL': SIGKILL cannot be caught"),
-    ('dump=%d' % signal.SIGKILL,
-     "item 'dump=%d': SIGKILL cannot be caught" % signal.SIGKILL),
-    ('dump=SIGSTOP', "item 'dump=SIGSTOP': SIGSTOP cannot be caught"),
+    ('dump=-1', "item 'dump=-1': signal number must be from 1 to %d"
+     % (signal.NSIG - 1)),
+    ('dump=SIGRTMIN+%d' % (signal.SIGRTMAX - signal.SIGRTMIN + 1),
+     "item 'dump=SIGRTMIN+%d': real-time signals are SIGRTMIN+N and "
+     "SIGRTMAX-N with N from 0 to %d"
+     % (signal.SIGRTMAX - signal.SIGRTMIN + 1,
+        signal.SIGRTMAX - signal.SIGRTMIN)),
+    ('dump=SIGRTMIN-1', "item 'dump=SIGRTMIN-1': real-time signals are "
+     "SIGRTMIN+N and SIGRTMAX-N with N from 0 to %d"
+     % (signal.SIGRTMAX - signal.SIGRTMIN)),
+    ('dump=SIGRTMAX+1', "item 'dump=SIGRTMAX+1': real-time signals are "
+     "SIGRTMIN+N and SIGRTMAX-N with N from 0 to %d"
+     % (signal.SIGRTMAX - signal.SIGRTMIN)),
+    ('dump=SIGRTMIN+', "item 'dump=SIGRTMIN+': real-time signals are "
+     "SIGRTMIN+N and SIGRTMAX-N with N from 0 to %d"
+     % (signal.SIGRTMAX - signal.SIGRTMIN)),
     ('dump=SIGUSR1,dump=SIGUSR2',
      "item 'dump=SIGUSR2': dump is given twice"),
 ]
@@ -157,16 +172,42 @@ class StartupLayerTests(unittest.TestCase):
         self.assertEqual(run_settings('-X', 'coro_origin=notes'),
                          settings(notes=True))
 
+    def test_full_item(self):
+        self.assertEqual(run_settings('-X', 'coro_origin=full'),
+                         settings(full=True))
+        self.assertEqual(run_settings(**{ENVVAR: 'full'}),
+                         settings(full=True))
+        self.assertEqual(run_settings('-X', 'coro_origin=full,3,chain=1'),
+                         settings(3, 1, full=True))
+        self.assertEqual(run_settings('-X', 'coro_origin=notes,full,4'),
+                         settings(4, notes=True, full=True))
+        # A higher layer without it turns it off, and the other way round.
+        self.assertEqual(run_settings('-X', 'coro_origin=5',
+                                      **{ENVVAR: 'full'}),
+                         settings(5))
+        self.assertEqual(run_settings('-X', 'coro_origin=full',
+                                      **{ENVVAR: '5,notes'}),
+                         settings(full=True))
+        # The report renderer follows it.
+        res = assert_python_ok(
+            '-X', 'coro_origin=full', '-c',
+            'import _coro_origin_report as r; print(r._folding(None))')
+        self.assertEqual(res.out, b'False\n')
+        res = assert_python_ok(
+            '-X', 'coro_origin=1', '-c',
+            'import _coro_origin_report as r; print(r._folding(None))')
+        self.assertEqual(res.out, b'True\n')
+
     def test_full_spec(self):
-        spec = ('10,chain=3,asyncgen,notes,skip=asyncio:my_app.util_2,'
+        spec = ('10,chain=3,asyncgen,notes,full,skip=asyncio:my_app.util_2,'
                 'dump=SIGUSR1')
-        expected = settings(10, 3, True, True, ('asyncio', 'my_app.util_2'),
-                            int(signal.SIGUSR1))
+        expected = settings(10, 3, True, True, True,
+                            ('asyncio', 'my_app.util_2'), int(signal.SIGUSR1))
         self.assertEqual(run_settings('-X', 'coro_origin=' + spec), expected)
         self.assertEqual(run_settings(**{ENVVAR: spec}), expected)
         # Order of items does not matter.
-        spec = ('dump=SIGUSR1,skip=asyncio:my_app.util_2,notes,asyncgen,'
-                'chain=3,depth=10')
+        spec = ('dump=SIGUSR1,skip=asyncio:my_app.util_2,full,notes,'
+                'asyncgen,chain=3,depth=10')
         self.assertEqual(run_settings('-X', 'coro_origin=' + spec), expected)
 
     def test_skip_keeps_order(self):
@@ -174,19 +215,6 @@ class StartupLayerTests(unittest.TestCase):
             run_settings('-X', 'coro_origin=skip=b:a:_x.y1:a'),
             settings(skip=('b', 'a', '_x.y1', 'a')))
 
-    def test_dump_signal(self):
-        for spec, signum in [('SIGUSR2', signal.SIGUSR2),
-                             ('SIGTERM', signal.SIGTERM),
-                             ('SIGINT', signal.SIGINT),
-                             ('SIGRTMIN', signal.SIGRTMIN),
-                             ('SIGRTMAX', signal.SIGRTMAX),
-                             ('12', 12),
-                             ('1', 1),
-                             (str(signal.NSIG - 1), signal.NSIG - 1)]:
-            with self.subTest(spec=spec):
-                self.assertEqual(
-                    run_settings('-X', 'coro_origin=dump=' + spec),
-                    settings(dump=int(signum)))
 
     def test_environment(self):
         self.assertEqual(run_settings(**{ENVVAR: '4,chain=2'}),
@@ -236,7 +264,8 @@ class StartupLayerTests(unittest.TestCase):
     def test_runtime_replaces_startup(self):
         code = textwrap.dedent('''
             import sys
-            sys.set_coroutine_origin_tracking(2, skip='x', notes=False)
+            sys.set_coroutine_origin_tracking(2, skip='x', notes=False,
+                                              full=True)
             print(tuple(sys.get_coroutine_origin_tracking()))
             sys.set_coroutine_origin_tracking_default(chain=0)
             print(tuple(sys.get_coroutine_origin_tracking_default()))
@@ -246,8 +275,10 @@ class StartupLayerTests(unittest.TestCase):
             **{ENVVAR: '9'})
         thread, default = map(eval, res.out.decode().splitlines())
         usr1 = int(signal.SIGUSR1)
-        self.assertEqual(thread, settings(2, 1, False, False, ('x',), usr1))
-        self.assertEqual(default, settings(5, 0, False, True, (), usr1))
+        self.assertEqual(thread,
+                         settings(2, 1, False, False, True, ('x',), usr1))
+        self.assertEqual(default,
+                         settings(5, 0, False, True, False, (), usr1))
 
     def test_build_default(self):
         spec = build_default_spec()
@@ -364,6 +395,183 @@ class StartupLayerTests(unittest.TestCase):
         ])
 
 
+# Signals that cannot be dump signals, and why.
+REJECTED_SIGNALS = {
+    'SIGKILL': 'cannot be caught',
+    'SIGSTOP': 'cannot be caught',
+    'SIGSEGV': 'reports a crash',
+    'SIGBUS': 'reports a crash',
+    'SIGFPE': 'reports a crash',
+    'SIGILL': 'reports a crash',
+    'SIGABRT': 'reports a crash (abort())',
+    'SIGIOT': 'reports a crash (abort())',      # SIGABRT's other name
+}
+
+# (dump= value, signal number) of signals meant for users.
+RTMIN, RTMAX = int(signal.SIGRTMIN), int(signal.SIGRTMAX)
+ACCEPTED_SIGNALS = [
+    ('SIGUSR1', signal.SIGUSR1),
+    ('SIGUSR2', signal.SIGUSR2),
+    ('SIGINT', signal.SIGINT),
+    ('SIGTERM', signal.SIGTERM),
+    ('SIGHUP', signal.SIGHUP),
+    ('SIGRTMIN', RTMIN),
+    ('SIGRTMIN+0', RTMIN),
+    ('SIGRTMIN+1', RTMIN + 1),
+    ('SIGRTMIN+3', RTMIN + 3),
+    ('SIGRTMIN+%d' % (RTMAX - RTMIN), RTMAX),
+    ('SIGRTMAX', RTMAX),
+    ('SIGRTMAX-2', RTMAX - 2),
+    ('SIGRTMAX-%d' % (RTMAX - RTMIN), RTMIN),
+    (str(int(signal.SIGUSR1)), signal.SIGUSR1),
+    (str(int(signal.SIGINT)), signal.SIGINT),
+    (str(RTMIN + 3), RTMIN + 3),
+    ('1', 1),
+    ('0012', 12),
+    (str(signal.NSIG - 1), signal.NSIG - 1),
+]
+
+
+def rejected_numbers():
+    """(number, name) of the rejected signals, by their main name."""
+    return sorted({(int(getattr(signal, name)),
+                    signal.Signals(getattr(signal, name)).name)
+                   for name in REJECTED_SIGNALS})
+
+
+class DumpSignalTests(unittest.TestCase):
+    """Which signals dump= accepts, at start-up and at run time (one table
+    of signal names behind both)."""
+
+    def check_rejected(self, value, name):
+        why = REJECTED_SIGNALS[name]
+        message = (f"invalid spec: item 'dump={value}': {name} {why}; "
+                   f"use a user signal such as SIGUSR1\n")
+        for args, env, layer in [
+                (('-X', f'coro_origin=3,dump={value}'), {}, '-X coro_origin'),
+                ((), {ENVVAR: f'dump={value},notes'}, ENVVAR)]:
+            with self.subTest(value=value, layer=layer):
+                res = assert_python_failure(*args, '-c', 'print("started")',
+                                            __cleanenv=True, **env)
+                self.assertEqual(res.rc, 1)
+                self.assertEqual(res.out, b'')
+                err = res.err.decode('ascii')
+                self.assertIn('Fatal Python error: ', err)
+                self.assertIn(f'{layer}: {message}', err)
+
+    def test_rejected_at_startup_by_name(self):
+        for name in REJECTED_SIGNALS:
+            self.check_rejected(name, name)
+
+    def test_rejected_at_startup_by_number(self):
+        for number, name in rejected_numbers():
+            self.check_rejected(number, name)
+
+    def test_rejected_in_a_replaced_layer(self):
+        # Every layer given is checked, even one that a higher one replaces.
+        res = assert_python_failure('-X', 'coro_origin=dump=SIGUSR1', '-c',
+                                    'pass', **{ENVVAR: 'dump=SIGSEGV'})
+        self.assertEqual(res.rc, 1)
+        self.assertIn(b"PYTHONCOROORIGIN: invalid spec: item 'dump=SIGSEGV': "
+                      b"SIGSEGV reports a crash; use a user signal such as "
+                      b"SIGUSR1\n", res.err)
+
+    def test_accepted_at_startup(self):
+        for value, signum in ACCEPTED_SIGNALS:
+            with self.subTest(value=value):
+                self.assertEqual(
+                    run_settings('-X', 'coro_origin=dump=' + value),
+                    settings(dump=int(signum)))
+        self.assertEqual(run_settings(**{ENVVAR: '2,dump=SIGRTMIN+2'}),
+                         settings(2, dump=RTMIN + 2))
+
+    def test_runtime_check(self):
+        check = sys._coroutine_origin_dump_signal
+        for value, signum in ACCEPTED_SIGNALS:
+            with self.subTest(value=value):
+                self.assertEqual(check(value), signum)
+                self.assertIs(type(check(value)), int)
+        self.assertEqual(check(signal.SIGUSR2), signal.SIGUSR2)
+        self.assertEqual(check(int(signal.SIGTERM)), signal.SIGTERM)
+        for name in REJECTED_SIGNALS:
+            with self.subTest(name=name):
+                with self.assertRaises(ValueError) as cm:
+                    check(name)
+                self.assertEqual(
+                    str(cm.exception),
+                    f'dump={name}: {name} {REJECTED_SIGNALS[name]}; use a '
+                    f'user signal such as SIGUSR1')
+        for number, name in rejected_numbers():
+            for value in (number, str(number), signal.Signals(number)):
+                with self.subTest(value=value):
+                    with self.assertRaises(ValueError) as cm:
+                        check(value)
+                    self.assertEqual(
+                        str(cm.exception),
+                        f'dump={number}: {name} {REJECTED_SIGNALS[name]}; '
+                        f'use a user signal such as SIGUSR1')
+
+    def test_runtime_check_errors(self):
+        check = sys._coroutine_origin_dump_signal
+        last = signal.NSIG - 1
+        span = RTMAX - RTMIN
+        for value, message in [
+                ('SIGFOO', 'dump=SIGFOO: unknown signal (use a name such as '
+                 'SIGUSR1, or a number)'),
+                ('sigusr1', 'dump=sigusr1: unknown signal (use a name such '
+                 'as SIGUSR1, or a number)'),
+                ('', 'dump=: unknown signal (use a name such as SIGUSR1, or '
+                 'a number)'),
+                (0, f'dump=0: signal number must be from 1 to {last}'),
+                (-3, f'dump=-3: signal number must be from 1 to {last}'),
+                (signal.NSIG, f'dump={signal.NSIG}: signal number must be '
+                 f'from 1 to {last}'),
+                (10**30, f'dump={10**30}: signal number must be from 1 to '
+                 f'{last}'),
+                ('12x', f'dump=12x: signal number must be from 1 to {last}'),
+                (f'SIGRTMIN+{span + 1}', f'dump=SIGRTMIN+{span + 1}: '
+                 f'real-time signals are SIGRTMIN+N and SIGRTMAX-N with N '
+                 f'from 0 to {span}'),
+                ('SIGRTMAX+1', f'dump=SIGRTMAX+1: real-time signals are '
+                 f'SIGRTMIN+N and SIGRTMAX-N with N from 0 to {span}')]:
+            with self.subTest(value=value):
+                with self.assertRaises(ValueError) as cm:
+                    check(value)
+                self.assertEqual(str(cm.exception), message)
+        for value in (None, 10.0, True, b'SIGUSR1'):
+            with self.subTest(value=value):
+                with self.assertRaises(TypeError) as cm:
+                    check(value)
+                self.assertEqual(
+                    str(cm.exception),
+                    f'signal must be a str or an int, not '
+                    f'{type(value).__name__}')
+
+    def test_table_matches_the_signal_module(self):
+        # Every name the signal module has is known, with its number.
+        check = sys._coroutine_origin_dump_signal
+        names = [n for n in dir(signal)
+                 if n.startswith('SIG') and not n.startswith('SIG_')]
+        self.assertIn('SIGUSR1', names)
+        for name in names:
+            with self.subTest(name=name):
+                if name in REJECTED_SIGNALS:
+                    self.assertRaises(ValueError, check, name)
+                else:
+                    self.assertEqual(check(name), getattr(signal, name))
+
+    def test_not_settable_at_runtime(self):
+        before = tuple(sys.get_coroutine_origin_tracking())
+        for func in (sys.set_coroutine_origin_tracking,
+                     sys.set_coroutine_origin_tracking_default):
+            for value in ('SIGSEGV', signal.SIGUSR1):
+                with self.subTest(func=func.__name__, value=value):
+                    with self.assertRaisesRegex(
+                            TypeError, "unexpected keyword argument 'dump'"):
+                        func(dump=value)
+        self.assertEqual(tuple(sys.get_coroutine_origin_tracking()), before)
+
+
 class RuntimeAPITests(unittest.TestCase):
     """sys.set/get_coroutine_origin_tracking[_default]() in-process."""
 
@@ -378,7 +586,7 @@ class RuntimeAPITests(unittest.TestCase):
                 (sys.set_coroutine_origin_tracking_default,
                  self.saved_default)]:
             func(saved.depth, chain=saved.chain, asyncgen=saved.asyncgen,
-                 notes=saved.notes, skip=saved.skip)
+                 notes=saved.notes, full=saved.full, skip=saved.skip)
 
     def test_result_type(self):
         for func in (sys.get_coroutine_origin_tracking,
@@ -400,6 +608,7 @@ class RuntimeAPITests(unittest.TestCase):
                 self.assertIsInstance(info.chain, int)
                 self.assertIsInstance(info.asyncgen, bool)
                 self.assertIsInstance(info.notes, bool)
+                self.assertIsInstance(info.full, bool)
                 self.assertIsInstance(info.skip, tuple)
                 with self.assertRaises(TypeError):
                     tp((0,) * len(FIELDS))
@@ -408,27 +617,48 @@ class RuntimeAPITests(unittest.TestCase):
 
     def test_set_thread(self):
         sys.set_coroutine_origin_tracking(3, chain=2, asyncgen=True,
-                                          notes=True, skip='a:b.c')
+                                          notes=True, full=True,
+                                          skip='a:b.c')
         dump = self.saved.dump
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
-                         settings(3, 2, True, True, ('a', 'b.c'), dump))
+                         settings(3, 2, True, True, True, ('a', 'b.c'), dump))
         # The default is not changed.
         self.assertEqual(sys.get_coroutine_origin_tracking_default(),
                          self.saved_default)
         # None (or nothing) keeps a setting.
         sys.set_coroutine_origin_tracking()
         sys.set_coroutine_origin_tracking(None, chain=None, asyncgen=None,
-                                          notes=None, skip=None)
+                                          notes=None, full=None, skip=None)
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
-                         settings(3, 2, True, True, ('a', 'b.c'), dump))
+                         settings(3, 2, True, True, True, ('a', 'b.c'), dump))
         sys.set_coroutine_origin_tracking(notes=False)
         sys.set_coroutine_origin_tracking(depth=0)
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
-                         settings(0, 2, True, False, ('a', 'b.c'), dump))
-        sys.set_coroutine_origin_tracking(chain=0, asyncgen=0, notes=1,
-                                          skip=())
+                         settings(0, 2, True, False, True, ('a', 'b.c'), dump))
+        sys.set_coroutine_origin_tracking(chain=0, asyncgen=False, notes=True,
+                                          full=False, skip=())
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
-                         settings(0, 0, False, True, (), dump))
+                         settings(0, 0, False, True, False, (), dump))
+
+    def test_full(self):
+        # "full" is a setting like the others, read by the report renderer.
+        import _coro_origin_report
+        sys.set_coroutine_origin_tracking(full=False)
+        self.assertIs(sys.get_coroutine_origin_tracking().full, False)
+        self.assertIs(_coro_origin_report._folding(None), True)
+        sys.set_coroutine_origin_tracking(full=True)
+        self.assertIs(sys.get_coroutine_origin_tracking().full, True)
+        self.assertIs(_coro_origin_report._folding(None), False)
+        # Other settings leave it alone, and it leaves them alone.
+        sys.set_coroutine_origin_tracking(4, notes=True)
+        sys.set_coroutine_origin_tracking(full=None)
+        info = sys.get_coroutine_origin_tracking()
+        self.assertEqual((info.depth, info.notes, info.full), (4, True, True))
+        sys.set_coroutine_origin_tracking_default(full=True)
+        self.assertIs(sys.get_coroutine_origin_tracking_default().full, True)
+        sys.set_coroutine_origin_tracking_default(full=False)
+        self.assertIs(sys.get_coroutine_origin_tracking_default().full, False)
+        self.assertIs(sys.get_coroutine_origin_tracking().full, True)
 
     def test_skip_forms(self):
         set_ = sys.set_coroutine_origin_tracking
@@ -449,12 +679,18 @@ class RuntimeAPITests(unittest.TestCase):
         self.assertEqual(get(), ('s',))
         set_(skip=())
         self.assertEqual(get(), ())
+        # The str form is the spec's; "" skips nothing, as ':'.join([]).
+        set_(skip='q')
+        set_(skip='')
+        self.assertEqual(get(), ())
 
         class Name(str):
             pass
         set_(skip=[Name('sub.cls')])
         self.assertEqual(get(), ('sub.cls',))
         self.assertIs(type(get()[0]), str)
+        set_(skip=Name('n1:n2'))
+        self.assertEqual(get(), ('n1', 'n2'))
 
     def test_limits(self):
         sys.set_coroutine_origin_tracking(INT_MAX, chain=INT_MAX)
@@ -480,81 +716,102 @@ class RuntimeAPITests(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, 'depth must be >= 0'):
             sys.set_coroutine_origin_tracking_depth(-1)
         # Changing the depth alone keeps the other settings.
-        sys.set_coroutine_origin_tracking(chain=4)
+        sys.set_coroutine_origin_tracking(chain=4, full=True)
         sys.set_coroutine_origin_tracking_depth(0)
-        self.assertEqual(sys.get_coroutine_origin_tracking().chain, 4)
+        info = sys.get_coroutine_origin_tracking()
+        self.assertEqual((info.chain, info.full), (4, True))
 
     def test_errors(self):
+        def bad_type(name, expected, obj):
+            return (TypeError,
+                    f"^{func.__name__}\\(\\) argument '{name}' must be "
+                    f"{expected}, not {type(obj).__name__}$")
+        def both():
+            return (tuple(sys.get_coroutine_origin_tracking()),
+                    tuple(sys.get_coroutine_origin_tracking_default()))
         bad = [
-            ({'depth': '1'}, TypeError, 'depth must be an int, not str'),
-            ({'depth': 1.0}, TypeError, 'depth must be an int, not float'),
-            ({'depth': True}, TypeError, 'depth must be an int, not bool'),
-            ({'depth': -1}, ValueError, 'depth must be >= 0'),
+            ({'depth': '1'}, 'int or None'),
+            ({'depth': 1.0}, 'int or None'),
+            ({'depth': True}, 'int or None'),
+            ({'depth': -1}, ValueError, '^depth must be >= 0$'),
             ({'depth': INT_MAX + 1}, ValueError,
-             r'depth is too large \(at most 2147483647\)'),
-            ({'depth': 10**20}, ValueError, 'depth is too large'),
-            ({'depth': -10**20}, ValueError, 'depth must be >= 0'),
-            ({'chain': 'x'}, TypeError, 'chain must be an int, not str'),
-            ({'chain': False}, TypeError, 'chain must be an int, not bool'),
-            ({'chain': -2}, ValueError, 'chain must be >= 0'),
-            ({'asyncgen': 'yes'}, TypeError,
-             'asyncgen must be a bool, not str'),
-            ({'asyncgen': 2}, ValueError,
-             'asyncgen must be True, False, 1 or 0'),
-            ({'notes': 1.0}, TypeError, 'notes must be a bool, not float'),
-            ({'notes': -1}, ValueError, 'notes must be True, False, 1 or 0'),
-            ({'notes': 10**30}, ValueError,
-             'notes must be True, False, 1 or 0'),
+             r'^depth is too large \(at most 2147483647\)$'),
+            ({'depth': 10**20}, ValueError,
+             r'^depth is too large \(at most 2147483647\)$'),
+            ({'depth': -10**20}, ValueError, '^depth must be >= 0$'),
+            ({'chain': 'x'}, 'int or None'),
+            ({'chain': False}, 'int or None'),
+            ({'chain': -2}, ValueError, '^chain must be >= 0$'),
+            # Flags are bools: 1 and 0 are not accepted any more.
+            ({'asyncgen': 'yes'}, 'bool or None'),
+            ({'asyncgen': 1}, 'bool or None'),
+            ({'notes': 1.0}, 'bool or None'),
+            ({'notes': 0}, 'bool or None'),
+            ({'full': 1}, 'bool or None'),
+            ({'full': 'full'}, 'bool or None'),
             ({'skip': 1}, TypeError,
-             'skip must be a str or an iterable of str'),
+             '^skip must be a str or an iterable of str$'),
             ({'skip': b'a'}, TypeError,
-             'skip must be a str or an iterable of str, not bytes'),
+             '^skip must be a str or an iterable of str, not bytes$'),
             ({'skip': bytearray(b'a')}, TypeError,
-             'skip must be a str or an iterable of str, not bytearray'),
-            ({'skip': [b'a']}, TypeError, 'skip items must be str, not bytes'),
+             '^skip must be a str or an iterable of str, not bytearray$'),
+            ({'skip': [b'a']}, TypeError,
+             '^skip items must be str, not bytes$'),
             ({'skip': ['a', None]}, TypeError,
-             'skip items must be str, not NoneType'),
-            ({'skip': ''}, ValueError, 'skip: no module name'),
-            ({'skip': ':'}, ValueError, 'skip: empty module name'),
-            ({'skip': 'a::b'}, ValueError, 'skip: empty module name'),
+             '^skip items must be str, not NoneType$'),
+            ({'skip': ':'}, ValueError, '^skip: empty module name$'),
+            ({'skip': 'a::b'}, ValueError, '^skip: empty module name$'),
+            ({'skip': 'a:'}, ValueError, '^skip: empty module name$'),
             ({'skip': 'a..b'}, ValueError,
-             "skip: 'a..b' is not a module name"),
-            ({'skip': 'a b'}, ValueError, "skip: 'a b' is not a module name"),
+             "^skip: 'a..b' is not a module name$"),
+            ({'skip': 'a b'}, ValueError,
+             "^skip: 'a b' is not a module name$"),
+            ({'skip': 'a\0b'}, ValueError,
+             r"^skip: 'a\\x00b' is not a module name$"),
             ({'skip': 'caf\xe9'}, ValueError,
-             r"skip: 'caf\xe9': non-ASCII character"),
-            ({'skip': ['']}, ValueError, "skip: '' is not a module name"),
-            ({'skip': ['a:b']}, ValueError,
-             "skip: 'a:b' is not a module name"),
-            ({'skip': ['caf\xe9']}, ValueError,
-             r"skip: 'caf\xe9' is not a module name \(non-ASCII character\)"),
-            ({'skip': ['\udc80']}, ValueError,
-             r"skip: '\\udc80' is not a module name \(non-ASCII character\)"),
+             "^skip: 'caf\xe9': non-ASCII character$"),
             ({'skip': '\udc80'}, ValueError,
-             r"skip: '\\udc80': non-ASCII character"),
+             r"^skip: '\\udc80': non-ASCII character$"),
+            ({'skip': ['']}, ValueError, "^skip: '' is not a module name$"),
+            ({'skip': ['a', '']}, ValueError,
+             "^skip: '' is not a module name$"),
+            ({'skip': ['a:b']}, ValueError,
+             "^skip: 'a:b' is not a module name$"),
+            ({'skip': ['a', '1b']}, ValueError,
+             "^skip: '1b' is not a module name$"),
+            ({'skip': ['caf\xe9']}, ValueError,
+             "^skip: 'caf\xe9' is not a module name$"),
+            ({'skip': ['\udc80']}, ValueError,
+             r"^skip: '\\udc80' is not a module name$"),
+            # The dump signal is chosen at start-up only.
             ({'dump': 10}, TypeError, 'dump'),
             ({'depth': 1, 'spam': 1}, TypeError, 'spam'),
         ]
         for func in (sys.set_coroutine_origin_tracking,
                      sys.set_coroutine_origin_tracking_default):
             sys.set_coroutine_origin_tracking(5, chain=1, asyncgen=True,
-                                              notes=False, skip='keep')
+                                              notes=False, full=True,
+                                              skip='keep')
             sys.set_coroutine_origin_tracking_default(
-                6, chain=2, asyncgen=False, notes=True, skip='keep2')
-            before = (tuple(sys.get_coroutine_origin_tracking()),
-                      tuple(sys.get_coroutine_origin_tracking_default()))
-            for kwargs, exc, msg in bad:
+                6, chain=2, asyncgen=False, notes=True, full=False,
+                skip='keep2')
+            before = both()
+            for case in bad:
+                kwargs = case[0]
+                if len(case) == 2:
+                    (name, obj), = kwargs.items()
+                    exc, msg = bad_type(name, case[1], obj)
+                else:
+                    exc, msg = case[1:]
                 # Valid arguments given with the bad one change nothing
                 # either.
-                for extra in ({}, {'depth': 3, 'notes': True,
+                for extra in ({}, {'depth': 3, 'notes': True, 'full': False,
                                    'skip': 'changed'}):
                     args = {**extra, **kwargs}
                     with self.subTest(func=func.__name__, args=args):
                         with self.assertRaisesRegex(exc, msg):
                             func(**args)
-                        self.assertEqual(
-                            (tuple(sys.get_coroutine_origin_tracking()),
-                             tuple(sys.get_coroutine_origin_tracking_default())),
-                            before)
+                        self.assertEqual(both(), before)
 
     def test_signature(self):
         for func in (sys.set_coroutine_origin_tracking,
@@ -569,25 +826,26 @@ class RuntimeAPITests(unittest.TestCase):
         self.assertEqual(
             str(inspect.signature(sys.set_coroutine_origin_tracking)),
             '(depth=None, *, chain=None, asyncgen=None, notes=None, '
-            'skip=None)')
+            'full=None, skip=None)')
         self.assertEqual(
             str(inspect.signature(sys.set_coroutine_origin_tracking_default)),
             '(depth=None, *, chain=None, asyncgen=None, notes=None, '
-            'skip=None)')
+            'full=None, skip=None)')
 
     def test_set_default(self):
         sys.set_coroutine_origin_tracking(1, chain=1)
         before = sys.get_coroutine_origin_tracking()
         sys.set_coroutine_origin_tracking_default(4, chain=3, asyncgen=True,
-                                                  notes=True, skip=['m'])
+                                                  notes=True, full=True,
+                                                  skip=['m'])
         dump = self.saved_default.dump
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking_default()),
-                         settings(4, 3, True, True, ('m',), dump))
+                         settings(4, 3, True, True, True, ('m',), dump))
         # The calling thread keeps its settings.
         self.assertEqual(sys.get_coroutine_origin_tracking(), before)
         sys.set_coroutine_origin_tracking_default(notes=False, skip=())
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking_default()),
-                         settings(4, 3, True, False, (), dump))
+                         settings(4, 3, True, False, True, (), dump))
 
     def run_in_thread(self, func, use_thread_module=False):
         result = []
@@ -612,10 +870,12 @@ class RuntimeAPITests(unittest.TestCase):
     @threading_helper.requires_working_threading()
     def test_new_threads_start_from_default(self):
         get = lambda: tuple(sys.get_coroutine_origin_tracking())
-        sys.set_coroutine_origin_tracking(9, chain=9, notes=True, skip='t')
+        sys.set_coroutine_origin_tracking(9, chain=9, notes=True, full=False,
+                                          skip='t')
         sys.set_coroutine_origin_tracking_default(2, chain=1, asyncgen=True,
-                                                  notes=False, skip='d.e')
-        expected = settings(2, 1, True, False, ('d.e',),
+                                                  notes=False, full=True,
+                                                  skip='d.e')
+        expected = settings(2, 1, True, False, True, ('d.e',),
                             self.saved_default.dump)
         self.assertEqual(self.run_in_thread(get), expected)
         self.assertEqual(self.run_in_thread(get, use_thread_module=True),
@@ -662,18 +922,19 @@ class RuntimeAPITests(unittest.TestCase):
             t.join()
         self.assertEqual(seen['start'], default)
         self.assertEqual(seen['after'], default)
-        self.assertEqual(changed[:5], (8, 8, default[2], True, ('c',)))
+        self.assertEqual(changed[:6],
+                         (8, 8, default[2], True, default[4], ('c',)))
         self.assertEqual(get(), main_before)
         # A thread started now sees the new default, not the other
         # thread's settings.
-        self.assertEqual(self.run_in_thread(get)[:5],
-                         (5, default[1], default[2], default[3], ()))
+        self.assertEqual(self.run_in_thread(get)[:6],
+                         (5,) + default[1:5] + ((),))
 
     @threading_helper.requires_working_threading()
     def test_many_threads(self):
         # Threads created while the default changes each get one of the
         # defaults, whole.
-        defaults = [settings(i, i, bool(i % 2), not i % 2, (f'm{i}',),
+        defaults = [settings(i, i, bool(i % 2), not i % 2, i > 2, (f'm{i}',),
                              self.saved_default.dump) for i in range(1, 6)]
         results = []
         lock = threading.Lock()
@@ -686,7 +947,8 @@ class RuntimeAPITests(unittest.TestCase):
         threads = []
         for d in defaults:
             sys.set_coroutine_origin_tracking_default(
-                d[0], chain=d[1], asyncgen=d[2], notes=d[3], skip=d[4])
+                d[0], chain=d[1], asyncgen=d[2], notes=d[3], full=d[4],
+                skip=d[5])
             for _ in range(4):
                 threads.append(threading.Thread(target=target))
                 threads[-1].start()
@@ -698,7 +960,7 @@ class RuntimeAPITests(unittest.TestCase):
 
     def test_subinterpreter(self):
         _interpreters = import_helper.import_module('_interpreters')
-        sys.set_coroutine_origin_tracking_default(4, notes=True)
+        sys.set_coroutine_origin_tracking_default(4, notes=True, full=True)
         sys.set_coroutine_origin_tracking(5)
         interp = _interpreters.create()
         try:
@@ -731,14 +993,14 @@ class RuntimeAPITests(unittest.TestCase):
         self.assertEqual(out[0], startup)
         self.assertEqual(out[1], startup)
         self.assertEqual(out[2][0], 6)
-        self.assertEqual(out[2][4], ('s',))
+        self.assertEqual(out[2][5], ('s',))
         self.assertEqual(out[3][0], 7)
-        self.assertEqual(out[3][4], ('t',))
+        self.assertEqual(out[3][5], ('t',))
         # Nothing leaked back.
         self.assertEqual(sys.get_coroutine_origin_tracking().depth, 5)
-        self.assertEqual(sys.get_coroutine_origin_tracking_default()[:5],
+        self.assertEqual(sys.get_coroutine_origin_tracking_default()[:6],
                          (4, self.saved_default.chain,
-                          self.saved_default.asyncgen, True,
+                          self.saved_default.asyncgen, True, True,
                           self.saved_default.skip))
 
     def startup_layers(self):
