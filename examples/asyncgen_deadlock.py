@@ -20,7 +20,7 @@ async def consumer(queue, done):
 
 async def producer(queue, done):
     # Runs after the consumer is blocked; "ready" once this one is too.
-    asyncio.get_running_loop().call_soon(print, "ready")
+    asyncio.get_running_loop().call_soon(lambda: print("ready", flush=True))
     await done.wait()                  # bug: waits before sending the end
     await queue.put(None)
 

@@ -27,7 +27,7 @@ import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = ['never_awaited', 'exception_never_retrieved', 'fire_and_forget',
-            'deadlock', 'asyncgen_not_finalized']
+            'deadlock', 'asyncgen_not_finalized', 'asyncgen_deadlock']
 
 # Examples that need a feature of the interpreter; skipped with the reason
 # when the probe (run with the example's options) prints anything but "ok".

@@ -379,6 +379,7 @@ MAX_ENTRIES = 1000              # entries of one list (roots or children)
 MAX_DEPTH = 100                 # levels of tasks awaiting tasks
 MAX_REPR = 300                  # characters of one repr()
 MAX_STACK = 1000                # coroutines in one await chain
+MAX_NAMES = 3                   # other names shown for identical tasks
 
 
 def live_coroutines():
@@ -482,15 +483,18 @@ def _all_tasks():
                 break
             except RuntimeError:    # changed size during iteration
                 continue
-    unique = dict(zip(map(id, tasks), tasks))
-    result = []
-    for task in unique.values():
-        try:
-            if not task.done():
-                result.append(task)
-        except Exception:
-            pass
-    return result
+    unique = dict(zip(map(id, tasks), tasks)).values()
+    try:
+        return [task for task in unique if not task.done()]
+    except Exception:       # a done() that raises: leave that task out
+        result = []
+        for task in unique:
+            try:
+                if not task.done():
+                    result.append(task)
+            except Exception:
+                pass
+        return result
 
 
 class _Dumper:
@@ -582,64 +586,45 @@ class _Dumper:
                 return ref
         return None
 
-    def node(self, obj, tp):
-        """A frame of an await chain, (signature, kind, obj, origin, chain,
-        state, lineno) with signature a small int, and what obj awaits."""
-        if tp is self.coro_type:
-            kind = 'coroutine'
-            frame = obj.cr_frame
-            running = obj.cr_running
-            suspended = obj.cr_suspended
-            code = obj.cr_code
-            origin = obj.cr_origin
-            chain = obj.cr_origin_chain if self.has_chain else None
-            awaited = obj.cr_await
-        elif tp is self.agen_type:
-            kind = 'async generator'
-            frame = obj.ag_frame
-            running = obj.ag_running
-            suspended = getattr(obj, 'ag_suspended', False)
-            code = obj.ag_code
-            origin = getattr(obj, 'ag_origin', None)
-            chain = getattr(obj, 'ag_origin_chain', None)
-            awaited = obj.ag_await
-        else:
-            kind = 'generator'
-            frame = obj.gi_frame
-            running = obj.gi_running
-            suspended = obj.gi_suspended
-            code = obj.gi_code
-            origin = chain = None
-            awaited = obj.gi_yieldfrom
+    def agen_node(self, obj):
+        """(key, node, awaited) of an async generator in an await chain."""
+        frame = obj.ag_frame
+        origin = getattr(obj, 'ag_origin', None)
+        chain = getattr(obj, 'ag_origin_chain', None)
         if frame is None:
-            state = 'closed'
-            where = None
-        elif suspended:
+            state, where = 'closed', -3
+        elif getattr(obj, 'ag_suspended', False):
             # (an async generator is "running" while an asend() or
             # athrow() of it is awaited, even when it is suspended)
-            state = 'suspended'
-            where = frame.f_lasti
-        elif running:
-            state = 'running'
-            where = None
+            state, where = 'suspended', frame.f_lasti
+        elif obj.ag_running:
+            state, where = 'running', -2
         else:
-            state = 'created'
-            where = None
-        sig = (kind, id(code), state, where, self.origin_key(origin),
+            state, where = 'created', -1
+        sig = ('a', id(obj.ag_code), where, self.origin_key(origin),
                self.chain_key(chain) if chain else -1)
         key = self.node_keys.get(sig)
         if key is None:
             key = self.node_keys[sig] = len(self.node_keys)
-        return (key, kind, obj, origin, chain, state), awaited
+        return (key, (key, 'async generator', obj, origin, chain, state),
+                obj.ag_await)
 
-    def stack(self, obj, mark):
-        """The await chain from *obj* inwards: (nodes, tail), tail being
-        the awaited object that is no coroutine or generator (or None).
-        The id() of every coroutine passed is added to *mark*."""
-        nodes = []
+    def walk(self, obj, mark=None, mark_first=True, build=False):
+        """Follow the await chain from *obj* inwards.
+
+        Return (keys, tail, nodes): keys, a tuple of small ints, one per
+        frame of the chain (coroutine, async generator or generator),
+        equal when two frames are suspended at the same instruction and
+        were created at the same site; tail, the awaited object at the end
+        that is none of these (or None); nodes, with *build*, the frames
+        as (key, kind, obj, origin, chain, state), else None (only the
+        entries that are printed need them).  The id() of each coroutine
+        passed goes into *mark* (but the first one's, unless
+        *mark_first*)."""
+        keys = []
+        nodes = [] if build else None
         tail = None
         coro_type = self.coro_type
-        agen_type = self.agen_type
         gen_type = self.gen_type
         node_keys = self.node_keys
         origin_by_id = self.origin_by_id
@@ -650,23 +635,23 @@ class _Dumper:
             room -= 1
             tp = type(obj)
             if tp is coro_type:
-                # the node() of a coroutine, inlined: the dump spends
-                # most of its time here
-                mark.add(id(obj))
-                # a suspension point is an instruction (several may share
-                # a line: the line is looked up when a node is printed)
+                # the dump spends most of its time here
+                if mark is not None and (mark_first or keys):
+                    mark.add(id(obj))
+                # A suspension point is an instruction (several may share
+                # a line: the line is looked up when a frame is printed).
+                # A coroutine that is not started gets no frame object
+                # (and a finished one has no place here: a task that holds
+                # one is done, and the live list has none).
                 if obj.cr_suspended:
                     state = 'suspended'
                     where = obj.cr_frame.f_lasti
                 elif obj.cr_running:
                     state = 'running'
-                    where = None
+                    where = -2
                 else:
-                    # not started (a finished one has no place here: a
-                    # task that holds one is done, and the live list has
-                    # none), so no frame object is made for it
                     state = 'created'
-                    where = None
+                    where = -1
                 origin = obj.cr_origin
                 if origin is None:
                     okey = -1
@@ -675,16 +660,41 @@ class _Dumper:
                     if okey is None:
                         okey = self.origin_key(origin)
                 chain = obj.cr_origin_chain if has_chain else None
-                sig = (id(obj.cr_code), state, where, okey,
+                sig = (id(obj.cr_code), where, okey,
                        self.chain_key(chain) if chain else -1)
                 key = node_keys.get(sig)
                 if key is None:
                     key = node_keys[sig] = len(node_keys)
-                nodes.append((key, 'coroutine', obj, origin, chain, state))
+                keys.append(key)
+                if build:
+                    nodes.append((key, 'coroutine', obj, origin, chain,
+                                  state))
                 obj = obj.cr_await
-            elif tp is agen_type or tp is gen_type:
-                node, obj = self.node(obj, tp)
-                nodes.append(node)
+            elif tp is gen_type:
+                # a generator-based awaitable: @types.coroutine, or an
+                # __await__() written as a generator
+                if obj.gi_suspended:
+                    state = 'suspended'
+                    where = obj.gi_frame.f_lasti
+                elif obj.gi_running:
+                    state = 'running'
+                    where = -2
+                else:
+                    state = 'created'
+                    where = -1
+                sig = ('g', id(obj.gi_code), where)
+                key = node_keys.get(sig)
+                if key is None:
+                    key = node_keys[sig] = len(node_keys)
+                keys.append(key)
+                if build:
+                    nodes.append((key, 'generator', obj, None, None, state))
+                obj = obj.gi_yieldfrom
+            elif tp is self.agen_type:
+                key, node, obj = self.agen_node(obj)
+                keys.append(key)
+                if build:
+                    nodes.append(node)
             elif unwrap_types.get(tp) is False:     # (the usual end)
                 tail = obj
                 break
@@ -694,7 +704,14 @@ class _Dumper:
                     tail = obj
                     break
                 obj = inner
-        return nodes, tail
+        return tuple(keys), tail, nodes
+
+    def nodes(self, obj):
+        """The frames of the await chain from *obj*, for printing."""
+        try:
+            return self.walk(obj, build=True)[2]
+        except Exception:
+            return []
 
     # -- who waits for whom -----------------------------------------------
 
@@ -785,16 +802,27 @@ class _Dumper:
         coros, self.source = _live_coroutines()
         self.tracked = len(coros)
         tasks = _all_tasks()
-        names = []
-        for task in tasks:
-            try:
-                name = task.get_name()
-                if type(name) is not str:
-                    name = _safe_str(name)
-            except Exception:
-                name = '?'
-            names.append(name)
-        keys = list(map(_sort_key, names))
+        try:
+            names = [task.get_name() for task in tasks]
+        except Exception:
+            names = [None] * len(tasks)
+            for i, task in enumerate(tasks):
+                try:
+                    names[i] = task.get_name()
+                except Exception:
+                    names[i] = '?'
+        keys = []
+        plain_heads = _plain_heads
+        for i, name in enumerate(names):
+            if type(name) is not str:
+                name = names[i] = _safe_str(name)
+            # _sort_key(), its usual case inlined
+            head, sep, tail = name.rpartition('-')
+            if sep and plain_heads.get(head) and tail.isdigit() \
+                    and tail.isascii() and len(tail) <= 20:
+                keys.append(f'{head}-{tail:0>20}')
+            else:
+                keys.append(_sort_key(name))
         order = sorted(range(len(tasks)), key=keys.__getitem__)
         records = self.records
         recs = []
@@ -805,7 +833,7 @@ class _Dumper:
             try:
                 if task.cancelling():
                     rec.state = 'cancelling'
-                rec.nodes, rec.tail = self.stack(task.get_coro(), in_task)
+                rec.keys, rec.tail, _ = self.walk(task.get_coro(), in_task)
                 rec.waiter = task._fut_waiter
             except Exception as exc:
                 rec.error = type(exc).__name__
@@ -825,18 +853,15 @@ class _Dumper:
         # are the roots of their stacks.
         awaited = set()
         stacks = []
+        walk = self.walk
         for coro in coros:
             if id(coro) in in_task or id(coro) in awaited:
                 continue
-            mark = set()
             try:
-                nodes, tail = self.stack(coro, mark)
+                keys, tail, _ = walk(coro, awaited, False)
             except Exception:
                 continue
-            if len(mark) > 1:
-                mark.discard(id(coro))
-                awaited |= mark
-            stacks.append((coro, nodes, tail))
+            stacks.append((coro, keys, tail))
         self.loose = self.group_stacks(
             [s for s in stacks if id(s[0]) not in awaited])
 
@@ -890,8 +915,19 @@ class _Dumper:
                         reached.add(id(child))
                         order.append(child)
                     i += 1
+        task_keys = self.task_keys
         for rec in reversed(order):
-            rec.signature(self)
+            # (rec.signature(), inlined for the usual leaf task)
+            if rec.children or rec.refs or rec.error or rec.cycle:
+                rec.signature(self)
+                continue
+            keys = rec.keys
+            sig = (rec.state, keys[0] if len(keys) == 1 else keys,
+                   type(rec.waiter), type(rec.tail))
+            key = task_keys.get(sig)
+            if key is None:
+                key = task_keys[sig] = len(task_keys)
+            rec.sig = key
         return self.group_tasks(roots)
 
     @staticmethod
@@ -905,11 +941,12 @@ class _Dumper:
                 group.append(rec)
         return list(groups.values())
 
-    def group_stacks(self, stacks):
+    @staticmethod
+    def group_stacks(stacks):
         groups = {}
         for item in stacks:
-            coro, nodes, tail = item
-            sig = (tuple([n[0] for n in nodes]), type(tail))
+            coro, keys, tail = item
+            sig = keys if tail is None else (keys, type(tail))
             group = groups.get(sig)
             if group is None:
                 groups[sig] = [item]
@@ -1038,7 +1075,7 @@ class _TaskRecord:
 
     # (defaults at class level: 100,000 tasks make 100,000 records)
     state = 'pending'
-    nodes = children = refs = ()
+    keys = children = refs = ()
     tail = waiter = sig = error = None
     size = 1
     cycle = False
@@ -1048,11 +1085,8 @@ class _TaskRecord:
         self.name = name
 
     def signature(self, dumper):
-        nodes = self.nodes
-        if len(nodes) == 1:
-            stack = nodes[0][0]
-        else:
-            stack = tuple([n[0] for n in nodes])
+        keys = self.keys
+        stack = keys[0] if len(keys) == 1 else keys
         children = self.children
         if children or self.refs:
             counts = {}
@@ -1064,9 +1098,11 @@ class _TaskRecord:
             sig = (self.state, stack, type(self.waiter), type(self.tail),
                    self.error, self.cycle, tuple(sorted(counts.items())),
                    tuple([id(r) for r in self.refs]))
-        else:
+        elif self.error or self.cycle:
             sig = (self.state, stack, type(self.waiter), type(self.tail),
                    self.error, self.cycle)
+        else:
+            sig = (self.state, stack, type(self.waiter), type(self.tail))
         key = dumper.task_keys.get(sig)
         if key is None:
             key = dumper.task_keys[sig] = len(dumper.task_keys)
@@ -1135,14 +1171,18 @@ def _text_task(d, group, first, rest, lines, budget, depth):
     rec = group[0]
     head = f'Task {rec.name!r} ({rec.state})'
     if len(group) > 1:
-        head += f' {_TIMES} {len(group)}'
+        # a few of the other names, to tell the tasks apart
+        others = ', '.join(repr(r.name) for r in group[1:1 + MAX_NAMES])
+        more = ', ...' if len(group) > 1 + MAX_NAMES else ''
+        head += f' {_TIMES} {len(group)}, also {others}{more}'
     if rec.cycle:
         head += ' (in an await cycle)'
     out = [first + head]
     pad = rest + '  '
     if rec.error:
         out.append(f'{pad}(could not be read: {rec.error})')
-    _stack_lines(d, rec.nodes, d.awaited(rec.waiter, rec.tail), pad, out)
+    _stack_lines(d, d.nodes(rec.task.get_coro()) if not rec.error else (),
+                 d.awaited(rec.waiter, rec.tail), pad, out)
     for ref in rec.refs:
         out.append(f'{pad}also waits for Task {ref.name!r} (shown '
                    f'elsewhere in this dump)')
@@ -1178,12 +1218,12 @@ def _render_text(d, notes):
     for i, group in enumerate(d.loose):
         if budget.stop(d.loose, i, 0, False):
             break
-        coro, nodes, tail = group[0]
+        coro, keys, tail = group[0]
         head = 'Not in a task'
         if len(group) > 1:
             head += f' {_TIMES} {len(group)}'
         out = ['', head]
-        _stack_lines(d, nodes, d.awaited(None, tail), '  ', out)
+        _stack_lines(d, d.nodes(coro), d.awaited(None, tail), '  ', out)
         budget.used += sum(map(len, out)) + len(out)
         lines += out
     if budget.entries_left:
@@ -1206,7 +1246,8 @@ def _json_task(d, group, budget, depth):
         entry['cycle'] = True
     if rec.error:
         entry['error'] = rec.error
-    entry['stack'] = [d.node_json(n) for n in rec.nodes]
+    nodes = d.nodes(rec.task.get_coro()) if not rec.error else ()
+    entry['stack'] = [d.node_json(n) for n in nodes]
     entry['awaiting'] = d.awaited(rec.waiter, rec.tail)
     entry['also_awaits'] = [r.name for r in rec.refs]
     budget.used += _json_size(entry)
@@ -1242,9 +1283,9 @@ def _render_json(d, missed, failure):
     for i, group in enumerate(d.loose):
         if budget.stop(d.loose, i, 0, False):
             break
-        coro, nodes, tail = group[0]
+        coro, keys, tail = group[0]
         entry = {'count': len(group),
-                 'stack': [d.node_json(n) for n in nodes],
+                 'stack': [d.node_json(n) for n in d.nodes(coro)],
                  'awaiting': d.awaited(None, tail)}
         budget.used += _json_size(entry)
         loose.append(entry)

@@ -131,7 +131,7 @@ Task 'Task-1' (pending)
   │           async with asyncio.TaskGroup() as tg:
   │         [1 frame folded: asyncio]
   │     awaiting <Future pending cb=[Task.task_wakeup()]>
-  │     └── Task 'crew-0' (pending) × 3
+  │     └── Task 'crew-0' (pending) × 3, also 'crew-1', 'crew-2'
   │           coroutine worker() suspended at app.py:13
   │             Coroutine created at (most recent call last)
   │               File "app.py", line 37, in <module>
@@ -172,7 +172,7 @@ Task 'Task-1' (pending)
   │               File "app.py", line 13, in worker
   │                 await ev.wait()
   │           awaiting <Future pending cb=[Task.task_wakeup()]>
-  └── Task 'w-0' (pending) × 12
+  └── Task 'w-0' (pending) × 12, also 'w-1', 'w-2', 'w-3', ...
         coroutine worker() suspended at app.py:13
           Coroutine created at (most recent call last)
             File "app.py", line 37, in <module>
@@ -351,13 +351,15 @@ class Child:
         self.expect(self.out, 'ready\n')
 
     def dump_by_signal(self, signum=signal.SIGUSR1, count=1,
-                       collector=None):
+                       collector=None, resend=True):
         """Send *signum* until the *count*-th dump has been written.  (A
         signal that comes just before the loop blocks in select() is only
-        handled when it wakes up: send it again after a while.)"""
+        handled when it wakes up: send it again after a while.  Not with
+        *resend* false: for a program whose loop has a wakeup fd, set by
+        loop.add_signal_handler(), which any signal wakes up.)"""
         collector = collector or self.err
         deadline = time.monotonic() + CHILD_TIMEOUT
-        wait = 5.0
+        wait = 5.0 if resend else CHILD_TIMEOUT
         sent = 0
         while True:
             self.proc.send_signal(signum)
@@ -831,6 +833,14 @@ class InProcessTest(unittest.TestCase):
         report.dump(out)
         self.assertTrue(out.getvalue().endswith(END))
 
+    def test_sys_function_json(self):
+        out = io.StringIO()
+        sys._dump_coroutines(out, format='json')
+        doc = json.loads(out.getvalue())
+        self.assertEqual((doc['version'], doc['pid']), (1, os.getpid()))
+        self.assertEqual(doc['left_out'], {'entries': 0, 'tasks': 0,
+                                           'coroutine_stacks': 0})
+
     def test_failing_file(self):
         class Broken:
             def write(self, text):
@@ -910,7 +920,7 @@ class SafetyTest(ScriptMixin, unittest.TestCase):
     def test_stderr_none(self):
         # sys.stderr is None: the dump goes to sys.__stderr__
         child = self.start('none')
-        child.dump_by_signal()
+        child.dump_by_signal(resend=False)
         self.assertEqual(child.finish(), 0)
         self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
         self.assertTrue(child.err.text().startswith('Live coroutines ('))
@@ -923,7 +933,7 @@ class SafetyTest(ScriptMixin, unittest.TestCase):
 
     def test_raising_repr(self):
         child = self.start('bad-repr')
-        child.dump_by_signal()
+        child.dump_by_signal(resend=False)
         self.assertEqual(child.finish(), 0)
         self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
         self.assertIn("\nTask 'bad' (pending)\n", child.err.text())
@@ -934,8 +944,8 @@ class SafetyTest(ScriptMixin, unittest.TestCase):
         # the second signal comes while the first dump is being built: it
         # is skipped, and the next dump says so
         child = self.start('resignal')
-        child.dump_by_signal()
-        child.dump_by_signal(count=2)
+        child.dump_by_signal(resend=False)
+        child.dump_by_signal(count=2, resend=False)
         self.assertEqual(child.finish(), 0)
         self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
         first, second = child.err.text().split(END)[:2]
@@ -958,7 +968,7 @@ class SafetyTest(ScriptMixin, unittest.TestCase):
         # without PYTHONUNBUFFERED: what the program left in sys.stderr's
         # buffer comes first, then the dump
         child = self.start('partial', env=python_env(PYTHONUNBUFFERED=None))
-        child.dump_by_signal()
+        child.dump_by_signal(resend=False)
         self.assertEqual(child.finish(), 0)
         self.assertTrue(child.err.text().startswith(
             'partial line Live coroutines ('), child.err.text()[:100])
@@ -997,7 +1007,7 @@ class ChainingTest(ScriptMixin, unittest.TestCase):
         child = Child(self, [sys.executable, '-X',
                              'coro_origin=3,dump=SIGINT', path, 'plain'])
         child.ready()
-        child.dump_by_signal(signal.SIGINT)
+        child.dump_by_signal(signal.SIGINT, resend=False)
         self.assertEqual(child.finish(None), 0)
         self.assertEqual(child.out.text(), 'ready\ninterrupted\n')
 
@@ -1011,7 +1021,7 @@ class ChainingTest(ScriptMixin, unittest.TestCase):
         child = Child(self, [sys.executable, '-c', wrapper, '-X',
                              'coro_origin=3,dump=SIGINT', path, 'plain'])
         child.ready()
-        child.dump_by_signal(signal.SIGINT)
+        child.dump_by_signal(signal.SIGINT, resend=False)
         self.assertEqual(child.finish(), 0)
         self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
 

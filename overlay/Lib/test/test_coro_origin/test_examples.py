@@ -61,6 +61,9 @@ class ExamplesTest(unittest.TestCase):
     def test_asyncgen_not_finalized(self):
         self.check_example('asyncgen_not_finalized')
 
+    def test_asyncgen_deadlock(self):
+        self.check_example('asyncgen_deadlock')
+
 
 if __name__ == '__main__':
     unittest.main()
