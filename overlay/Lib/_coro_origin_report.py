@@ -467,7 +467,7 @@ def _all_tasks():
     tasks_mod = sys.modules.get('asyncio.tasks')
     if tasks_mod is None:
         return []
-    tasks = []
+    parts = []
     for name in ('_scheduled_tasks', '_eager_tasks'):
         coll = getattr(tasks_mod, name, None)
         if coll is None:
@@ -477,13 +477,18 @@ def _all_tasks():
             try:
                 if isinstance(refs, set):
                     found = [ref() for ref in list(refs)]
-                    tasks += [t for t in found if t is not None]
+                    parts.append([t for t in found if t is not None])
                 else:
-                    tasks += list(coll)
+                    parts.append(list(coll))
                 break
             except RuntimeError:    # changed size during iteration
                 continue
-    unique = dict(zip(map(id, tasks), tasks)).values()
+    parts = [part for part in parts if part]
+    if len(parts) == 1:
+        unique = parts[0]   # (each collection holds a task once)
+    else:
+        tasks = [task for part in parts for task in part]
+        unique = dict(zip(map(id, tasks), tasks)).values()
     try:
         return [task for task in unique if not task.done()]
     except Exception:       # a done() that raises: leave that task out
@@ -1073,16 +1078,17 @@ class _Dumper:
 class _TaskRecord:
     """A task: its await chain, the tasks it waits for, its group key."""
 
-    # (defaults at class level: 100,000 tasks make 100,000 records)
-    state = 'pending'
-    keys = children = refs = ()
-    tail = waiter = sig = error = None
-    size = 1
-    cycle = False
+    __slots__ = ('task', 'name', 'state', 'keys', 'children', 'refs',
+                 'tail', 'waiter', 'sig', 'error', 'size', 'cycle')
 
     def __init__(self, task, name):
         self.task = task
         self.name = name
+        self.state = 'pending'
+        self.keys = self.children = self.refs = ()
+        self.tail = self.waiter = self.sig = self.error = None
+        self.size = 1
+        self.cycle = False
 
     def signature(self, dumper):
         keys = self.keys
@@ -1488,7 +1494,19 @@ def _chain(signum, frame):
 
 
 def _signal_handler(signum, frame):
+    global _missed
     served = False
+    try:
+        import _thread
+        if _thread.get_ident() in _active:
+            # This thread is dumping: the signal came in the middle of a
+            # dump.  Skip it, and leave a request where it is, for the
+            # signal that its requester sends again.
+            _missed += 1
+            _chain(signum, frame)
+            return
+    except Exception:
+        pass
     try:
         import coro_origin
         request = coro_origin._take_request()
