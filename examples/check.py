@@ -27,7 +27,8 @@ import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = ['never_awaited', 'exception_never_retrieved', 'fire_and_forget',
-            'deadlock', 'asyncgen_not_finalized', 'asyncgen_deadlock']
+            'deadlock', 'asyncgen_not_finalized', 'asyncgen_deadlock',
+            'eager_task']
 
 # Examples that need a feature of the interpreter; skipped with the reason
 # when the probe (run with the example's options) prints anything but "ok".
@@ -107,10 +108,23 @@ def run_signal(python, args, signame):
         if proc.stdout.readline() != 'ready\n':
             return ('no ready line; stderr:\n' + proc.stderr.read()
                     + (killed(TIMEOUT) if fired.is_set() else ''))
-        proc.send_signal(getattr(signal, signame))
+        # A signal that comes just before the loop blocks in select()
+        # with no timeout is handled only when it next wakes (CPython runs
+        # Python-level handlers between bytecodes): send it again every
+        # second until the dump starts.
+        started = threading.Event()
+
+        def send():
+            while not started.is_set() and proc.poll() is None:
+                proc.send_signal(getattr(signal, signame))
+                started.wait(1.0)
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
         lines = []
         while True:
             line = proc.stderr.readline()
+            started.set()
             if not line:
                 break
             lines.append(line)

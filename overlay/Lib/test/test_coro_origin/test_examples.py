@@ -64,6 +64,9 @@ class ExamplesTest(unittest.TestCase):
     def test_asyncgen_deadlock(self):
         self.check_example('asyncgen_deadlock')
 
+    def test_eager_task(self):
+        self.check_example('eager_task')
+
 
 if __name__ == '__main__':
     unittest.main()
