@@ -2,11 +2,10 @@
  *
  * This file is part of origin-python, not of upstream CPython.
  *
- * The spec language, the start-up layers (build default, PYTHONCOROORIGIN,
- * -X coro_origin), the interpreter default, the per-thread settings, and
- * what the sys API (Python/coro_origin_sys.c, whose Argument Clinic code
- * converts the arguments) reads and changes.  See Include/internal/
- * pycore_coro_origin_config.h and Doc/library/coro_origin.rst.
+ * The spec language (skip lists, the one table of signal names, the parser
+ * of every start-up layer), the interpreter default and the per-thread
+ * settings, which the sys API (Python/coro_origin_sys.c) reads and changes
+ * through the functions at the end.  See pycore_coro_origin_config.h.
  */
 
 #include "Python.h"
@@ -16,38 +15,12 @@
 #include "pycore_lock.h"          // PyMutex_LockFlags()
 #include "pycore_pystate.h"       // _PyInterpreterState_Main()
 #include "pycore_signal.h"        // Py_NSIG
-#include "pycore_structseq.h"     // _PyStructSequence_InitBuiltinWithFlags()
 #include "pycore_tstate.h"        // _PyThreadStateImpl
 
 #include <signal.h>               // SIGUSR1, ...
-#include <stddef.h>               // offsetof()
 #include <wchar.h>                // wcslen()
 
-#define SPEC_OPTION L"coro_origin"
-#define SPEC_ENVVAR "PYTHONCOROORIGIN"
-
-
 /* ---- Skip lists --------------------------------------------------------- */
-
-typedef struct {
-    const char *str;            /* NUL-terminated, ASCII */
-    Py_ssize_t len;
-} skip_name;
-
-struct _PyCoroOriginSkip {
-    Py_ssize_t refcnt;          /* atomic */
-    Py_ssize_t count;           /* >= 1 */
-    skip_name names[];          /* "count" entries; their text follows */
-};
-
-static _PyCoroOriginSkip *
-skip_incref(_PyCoroOriginSkip *skip)
-{
-    if (skip != NULL) {
-        _Py_atomic_add_ssize(&skip->refcnt, 1);
-    }
-    return skip;
-}
 
 static void
 skip_decref(_PyCoroOriginSkip *skip)
@@ -67,20 +40,15 @@ _PyCoroOrigin_SkipMatch(const _PyCoroOriginSkip *skip, PyObject *modname)
     int kind = PyUnicode_KIND(modname);
     const void *data = PyUnicode_DATA(modname);
     for (Py_ssize_t i = 0; i < skip->count; i++) {
-        const skip_name *name = &skip->names[i];
-        if (len < name->len
-            || (len > name->len
-                && PyUnicode_READ(kind, data, name->len) != '.'))
-        {
+        const char *name = skip->names[i].str;
+        Py_ssize_t j = 0, n = skip->names[i].len;
+        if (len < n || (len > n && PyUnicode_READ(kind, data, n) != '.')) {
             continue;
         }
-        Py_ssize_t j = 0;
-        while (j < name->len
-               && PyUnicode_READ(kind, data, j) == (Py_UCS4)name->str[j])
-        {
+        while (j < n && PyUnicode_READ(kind, data, j) == (Py_UCS4)name[j]) {
             j++;
         }
-        if (j == name->len) {
+        if (j == n) {
             return 1;
         }
     }
@@ -93,36 +61,28 @@ copy_settings(_PyCoroOriginSettings *dst, const _PyCoroOriginSettings *src)
 {
     _PyCoroOriginSkip *old = dst->skip;
     *dst = *src;
-    skip_incref(dst->skip);
+    if (dst->skip != NULL) {
+        _Py_atomic_add_ssize(&dst->skip->refcnt, 1);
+    }
     skip_decref(old);
 }
 
-/* Release settings->skip and reset "*settings" to all zero. */
-static void
-clear_settings(_PyCoroOriginSettings *settings)
+void
+_PyCoroOrigin_ClearSettings(_PyCoroOriginSettings *settings)
 {
     _PyCoroOriginSkip *old = settings->skip;
     memset(settings, 0, sizeof(*settings));
     skip_decref(old);
 }
 
-
 /* ---- Pieces of a spec --------------------------------------------------- */
 
-/* A spec, and each piece of it, is a span of wide characters, as the
-   start-up layers give it; only ASCII is valid in it. */
-
-static inline int
-is_digit(wchar_t c)
-{
-    return L'0' <= c && c <= L'9';
-}
-
-static inline int
-is_ident_start(wchar_t c)
-{
-    return (L'a' <= c && c <= L'z') || (L'A' <= c && c <= L'Z') || c == L'_';
-}
+/* A spec is wide characters, as the start-up layers give it; only ASCII
+   is valid in it. */
+#define is_digit(c) (L'0' <= (c) && (c) <= L'9')
+#define is_ident_start(c) \
+    ((L'a' <= (c) && (c) <= L'z') || (L'A' <= (c) && (c) <= L'Z') \
+     || (c) == L'_')
 
 /* Is s[0:len] the ASCII string "word"? */
 static int
@@ -135,11 +95,10 @@ span_is(const wchar_t *s, Py_ssize_t len, const char *word)
     return i == len && word[i] == '\0';
 }
 
-/* Write s[0:len] quoted to "buf" (at least 16 bytes), for an error
-   message: printable ASCII as is, except quotes and backslashes; other
-   characters as \xNN (also the undecodable byte that a surrogateescape
-   character stands for), \uNNNN or \UNNNNNNNN.  Long text is cut
-   ("..."). */
+/* Write s[0:len] quoted to "buf" (at least 16 bytes) for an error message:
+   printable ASCII as is but quotes and backslashes, other characters as
+   \xNN (also the undecodable byte that a surrogateescape character stands
+   for), \uNNNN or \UNNNNNNNN; long text is cut ("..."). */
 static void
 quote(char *buf, size_t size, const wchar_t *s, Py_ssize_t len)
 {
@@ -147,134 +106,101 @@ quote(char *buf, size_t size, const wchar_t *s, Py_ssize_t len)
     assert(size >= 16);
     buf[n++] = '\'';
     for (Py_ssize_t i = 0; i < len; i++) {
-        /* A character takes at most 10 bytes; "...'" and NUL 5 more. */
-        if (i == 60 || n + 15 > size) {
+        unsigned long c = (unsigned long)s[i];
+        c -= (0xdc80 <= c && c <= 0xdcff) ? 0xdc00 : 0;
+        if (i == 60 || n + 15 > size) {     /* 10 bytes, then "...'" */
             memcpy(buf + n, "...", 3);
             n += 3;
             break;
         }
-        unsigned long c = (unsigned long)s[i];
-        if (0xdc80 <= c && c <= 0xdcff) {
-            c -= 0xdc00;
-        }
-        if (c < 0x20 || (0x7f <= c && c <= 0xff) || c == '\'' || c == '\\') {
-            n += PyOS_snprintf(buf + n, size - n, "\\x%02lx", c);
-        }
-        else if (c < 0x7f) {
+        if (0x20 <= c && c < 0x7f && c != '\'' && c != '\\') {
             buf[n++] = (char)c;
+            continue;
         }
-        else if (c <= 0xffff) {
-            n += PyOS_snprintf(buf + n, size - n, "\\u%04lx", c);
-        }
-        else {
-            n += PyOS_snprintf(buf + n, size - n, "\\U%08lx", c);
-        }
+        n += PyOS_snprintf(buf + n, size - n,
+                           c <= 0xff ? "\\x%02lx"
+                           : c <= 0xffff ? "\\u%04lx" : "\\U%08lx", c);
     }
     buf[n++] = '\'';
     buf[n] = '\0';
 }
 
 /* A decimal count, digits only.  Return 0 and set "*result", -1 if
-   s[0:len] is not one, -2 if it is larger than INT_MAX (checked after the
-   digits: "99999999999x" is not a number rather than too large a one). */
+   s[0:len] is not one, -2 if it is larger than INT_MAX ("99999999999x"
+   is not a number rather than too large a one). */
 static int
 parse_count(const wchar_t *s, Py_ssize_t len, int *result)
 {
-    int value = 0, res = (len > 0) ? 0 : -1;
+    long long value = 0;        /* stops growing at INT_MAX + 1 */
     for (Py_ssize_t i = 0; i < len; i++) {
         if (!is_digit(s[i])) {
             return -1;
         }
-        int digit = (int)(s[i] - L'0');
-        if (value > (INT_MAX - digit) / 10) {
-            res = -2;
-        }
-        else {
-            value = value * 10 + digit;
-        }
+        value = Py_MIN(value * 10 + (s[i] - L'0'), (long long)INT_MAX + 1);
     }
-    if (res == 0) {
-        *result = value;
+    if (len == 0 || value > INT_MAX) {
+        return (len == 0) ? -1 : -2;
     }
-    return res;
+    *result = (int)value;
+    return 0;
 }
 
-/* Is s[0:len] a dotted name of ASCII identifiers ("a", "a.b_c")? */
-static int
-is_module_name(const wchar_t *s, Py_ssize_t len)
-{
-    int start = 1;
-    for (Py_ssize_t i = 0; i < len; i++) {
-        wchar_t c = s[i];
-        if (start ? !is_ident_start(c)
-                  : (c != L'.' && !is_ident_start(c) && !is_digit(c)))
-        {
-            return 0;
-        }
-        start = (c == L'.');
-    }
-    return len > 0 && !start;
-}
-
-/* Parse a skip list "a:b.c".  Return 0 and set "*result" (a new
-   reference); or write the reason to "errbuf" and return -1, or -2 if
-   out of memory. */
-static int
-parse_skip(const wchar_t *s, Py_ssize_t len, _PyCoroOriginSkip **result,
-           char *errbuf, size_t errsize)
+int
+_PyCoroOrigin_ParseSkip(const wchar_t *s, Py_ssize_t len,
+                        _PyCoroOriginSkip **result,
+                        char *errbuf, size_t errsize)
 {
     char quoted[100];
-    Py_ssize_t count = 0, start = 0;
-    if (len == 0) {
-        PyOS_snprintf(errbuf, errsize, "no module name");
-        return -1;
+    Py_ssize_t count = 1, k = 0, start = 0;
+    int bad = 0, dot = 1;       /* in a name: is it bad, was "." last? */
+    for (Py_ssize_t i = 0; i < len; i++) {
+        count += (s[i] == L':');
     }
-    for (Py_ssize_t i = 0; i <= len; i++) {
-        if (i < len && s[i] != L':') {
-            continue;
-        }
-        if (i == start) {
-            PyOS_snprintf(errbuf, errsize, "empty module name");
-            return -1;
-        }
-        if (!is_module_name(s + start, i - start)) {
-            quote(quoted, sizeof(quoted), s + start, i - start);
-            PyOS_snprintf(errbuf, errsize, "%s is not a module name",
-                          quoted);
-            return -1;
-        }
-        count++;
-        start = i + 1;
-    }
-
     /* The names, NUL-terminated, take len + 1 bytes after the entries. */
-    size_t head = sizeof(_PyCoroOriginSkip) + count * sizeof(skip_name);
+    size_t head = sizeof(_PyCoroOriginSkip)
+                  + count * sizeof(_PyCoroOriginSkipName);
     _PyCoroOriginSkip *skip = PyMem_RawMalloc(head + len + 1);
     if (skip == NULL) {
         PyOS_snprintf(errbuf, errsize, "out of memory");
         return -2;
     }
-    skip->refcnt = 1;
-    skip->count = count;
     char *text = (char *)skip + head;
-    Py_ssize_t k = 0;
-    start = 0;
     for (Py_ssize_t i = 0; i <= len; i++) {
+        /* a name is a dotted name of ASCII identifiers ("a", "a.b_c") */
         if (i < len && s[i] != L':') {
-            text[i] = (char)s[i];
+            wchar_t c = s[i];
+            bad |= dot ? !is_ident_start(c)
+                       : (c != L'.' && !is_ident_start(c) && !is_digit(c));
+            dot = (c == L'.');
+            text[i] = (char)c;
             continue;
+        }
+        if (len == 0 || i == start) {
+            PyOS_snprintf(errbuf, errsize, len ? "empty module name"
+                                               : "no module name");
+            goto error;
+        }
+        if (bad || dot) {
+            quote(quoted, sizeof(quoted), s + start, i - start);
+            PyOS_snprintf(errbuf, errsize, "%s is not a module name",
+                          quoted);
+            goto error;
         }
         text[i] = '\0';
         skip->names[k].str = text + start;
-        skip->names[k].len = i - start;
-        k++;
+        skip->names[k++].len = i - start;
         start = i + 1;
+        dot = 1;
     }
-    assert(k == count);
+    skip->refcnt = 1;
+    skip->count = count;
     *result = skip;
     return 0;
-}
 
+error:
+    PyMem_RawFree(skip);
+    return -1;
+}
 
 /* ---- Signals ------------------------------------------------------------ */
 
@@ -282,9 +208,9 @@ parse_skip(const wchar_t *s, Py_ssize_t len, _PyCoroOriginSkip **result,
 #define CRASH "reports a crash"
 #define ABORT "reports a crash (abort())"
 
-/* The signal names, as in the signal module, each with why it cannot be
-   a dump signal (NULL if it can).  A name for the number of an earlier
-   one (SIGIOT, SIGCLD, SIGPOLL) comes after it. */
+/* The signal names of the signal module, each with why it cannot be a
+   dump signal (NULL if it can).  A second name for a number (SIGIOT,
+   SIGCLD, SIGPOLL) comes after the first. */
 #define SIG(NAME, WHY) {#NAME, NAME, WHY}
 static const struct {
     const char *name;
@@ -295,12 +221,13 @@ static const struct {
     SIG(SIGINT, NULL), SIG(SIGSEGV, CRASH), SIG(SIGTERM, NULL),
 #ifndef MS_WINDOWS
     SIG(SIGALRM, NULL), SIG(SIGBUS, CRASH), SIG(SIGCHLD, NULL),
-    SIG(SIGCONT, NULL), SIG(SIGHUP, NULL), SIG(SIGKILL, UNCATCHABLE),
-    SIG(SIGPIPE, NULL), SIG(SIGPROF, NULL), SIG(SIGQUIT, NULL),
-    SIG(SIGSTOP, UNCATCHABLE), SIG(SIGSYS, NULL), SIG(SIGTRAP, NULL),
-    SIG(SIGTSTP, NULL), SIG(SIGTTIN, NULL), SIG(SIGTTOU, NULL),
-    SIG(SIGURG, NULL), SIG(SIGUSR1, NULL), SIG(SIGUSR2, NULL),
-    SIG(SIGVTALRM, NULL), SIG(SIGXCPU, NULL), SIG(SIGXFSZ, NULL),
+    SIG(SIGCONT, NULL), SIG(SIGHUP, NULL), SIG(SIGIO, NULL),
+    SIG(SIGKILL, UNCATCHABLE), SIG(SIGPIPE, NULL), SIG(SIGPROF, NULL),
+    SIG(SIGQUIT, NULL), SIG(SIGSTOP, UNCATCHABLE), SIG(SIGSYS, NULL),
+    SIG(SIGTRAP, NULL), SIG(SIGTSTP, NULL), SIG(SIGTTIN, NULL),
+    SIG(SIGTTOU, NULL), SIG(SIGURG, NULL), SIG(SIGUSR1, NULL),
+    SIG(SIGUSR2, NULL), SIG(SIGVTALRM, NULL), SIG(SIGWINCH, NULL),
+    SIG(SIGXCPU, NULL), SIG(SIGXFSZ, NULL), SIG(SIGIOT, ABORT),
 #endif
 #ifdef SIGBREAK
     SIG(SIGBREAK, NULL),
@@ -311,20 +238,11 @@ static const struct {
 #ifdef SIGINFO
     SIG(SIGINFO, NULL),
 #endif
-#ifdef SIGIO
-    SIG(SIGIO, NULL),
-#endif
 #ifdef SIGPWR
     SIG(SIGPWR, NULL),
 #endif
 #ifdef SIGSTKFLT
     SIG(SIGSTKFLT, NULL),
-#endif
-#ifdef SIGWINCH
-    SIG(SIGWINCH, NULL),
-#endif
-#ifdef SIGIOT
-    SIG(SIGIOT, ABORT),
 #endif
 #ifdef SIGCLD
     SIG(SIGCLD, NULL),
@@ -340,8 +258,8 @@ _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len, int *signum,
 {
     int value = -1;
     if (len > 0 && (is_digit(s[0]) || s[0] == L'-')) {
-        if (s[0] == L'-' || parse_count(s, len, &value) < 0
-            || value < 1 || value >= Py_NSIG)
+        if (parse_count(s, len, &value) < 0 || value < 1
+            || value >= Py_NSIG)
         {
             PyOS_snprintf(errbuf, errsize,
                           "signal number must be from 1 to %d",
@@ -390,28 +308,13 @@ _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len, int *signum,
     return 0;
 }
 
-
 /* ---- The spec parser ---------------------------------------------------- */
 
-enum { COUNT, FLAG, SKIP, SIGNAL };
-
-/* The items, and where each one goes in _PyCoroOriginSettings. */
-#define ITEM(NAME, KIND, FIELD) \
-    {NAME, KIND, offsetof(_PyCoroOriginSettings, FIELD)}
-static const struct {
-    const char *name;
-    int kind;
-    size_t offset;
-} spec_items[] = {
-    ITEM("depth", COUNT, depth),        /* first: "N" is a depth */
-    ITEM("chain", COUNT, chain),
-    ITEM("asyncgen", FLAG, asyncgen),
-    ITEM("notes", FLAG, notes),
-    ITEM("full", FLAG, full),
-    ITEM("skip", SKIP, skip),
-    ITEM("dump", SIGNAL, dump_signal),
+/* The items: counts, then flags, then the others. */
+enum { DEPTH, CHAIN, ASYNCGEN, NOTES, FULL, SKIP, DUMP, NITEMS };
+static const char *const item_names[NITEMS] = {
+    "depth", "chain", "asyncgen", "notes", "full", "skip", "dump",
 };
-#define NITEMS Py_ARRAY_LENGTH(spec_items)
 
 int
 _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
@@ -420,123 +323,104 @@ _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
     char item[100];             /* the item being read, quoted */
     char reason[200];
     _PyCoroOriginSettings settings = {0};
+    int *ints[SKIP] = {&settings.depth, &settings.chain, &settings.asyncgen,
+                       &settings.notes, &settings.full};
     int seen[NITEMS] = {0};
+    Py_ssize_t len = (Py_ssize_t)wcslen(spec), start = 0;
 
     assert(result->skip == NULL);
-    Py_ssize_t len = (Py_ssize_t)wcslen(spec);
     if (len == 0) {
         PyOS_snprintf(errbuf, errsize, "empty spec");
         return -1;
     }
-    Py_ssize_t start = 0;
     for (int number = 1; start <= len; number++) {
         const wchar_t *s = spec + start;
         Py_ssize_t n = 0, eq = -1;
         while (start + n < len && s[n] != L',') {
             n++;
         }
-        int last = (start + n == len);
         start += n + 1;
         quote(item, sizeof(item), s, n);
         if (n == 0) {
             PyOS_snprintf(errbuf, errsize, "item %d is empty%s", number,
                           number == 1 ? " (leading comma)"
-                          : last ? " (trailing comma)" : " (',,')");
+                          : start > len ? " (trailing comma)" : " (',,')");
             goto error;
         }
         for (Py_ssize_t i = n - 1; i >= 0; i--) {
             if ((unsigned long)s[i] >= 0x80) {
-                PyOS_snprintf(errbuf, errsize,
-                              "item %s: non-ASCII character", item);
-                goto error;
+                PyOS_snprintf(reason, sizeof(reason), "non-ASCII character");
+                goto bad_item;
             }
             eq = (s[i] == L'=') ? i : eq;
         }
 
         /* key[=value]; a bare number is a depth */
-        Py_ssize_t keylen = (eq < 0) ? n : eq;
+        int bare = (eq < 0 && (is_digit(s[0]) || s[0] == L'-'
+                               || s[0] == L'+'));
+        int key = DEPTH;
+        while (!bare && key < NITEMS
+               && !span_is(s, eq < 0 ? n : eq, item_names[key]))
+        {
+            key++;
+        }
+        if (key == NITEMS) {
+            PyOS_snprintf(reason, sizeof(reason), "unknown item (expected "
+                          "N, depth=N, chain=M, asyncgen, notes, full, "
+                          "skip=MODULES or dump=SIGNAL)");
+            goto bad_item;
+        }
+        const char *name = item_names[key];
         const wchar_t *value = s + eq + 1;
-        size_t key = 0;
-        if (eq < 0 && (is_digit(s[0]) || s[0] == L'-' || s[0] == L'+')) {
-            value = s;
+        Py_ssize_t valuelen = n - eq - 1;
+        int res = -1;
+        if (ASYNCGEN <= key && key <= FULL && eq >= 0) {
+            PyOS_snprintf(reason, sizeof(reason), "%s takes no value", name);
+        }
+        else if ((key < ASYNCGEN || key > FULL) && eq < 0 && !bare) {
+            PyOS_snprintf(reason, sizeof(reason), "%s needs a value (%s=...)",
+                          name, name);
+        }
+        else if (seen[key]++) {
+            PyOS_snprintf(reason, sizeof(reason), "%s is given twice", name);
+        }
+        else if (key <= CHAIN) {
+            res = parse_count(value, valuelen, ints[key]);
+            if (res == -1) {
+                PyOS_snprintf(reason, sizeof(reason),
+                              "%s must be an integer >= 0", name);
+            }
+            else if (res == -2) {
+                PyOS_snprintf(reason, sizeof(reason),
+                              "%s is too large (at most %d)", name, INT_MAX);
+            }
+        }
+        else if (key < SKIP) {
+            *ints[key] = 1;
+            res = 0;
+        }
+        else if (key == SKIP) {
+            res = _PyCoroOrigin_ParseSkip(value, valuelen, &settings.skip,
+                                          reason, sizeof(reason));
         }
         else {
-            while (key < NITEMS && !span_is(s, keylen, spec_items[key].name)) {
-                key++;
-            }
-            if (key == NITEMS) {
-                PyOS_snprintf(errbuf, errsize,
-                              "item %s: unknown item (expected N, depth=N, "
-                              "chain=M, asyncgen, notes, full, skip=MODULES "
-                              "or dump=SIGNAL)", item);
-                goto error;
-            }
-            if (spec_items[key].kind == FLAG && eq >= 0) {
-                PyOS_snprintf(errbuf, errsize, "item %s: %s takes no value",
-                              item, spec_items[key].name);
-                goto error;
-            }
-            if (spec_items[key].kind != FLAG && eq < 0) {
-                PyOS_snprintf(errbuf, errsize,
-                              "item %s: %s needs a value (%s=...)", item,
-                              spec_items[key].name, spec_items[key].name);
-                goto error;
-            }
+            res = _PyCoroOrigin_ParseSignal(value, valuelen,
+                                            &settings.dump_signal,
+                                            reason, sizeof(reason));
         }
-        const char *name = spec_items[key].name;
-        Py_ssize_t valuelen = n - (value - s);
-        void *field = (char *)&settings + spec_items[key].offset;
-        if (seen[key]++) {
-            PyOS_snprintf(errbuf, errsize, "item %s: %s is given twice",
-                          item, name);
-            goto error;
-        }
-
-        switch (spec_items[key].kind) {
-        case COUNT:
-            switch (parse_count(value, valuelen, (int *)field)) {
-            case -1:
-                PyOS_snprintf(errbuf, errsize,
-                              "item %s: %s must be an integer >= 0",
-                              item, name);
-                goto error;
-            case -2:
-                PyOS_snprintf(errbuf, errsize,
-                              "item %s: %s is too large (at most %d)",
-                              item, name, INT_MAX);
-                goto error;
-            }
-            break;
-        case FLAG:
-            *(int *)field = 1;
-            break;
-        case SKIP:
-            if (parse_skip(value, valuelen, &settings.skip,
-                           reason, sizeof(reason)) < 0)
-            {
-                goto bad_value;
-            }
-            break;
-        case SIGNAL:
-            if (_PyCoroOrigin_ParseSignal(value, valuelen,
-                                          &settings.dump_signal,
-                                          reason, sizeof(reason)) < 0)
-            {
-                goto bad_value;
-            }
-            break;
+        if (res < 0) {
+            goto bad_item;
         }
     }
     *result = settings;
     return 0;
 
-bad_value:
+bad_item:
     PyOS_snprintf(errbuf, errsize, "item %s: %s", item, reason);
 error:
     skip_decref(settings.skip);
     return -1;
 }
-
 
 /* ---- Start-up layers ---------------------------------------------------- */
 
@@ -557,7 +441,7 @@ config_init_coro_origin_layer(const char *layer, const wchar_t *spec,
                       "%s: invalid spec: %s", layer, reason);
         return _PyStatus_ERR(startup_error);
     }
-    clear_settings(settings);
+    _PyCoroOrigin_ClearSettings(settings);
     *settings = parsed;
     return _PyStatus_OK();
 }
@@ -569,7 +453,6 @@ config_init_coro_origin(const PyConfig *config,
                         _PyCoroOriginSettings *settings)
 {
     PyStatus status = _PyStatus_OK();
-
 #ifdef PY_CORO_ORIGIN_DEFAULT
     /* ./configure --with-coro-origin=SPEC */
     status = config_init_coro_origin_layer(
@@ -579,23 +462,23 @@ config_init_coro_origin(const PyConfig *config,
         return status;
     }
 #endif
-
     /* PYTHONCOROORIGIN=SPEC; like other variables, an empty one is unset */
-    const char *env = _Py_GetEnv(config->use_environment, SPEC_ENVVAR);
+    const char *env = _Py_GetEnv(config->use_environment, "PYTHONCOROORIGIN");
     if (env != NULL) {
         wchar_t *spec = Py_DecodeLocale(env, NULL);
         if (spec == NULL) {
             return _PyStatus_NO_MEMORY();
         }
-        status = config_init_coro_origin_layer(SPEC_ENVVAR, spec, settings);
+        status = config_init_coro_origin_layer("PYTHONCOROORIGIN", spec,
+                                               settings);
         PyMem_RawFree(spec);
         if (_PyStatus_EXCEPTION(status)) {
             return status;
         }
     }
-
     /* -X coro_origin=SPEC */
-    const wchar_t *xoption = _Py_get_xoption(&config->xoptions, SPEC_OPTION);
+    const wchar_t *xoption = _Py_get_xoption(&config->xoptions,
+                                             L"coro_origin");
     if (xoption != NULL) {
         const wchar_t *sep = wcschr(xoption, L'=');
         if (sep == NULL) {
@@ -607,7 +490,6 @@ config_init_coro_origin(const PyConfig *config,
     }
     return status;
 }
-
 
 /* ---- Interpreter and thread life cycle --------------------------------- */
 
@@ -621,7 +503,7 @@ _PyCoroOrigin_InitInterpreter(PyInterpreterState *interp)
         PyStatus status = config_init_coro_origin(
             _PyInterpreterState_GetConfig(interp), &startup);
         if (_PyStatus_EXCEPTION(status)) {
-            clear_settings(&startup);
+            _PyCoroOrigin_ClearSettings(&startup);
             return status;
         }
     }
@@ -631,11 +513,10 @@ _PyCoroOrigin_InitInterpreter(PyInterpreterState *interp)
         PyInterpreterState *main = _PyInterpreterState_Main();
         copy_settings(&startup, &main->coro_origin_config.startup);
     }
-
     /* No thread state of "interp" exists yet. */
-    copy_settings(&state->startup, &startup);
+    assert(state->startup.skip == NULL);
     copy_settings(&state->default_settings, &startup);
-    clear_settings(&startup);
+    state->startup = startup;   /* takes the reference */
     return _PyStatus_OK();
 }
 
@@ -644,26 +525,17 @@ _PyCoroOrigin_FiniInterpreter(PyInterpreterState *interp)
 {
     struct _PyCoroOrigin_config_state *state = &interp->coro_origin_config;
     PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
-    _PyCoroOriginSkip *skip = state->default_settings.skip;
-    memset(&state->default_settings, 0, sizeof(state->default_settings));
+    _PyCoroOrigin_ClearSettings(&state->default_settings);
     PyMutex_Unlock(&state->mutex);
-    skip_decref(skip);
-    clear_settings(&state->startup);
+    _PyCoroOrigin_ClearSettings(&state->startup);
 }
 
 void
 _PyCoroOrigin_InitThread(PyThreadState *tstate)
 {
-    struct _PyCoroOrigin_config_state *state =
-        &tstate->interp->coro_origin_config;
     _PyCoroOriginSettings *settings = _PyCoroOrigin_ThreadSettings(tstate);
     assert(settings->skip == NULL);
-
-    PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
-    *settings = state->default_settings;
-    skip_incref(settings->skip);
-    PyMutex_Unlock(&state->mutex);
-
+    _PyCoroOrigin_GetSettings(tstate, 1, settings);
     tstate->coroutine_origin_tracking_depth = settings->depth;
     settings->depth = 0;        /* unused: see the header */
 }
@@ -671,169 +543,57 @@ _PyCoroOrigin_InitThread(PyThreadState *tstate)
 void
 _PyCoroOrigin_ClearThread(PyThreadState *tstate)
 {
-    clear_settings(_PyCoroOrigin_ThreadSettings(tstate));
+    _PyCoroOrigin_ClearSettings(_PyCoroOrigin_ThreadSettings(tstate));
 }
 
+/* ---- For the sys API ---------------------------------------------------- */
 
-/* ---- What the sys API reads and changes -------------------------------- */
-
-static PyTypeObject CoroOriginTrackingType;
-
-PyDoc_STRVAR(coro_origin_tracking__doc__,
-"sys.coroutine_origin_tracking\n\
-\n\
-Coroutine origin tracking settings, as returned by\n\
-sys.get_coroutine_origin_tracking() and\n\
-sys.get_coroutine_origin_tracking_default().");
-
-static PyStructSequence_Field coro_origin_tracking_fields[] = {
-    {"depth", "frames kept per coroutine (0 = off)"},
-    {"chain", "ancestors whose creation sites are kept"},
-    {"asyncgen", "True if async generators are tracked too"},
-    {"notes", "True if escaping exceptions get a note naming the origin"},
-    {"full", "True if reports show every frame, the stdlib's included"},
-    {"skip", "tuple of module names whose frames are not kept"},
-    {"dump", "signal number that dumps live coroutines, or None"},
-    {0}
-};
-
-static PyStructSequence_Desc coro_origin_tracking_desc = {
-    "sys.coroutine_origin_tracking",    /* name */
-    coro_origin_tracking__doc__,        /* doc */
-    coro_origin_tracking_fields,        /* fields */
-    Py_ARRAY_LENGTH(coro_origin_tracking_fields) - 1
-};
-
-int
-_PyCoroOrigin_InitTypes(PyInterpreterState *interp)
+void
+_PyCoroOrigin_GetSettings(PyThreadState *tstate, int for_default,
+                          _PyCoroOriginSettings *settings)
 {
-    return _PyStructSequence_InitBuiltinWithFlags(
-        interp, &CoroOriginTrackingType, &coro_origin_tracking_desc,
-        Py_TPFLAGS_DISALLOW_INSTANTIATION);
+    struct _PyCoroOrigin_config_state *state =
+        &tstate->interp->coro_origin_config;
+    if (for_default) {
+        PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
+        copy_settings(settings, &state->default_settings);
+        PyMutex_Unlock(&state->mutex);
+    }
+    else {
+        copy_settings(settings, _PyCoroOrigin_ThreadSettings(tstate));
+        settings->depth = tstate->coroutine_origin_tracking_depth;
+    }
 }
 
 void
-_PyCoroOrigin_FiniTypes(PyInterpreterState *interp)
-{
-    _PyStructSequence_FiniBuiltin(interp, &CoroOriginTrackingType);
-}
-
-static PyObject *
-skip_as_tuple(const _PyCoroOriginSkip *skip)
-{
-    PyObject *tuple = PyTuple_New(skip == NULL ? 0 : skip->count);
-    if (tuple == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++) {
-        PyObject *name = PyUnicode_FromStringAndSize(skip->names[i].str,
-                                                     skip->names[i].len);
-        if (name == NULL) {
-            goto error;
-        }
-        PyTuple_SET_ITEM(tuple, i, name);
-    }
-    return tuple;
-
-error:
-    Py_DECREF(tuple);
-    return NULL;
-}
-
-PyObject *
-_PyCoroOrigin_GetTracking(PyThreadState *tstate, int for_default)
+_PyCoroOrigin_ChangeSettings(PyThreadState *tstate, int for_default,
+                             const _PyCoroOriginSettings *change,
+                             int set_skip)
 {
     struct _PyCoroOrigin_config_state *state =
         &tstate->interp->coro_origin_config;
-    _PyCoroOriginSettings s = {0};
-    if (for_default) {
-        PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
-        copy_settings(&s, &state->default_settings);
-        PyMutex_Unlock(&state->mutex);
-    }
-    else {
-        copy_settings(&s, _PyCoroOrigin_ThreadSettings(tstate));
-        s.depth = tstate->coroutine_origin_tracking_depth;
-    }
-    PyObject *result = NULL;
-    PyObject *values = Py_BuildValue(
-        "(iiNNNNN)", s.depth, s.chain, PyBool_FromLong(s.asyncgen),
-        PyBool_FromLong(s.notes), PyBool_FromLong(s.full),
-        skip_as_tuple(s.skip),
-        s.dump_signal ? PyLong_FromLong(s.dump_signal) : Py_NewRef(Py_None));
-    clear_settings(&s);
-    if (values == NULL) {
-        goto error;
-    }
-    result = PyStructSequence_New(&CoroOriginTrackingType);
-    if (result == NULL) {
-        goto error;
-    }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(values); i++) {
-        PyStructSequence_SET_ITEM(result, i,
-                                  Py_NewRef(PyTuple_GET_ITEM(values, i)));
-    }
-    Py_DECREF(values);
-    return result;
-
-error:
-    Py_XDECREF(values);
-    return NULL;
-}
-
-int
-_PyCoroOrigin_SetTracking(PyThreadState *tstate, int for_default, int depth,
-                          int chain, int asyncgen, int notes, int full,
-                          PyObject *skip_names)
-{
-    /* The only value left to check is the skip list: do it first, so
-       that nothing changes if it is bad. */
-    _PyCoroOriginSkip *skip = NULL;
-    if (skip_names != NULL && PyUnicode_GET_LENGTH(skip_names) > 0) {
-        char reason[200];
-        Py_ssize_t len;
-        wchar_t *s = PyUnicode_AsWideCharString(skip_names, &len);
-        if (s == NULL) {
-            return -1;
-        }
-        int res = parse_skip(s, len, &skip, reason, sizeof(reason));
-        PyMem_Free(s);
-        if (res == -2) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        if (res < 0) {
-            PyErr_Format(PyExc_ValueError, "skip: %s", reason);
-            return -1;
-        }
-    }
-
-    struct _PyCoroOrigin_config_state *state =
-        &tstate->interp->coro_origin_config;
-    _PyCoroOriginSettings *settings;
+    _PyCoroOriginSettings *settings = _PyCoroOrigin_ThreadSettings(tstate);
+    int *depth = &tstate->coroutine_origin_tracking_depth;
     if (for_default) {
         settings = &state->default_settings;
+        depth = &settings->depth;
         PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
-        settings->depth = (depth >= 0) ? depth : settings->depth;
     }
-    else {
-        settings = _PyCoroOrigin_ThreadSettings(tstate);
-        if (depth >= 0) {
-            tstate->coroutine_origin_tracking_depth = depth;
-        }
+    int *fields[] = {depth, &settings->chain, &settings->asyncgen,
+                     &settings->notes, &settings->full};
+    const int values[] = {change->depth, change->chain, change->asyncgen,
+                          change->notes, change->full};
+    for (size_t i = 0; i < Py_ARRAY_LENGTH(fields); i++) {
+        *fields[i] = (values[i] >= 0) ? values[i] : *fields[i];
     }
-    settings->chain = (chain >= 0) ? chain : settings->chain;
-    settings->asyncgen = (asyncgen >= 0) ? asyncgen : settings->asyncgen;
-    settings->notes = (notes >= 0) ? notes : settings->notes;
-    settings->full = (full >= 0) ? full : settings->full;
-    if (skip_names != NULL) {
-        _PyCoroOriginSkip *old = settings->skip;
-        settings->skip = skip;
-        skip = old;             /* released below, outside the lock */
+    _PyCoroOriginSkip *old = NULL;
+    assert(set_skip || change->skip == NULL);
+    if (set_skip) {
+        old = settings->skip;
+        settings->skip = change->skip;
     }
     if (for_default) {
         PyMutex_Unlock(&state->mutex);
     }
-    skip_decref(skip);
-    return 0;
+    skip_decref(old);           /* outside the lock */
 }

@@ -12,6 +12,7 @@
 #include "pycore_coro_origin.h"
 #include "pycore_originpython.h"  // _Py_ORIGIN_PYTHON_VERSION
 #include "pycore_pystate.h"       // _PyThreadState_GET()
+#include "pycore_structseq.h"     // _PyStructSequence_InitBuiltinWithFlags()
 
 /*[clinic input]
 module sys
@@ -105,9 +106,9 @@ count_value(PyObject *obj, const char *name)
 
 /* skip=: None keeps the setting ("*result" stays NULL).  Otherwise set
    "*result" to a new reference to an ASCII str in the spec's form,
-   "a:b.c", that _PyCoroOrigin_SetTracking() checks further: "obj" itself
-   if it is a str, or the module names of an iterable of str joined by
-   ':'.  "" and an empty iterable skip nothing. */
+   "a:b.c", that set_tracking() checks further: "obj" itself if it is a
+   str, or the module names of an iterable of str joined by ':'.  "" and
+   an empty iterable skip nothing. */
 static int
 skip_converter(PyObject *obj, void *result)
 {
@@ -160,6 +161,123 @@ error:
     return 0;
 }
 
+/* ---- Coroutine origin tracking settings ------------------------------- */
+
+static PyTypeObject CoroOriginTrackingType;
+
+PyDoc_STRVAR(coro_origin_tracking__doc__,
+"sys.coroutine_origin_tracking\n\
+\n\
+Coroutine origin tracking settings, as returned by\n\
+sys.get_coroutine_origin_tracking() and\n\
+sys.get_coroutine_origin_tracking_default().");
+
+static PyStructSequence_Field coro_origin_tracking_fields[] = {
+    {"depth", "frames kept per coroutine (0 = off)"},
+    {"chain", "ancestors whose creation sites are kept"},
+    {"asyncgen", "True if async generators are tracked too"},
+    {"notes", "True if escaping exceptions get a note naming the origin"},
+    {"full", "True if reports show every frame, the stdlib's included"},
+    {"skip", "tuple of module names whose frames are not kept"},
+    {"dump", "signal number that dumps live coroutines, or None"},
+    {0}
+};
+
+static PyStructSequence_Desc coro_origin_tracking_desc = {
+    "sys.coroutine_origin_tracking",    /* name */
+    coro_origin_tracking__doc__,        /* doc */
+    coro_origin_tracking_fields,        /* fields */
+    Py_ARRAY_LENGTH(coro_origin_tracking_fields) - 1
+};
+
+static PyObject *
+skip_as_tuple(const _PyCoroOriginSkip *skip)
+{
+    PyObject *tuple = PyTuple_New(skip == NULL ? 0 : skip->count);
+    if (tuple == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++) {
+        PyObject *name = PyUnicode_FromStringAndSize(skip->names[i].str,
+                                                     skip->names[i].len);
+        if (name == NULL) {
+            goto error;
+        }
+        PyTuple_SET_ITEM(tuple, i, name);
+    }
+    return tuple;
+
+error:
+    Py_DECREF(tuple);
+    return NULL;
+}
+
+/* sys.get_coroutine_origin_tracking[_default]() */
+static PyObject *
+get_tracking(int for_default)
+{
+    _PyCoroOriginSettings s = {0};
+    _PyCoroOrigin_GetSettings(_PyThreadState_GET(), for_default, &s);
+    PyObject *result = NULL;
+    PyObject *values = Py_BuildValue(
+        "(iiNNNNN)", s.depth, s.chain, PyBool_FromLong(s.asyncgen),
+        PyBool_FromLong(s.notes), PyBool_FromLong(s.full),
+        skip_as_tuple(s.skip),
+        s.dump_signal ? PyLong_FromLong(s.dump_signal) : Py_NewRef(Py_None));
+    _PyCoroOrigin_ClearSettings(&s);
+    if (values == NULL) {
+        goto error;
+    }
+    result = PyStructSequence_New(&CoroOriginTrackingType);
+    if (result == NULL) {
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(values); i++) {
+        PyStructSequence_SET_ITEM(result, i,
+                                  Py_NewRef(PyTuple_GET_ITEM(values, i)));
+    }
+    Py_DECREF(values);
+    return result;
+
+error:
+    Py_XDECREF(values);
+    return NULL;
+}
+
+/* sys.set_coroutine_origin_tracking[_default](), once Argument Clinic has
+   converted the arguments: -1 keeps an int setting, and "skip" is NULL
+   (keep it) or an ASCII str in the spec's form, "" for nothing.  The skip
+   list is the one value left to check, before anything changes. */
+static PyObject *
+set_tracking(int for_default, int depth, int chain, int asyncgen,
+             int notes, int full, PyObject *skip)
+{
+    _PyCoroOriginSettings change = {.depth = depth, .chain = chain,
+                                    .asyncgen = asyncgen, .notes = notes,
+                                    .full = full};
+    if (skip != NULL && PyUnicode_GET_LENGTH(skip) > 0) {
+        char reason[200];
+        Py_ssize_t len;
+        wchar_t *names = PyUnicode_AsWideCharString(skip, &len);
+        if (names == NULL) {
+            return NULL;
+        }
+        int res = _PyCoroOrigin_ParseSkip(names, len, &change.skip, reason,
+                                          sizeof(reason));
+        PyMem_Free(names);
+        if (res == -2) {
+            return PyErr_NoMemory();
+        }
+        if (res < 0) {
+            PyErr_Format(PyExc_ValueError, "skip: %s", reason);
+            return NULL;
+        }
+    }
+    _PyCoroOrigin_ChangeSettings(_PyThreadState_GET(), for_default, &change,
+                                 skip != NULL);
+    Py_RETURN_NONE;
+}
+
 /*[clinic input]
 sys.set_coroutine_origin_tracking
 
@@ -193,12 +311,7 @@ sys_set_coroutine_origin_tracking_impl(PyObject *module, int depth,
                                        int full, PyObject *skip)
 /*[clinic end generated code: output=a9ab0b73f668eeca input=f175123a58e2dc52]*/
 {
-    if (_PyCoroOrigin_SetTracking(_PyThreadState_GET(), 0, depth, chain,
-                                  asyncgen, notes, full, skip) < 0)
-    {
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return set_tracking(0, depth, chain, asyncgen, notes, full, skip);
 }
 
 /*[clinic input]
@@ -214,7 +327,7 @@ static PyObject *
 sys_get_coroutine_origin_tracking_impl(PyObject *module)
 /*[clinic end generated code: output=a9a48b4da929ea17 input=9ed24a3e9f3fc75a]*/
 {
-    return _PyCoroOrigin_GetTracking(_PyThreadState_GET(), 0);
+    return get_tracking(0);
 }
 
 /*[clinic input]
@@ -233,12 +346,7 @@ sys_set_coroutine_origin_tracking_default_impl(PyObject *module, int depth,
                                                PyObject *skip)
 /*[clinic end generated code: output=3605df886026f6f5 input=fe528a1ecec4b0a1]*/
 {
-    if (_PyCoroOrigin_SetTracking(_PyThreadState_GET(), 1, depth, chain,
-                                  asyncgen, notes, full, skip) < 0)
-    {
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return set_tracking(1, depth, chain, asyncgen, notes, full, skip);
 }
 
 /*[clinic input]
@@ -254,7 +362,7 @@ static PyObject *
 sys_get_coroutine_origin_tracking_default_impl(PyObject *module)
 /*[clinic end generated code: output=5b7c58eed5786263 input=82376b5e475630e9]*/
 {
-    return _PyCoroOrigin_GetTracking(_PyThreadState_GET(), 1);
+    return get_tracking(1);
 }
 
 /*[clinic input]
@@ -410,7 +518,9 @@ static PyMethodDef coro_origin_sys_methods[] = {
 int
 _PyCoroOrigin_InitSys(PyInterpreterState *interp, PyObject *sysmod)
 {
-    if (_PyCoroOrigin_InitTypes(interp) < 0
+    if (_PyStructSequence_InitBuiltinWithFlags(
+            interp, &CoroOriginTrackingType, &coro_origin_tracking_desc,
+            Py_TPFLAGS_DISALLOW_INSTANTIATION) < 0
         || _PyCoroOrigin_InitHandleType(interp) < 0)
     {
         return -1;
@@ -436,5 +546,5 @@ void
 _PyCoroOrigin_FiniSys(PyInterpreterState *interp)
 {
     _PyCoroOrigin_FiniHandleType(interp);
-    _PyCoroOrigin_FiniTypes(interp);
+    _PyStructSequence_FiniBuiltin(interp, &CoroOriginTrackingType);
 }

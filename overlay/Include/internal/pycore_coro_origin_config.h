@@ -37,8 +37,18 @@ extern "C" {
 #include <stddef.h>               // size_t, wchar_t
 
 /* An immutable list of module names ("skip=a:b"), shared between settings
-   by reference counting.  Opaque outside Python/coro_origin_config.c. */
-typedef struct _PyCoroOriginSkip _PyCoroOriginSkip;
+   by reference counting (Python/coro_origin_config.c makes and releases
+   them; read the names anywhere). */
+typedef struct {
+    const char *str;            /* NUL-terminated, ASCII */
+    Py_ssize_t len;
+} _PyCoroOriginSkipName;
+
+typedef struct _PyCoroOriginSkip {
+    Py_ssize_t refcnt;          /* atomic */
+    Py_ssize_t count;           /* >= 1 */
+    _PyCoroOriginSkipName names[];  /* "count" entries; their text follows */
+} _PyCoroOriginSkip;
 
 typedef struct {
     int depth;          /* frames kept per coroutine; 0 = off */
@@ -83,7 +93,7 @@ extern int _PyCoroOrigin_SkipMatch(const _PyCoroOriginSkip *skip,
 
 /* ---- The spec language -------------------------------------------------- */
 
-/* Parse a spec (DESIGN.md section 2): comma-separated items "N",
+/* Parse a spec (DESIGN.md section 4): comma-separated items "N",
    "depth=N", "chain=M", "asyncgen", "notes", "full", "skip=a:b",
    "dump=SIGNAL".  Items that are not given are 0 in the result.
 
@@ -91,18 +101,27 @@ extern int _PyCoroOrigin_SkipMatch(const _PyCoroOriginSkip *skip,
    or return -1 and write a message naming the bad item to "errbuf" (at
    most "errsize" bytes, NUL-terminated).  "*settings" is left unchanged
    on error.  Needs no thread state and no Python object: only the raw
-   memory allocator is used (out of memory is reported as an error). */
+   memory allocator is used (out of memory is reported as an error).
+   The functions below are its parts for a skip list and a signal, and
+   write the reason alone to "errbuf". */
 extern int _PyCoroOrigin_ParseSpec(const wchar_t *spec,
                                    _PyCoroOriginSettings *settings,
+                                   char *errbuf, size_t errsize);
+
+/* The value of "skip=": s[0:len] is "a:b.c", non-empty dotted names of
+   ASCII identifiers.  Return 0 and set "*skip" (a new reference), -1 with
+   the reason in "errbuf", or -2 if out of memory. */
+extern int _PyCoroOrigin_ParseSkip(const wchar_t *s, Py_ssize_t len,
+                                   _PyCoroOriginSkip **skip,
                                    char *errbuf, size_t errsize);
 
 /* The value of "dump=": s[0:len] is a signal name ("SIGUSR1",
    "SIGRTMIN+2", "SIGRTMAX-1") or a decimal number.  Only signals meant
    for users are accepted: not SIGKILL or SIGSTOP (they cannot be caught)
    nor the signals that report a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
-   SIGABRT).  Return 0 and set "*signum", or -1 and write the reason to
-   "errbuf".  The one table of signal names behind it serves every check
-   of a dump signal. */
+   SIGABRT).  Return 0 and set "*signum", or -1 with the reason in
+   "errbuf".  Its one table of signal names serves every check of a dump
+   signal (sys._coroutine_origin_dump_signal() too). */
 extern int _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len,
                                      int *signum,
                                      char *errbuf, size_t errsize);
@@ -127,28 +146,25 @@ extern void _PyCoroOrigin_InitThread(PyThreadState *tstate);
 /* PyThreadState_Clear() (Python/pystate.c). */
 extern void _PyCoroOrigin_ClearThread(PyThreadState *tstate);
 
-/* The sys.coroutine_origin_tracking struct sequence type, from
-   _PyCoroOrigin_InitSys() and _PyCoroOrigin_FiniSys()
-   (Python/coro_origin_sys.c). */
-extern int _PyCoroOrigin_InitTypes(PyInterpreterState *interp);
-extern void _PyCoroOrigin_FiniTypes(PyInterpreterState *interp);
 
+/* ---- For the sys API (Python/coro_origin_sys.c) ------------------------- */
 
-/* ---- The sys API (Python/coro_origin_sys.c) ----------------------------- */
-
-/* sys.set_coroutine_origin_tracking() (for_default == 0: the calling
-   thread) and sys.set_coroutine_origin_tracking_default() (for_default ==
-   1: the interpreter default), once Argument Clinic has converted the
-   arguments.  -1 keeps an int setting; "skip" is NULL (keep it), or an
-   ASCII str in the spec's form ("a:b.c"), "" for nothing.  Return 0, or
-   -1 with ValueError set (a bad skip list) and nothing changed. */
-extern int _PyCoroOrigin_SetTracking(PyThreadState *tstate, int for_default,
-                                     int depth, int chain, int asyncgen,
-                                     int notes, int full, PyObject *skip);
-/* sys.get_coroutine_origin_tracking() and ..._default(): a new
-   sys.coroutine_origin_tracking struct sequence. */
-extern PyObject *_PyCoroOrigin_GetTracking(PyThreadState *tstate,
-                                           int for_default);
+/* Copy into "*settings" (which must hold no skip reference) the settings
+   of the calling thread "tstate", depth included (for_default == 0), or
+   the interpreter default (for_default == 1), with a new reference to the
+   skip list. */
+extern void _PyCoroOrigin_GetSettings(PyThreadState *tstate, int for_default,
+                                      _PyCoroOriginSettings *settings);
+/* Release settings->skip and reset "*settings" to all zero. */
+extern void _PyCoroOrigin_ClearSettings(_PyCoroOriginSettings *settings);
+/* Change the settings of the calling thread "tstate" or the interpreter
+   default: the int fields of "change" that are >= 0 (dump_signal is
+   ignored), and, if "set_skip", the skip list, which takes over the
+   reference change->skip (NULL: skip nothing).  Never fails. */
+extern void _PyCoroOrigin_ChangeSettings(PyThreadState *tstate,
+                                         int for_default,
+                                         const _PyCoroOriginSettings *change,
+                                         int set_skip);
 
 #ifdef __cplusplus
 }

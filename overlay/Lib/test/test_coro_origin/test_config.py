@@ -968,12 +968,14 @@ class RuntimeAPITests(unittest.TestCase):
             try:
                 err = _interpreters.run_string(interp, textwrap.dedent(f'''
                     import os, sys
-                    info = (tuple(sys.get_coroutine_origin_tracking()),
+                    def both():
+                        return (
+                            tuple(sys.get_coroutine_origin_tracking()),
                             tuple(sys.get_coroutine_origin_tracking_default()))
+                    info = both()
                     sys.set_coroutine_origin_tracking(6, skip='s')
                     sys.set_coroutine_origin_tracking_default(7, skip='t')
-                    info += (tuple(sys.get_coroutine_origin_tracking()),
-                             tuple(sys.get_coroutine_origin_tracking_default()))
+                    info += both()
                     os.write({w}, repr(info).encode())
                 '''))
                 self.assertIsNone(err)
