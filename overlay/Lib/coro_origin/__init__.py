@@ -198,18 +198,26 @@ def _caught_signals(pid):
 
 
 def _parse_signal(value):
-    """A signal number from 'SIGUSR1', 'USR1' or '10'."""
+    """A signal number from 'SIGUSR1', 'USR1' or '10'; DumpError for a
+    signal that is not a dump signal (the interpreter's one table: never
+    one that reports a crash or cannot be caught)."""
     import signal
+    import sys
     value = value.strip()
     if value.isdigit():
-        return int(value)
-    name = value.upper()
-    if not name.startswith('SIG'):
-        name = 'SIG' + name
-    signum = getattr(signal, name, None)
-    if not isinstance(signum, int):
-        raise DumpError(f'unknown signal: {value}')
-    return int(signum)
+        signum = int(value)
+    else:
+        name = value.upper()
+        if not name.startswith('SIG'):
+            name = 'SIG' + name
+        signum = name
+        if not isinstance(getattr(signal, name, None), int) \
+                and not name.startswith(('SIGRTMIN', 'SIGRTMAX')):
+            raise DumpError(f'unknown signal: {value}')
+    try:
+        return sys._coroutine_origin_dump_signal(signum)
+    except ValueError as exc:
+        raise DumpError(str(exc)) from None
 
 
 def _spec_signal(spec):

@@ -1181,5 +1181,26 @@ class CommandLineTest(ScriptMixin, unittest.TestCase):
             directory, f'{pid}.0123456789abcdef.out')))
 
 
+    def test_refuses_fault_signals(self):
+        # --signal goes through the interpreter's one table of dump
+        # signals: nothing that reports a crash or cannot be caught is
+        # ever sent.
+        import coro_origin
+        for value, message in [
+                ('SIGSEGV', 'dump=SIGSEGV: SIGSEGV reports a crash; use a '
+                            'user signal such as SIGUSR1'),
+                ('9', 'dump=9: SIGKILL cannot be caught; use a user signal '
+                      'such as SIGUSR1'),
+                ('abrt', 'dump=SIGABRT: SIGABRT reports a crash (abort()); '
+                         'use a user signal such as SIGUSR1'),
+                ('bogus', 'unknown signal: bogus')]:
+            with self.subTest(value=value):
+                with self.assertRaises(coro_origin.DumpError) as cm:
+                    coro_origin._parse_signal(value)
+                self.assertEqual(str(cm.exception), message)
+        self.assertEqual(coro_origin._parse_signal('usr1'), signal.SIGUSR1)
+        self.assertEqual(coro_origin._parse_signal(str(int(signal.SIGTERM))),
+                         signal.SIGTERM)
+
 if __name__ == '__main__':
     unittest.main()
