@@ -103,22 +103,29 @@ done:
 
 /* ---- The C Future and Task (Modules/_asynciomodule.c) ------------------ */
 
-int
-_PyCoroOrigin_FutureCapture(PyObject **source_tb, int *source_drop)
+/* Keep a new handle from _PyCoroOrigin_CaptureHandle() in *slot (None:
+   nothing to keep).  0, or -1 if the capture failed. */
+static int
+store_handle(PyObject **slot, PyObject *handle)
 {
-    PyObject *handle = _PyCoroOrigin_CaptureHandle(_PyThreadState_GET(), 0,
-                                                   WHOLE_STACK, 0);
     if (handle == NULL) {
         return -1;
     }
-    *source_drop = 0;
     if (handle == Py_None) {
         Py_DECREF(handle);
     }
     else {
-        Py_XSETREF(*source_tb, handle);
+        Py_XSETREF(*slot, handle);
     }
     return 0;
+}
+
+int
+_PyCoroOrigin_FutureCapture(PyObject **source_tb, int *source_drop)
+{
+    *source_drop = 0;
+    return store_handle(source_tb, _PyCoroOrigin_CaptureHandle(
+        _PyThreadState_GET(), 0, WHOLE_STACK, 0));
 }
 
 int
@@ -129,17 +136,8 @@ _PyCoroOrigin_FutureCaptureOrigin(PyObject **origin_tb)
     if (depth <= 0 || _Py_IsInterpreterFinalizing(tstate->interp)) {
         return 0;
     }
-    PyObject *handle = _PyCoroOrigin_CaptureHandle(tstate, 0, depth, 1);
-    if (handle == NULL) {
-        return -1;
-    }
-    if (handle == Py_None) {
-        Py_DECREF(handle);
-    }
-    else {
-        Py_XSETREF(*origin_tb, handle);
-    }
-    return 0;
+    return store_handle(origin_tb,
+                        _PyCoroOrigin_CaptureHandle(tstate, 0, depth, 1));
 }
 
 int
