@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -1053,6 +1054,15 @@ class ChainingTest(ScriptMixin, unittest.TestCase):
                      'needs /proc and SIGUSR1/SIGUSR2')
 class CommandLineTest(ScriptMixin, unittest.TestCase):
     maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        # The request directory these tests make in the temporary
+        # directory goes away with them, unless it was there before.
+        import coro_origin
+        directory = coro_origin.request_dir()
+        if not os.path.exists(directory):
+            cls.addClassCleanup(shutil.rmtree, directory, True)
 
     def cli(self, *args, env=None):
         return run_child([sys.executable, '-m', 'coro_origin', 'dump']
