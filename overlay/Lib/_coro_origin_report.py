@@ -1315,6 +1315,9 @@ def _render_json(d, missed, failure):
 # --- dump: safety and output -----------------------------------------------
 
 _active = set()                 # threads inside dump()
+_delivering = set()             # ... of which writing a dump already built
+_again = None                   # a signal that came while a dump was
+                                # written (its number), to serve after
 _lock = None
 _missed = 0                     # requests skipped while a dump ran
 _last_failure = None            # why the last dump could not be written
@@ -1444,6 +1447,7 @@ def _run_dump(format, deliver):
             missed, _missed = _missed, 0
             failure, _last_failure = _last_failure, None
             text = _build(format, missed, failure)
+            _delivering.add(me)
             failed = deliver(text)
             if failed:
                 _last_failure = failed
@@ -1453,6 +1457,7 @@ def _run_dump(format, deliver):
     except Exception:
         return False
     finally:
+        _delivering.discard(me)
         _active.discard(me)
 
 
@@ -1465,6 +1470,7 @@ def dump(file=None, format='text'):
     if format not in ('text', 'json'):
         raise ValueError(f"format must be 'text' or 'json', not {format!r}")
     _run_dump(format, lambda text: _write(file, text))
+    _serve_deferred()
 
 
 # --- signal handler --------------------------------------------------------
@@ -1493,30 +1499,54 @@ def _chain(signum, frame):
         os.kill(os.getpid(), signum)
 
 
-def _signal_handler(signum, frame):
-    global _missed
-    served = False
-    try:
-        import _thread
-        if _thread.get_ident() in _active:
-            # This thread is dumping: the signal came in the middle of a
-            # dump.  Skip it, and leave a request where it is, for the
-            # signal that its requester sends again.
-            _missed += 1
-            _chain(signum, frame)
-            return
-    except Exception:
-        pass
+def _serve():
+    """One dump for a dump signal: to the requester of a pending request
+    (python -m coro_origin dump PID), else to stderr.  Return True if a
+    request was served."""
     try:
         import coro_origin
         request = coro_origin._take_request()
     except Exception:
         request = None
     if request is not None:
-        served = True
         _run_dump(request.format, request.deliver)
-    else:
-        _run_dump('text', lambda text: _write(None, text))
+        return True
+    _run_dump('text', lambda text: _write(None, text))
+    return False
+
+
+def _serve_deferred():
+    """Signals that came while a finished dump was being written ask for
+    a new one: serve them, once, now that the thread is out of it."""
+    global _again
+    while _again is not None:
+        signum, _again = _again, None
+        if not _serve():
+            _chain(signum, None)
+
+
+def _signal_handler(signum, frame):
+    global _missed, _again
+    try:
+        import _thread
+        me = _thread.get_ident()
+        if me in _delivering:
+            # The dump is built and being written: this is a new request,
+            # served as soon as the write is over (then, for SIGINT and
+            # SIGTERM, the previous handler runs).
+            _again = signum
+            return
+        if me in _active:
+            # This thread is building a dump: the signal came in the
+            # middle of it.  Skip it, and leave a request where it is, for
+            # the signal that its requester sends again.
+            _missed += 1
+            _chain(signum, frame)
+            return
+    except Exception:
+        pass
+    served = _serve()
+    _serve_deferred()
     if not served:
         _chain(signum, frame)
 

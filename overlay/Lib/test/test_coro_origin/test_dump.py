@@ -825,6 +825,32 @@ class JsonTest(ScriptMixin, unittest.TestCase):
 
 class InProcessTest(unittest.TestCase):
 
+    @unittest.skipUnless(hasattr(signal, 'SIGUSR1'), 'needs SIGUSR1')
+    def test_signal_while_writing(self):
+        # A dump signal that comes once the dump is built, while it is
+        # being written, is not lost: a second dump follows the first.
+        import _coro_origin_report as R
+
+        class Signalling(io.StringIO):
+            sent = False
+
+            def write(self, text):
+                if not self.sent:
+                    self.sent = True
+                    os.kill(os.getpid(), signal.SIGUSR1)
+                return super().write(text)
+
+        previous = signal.getsignal(signal.SIGUSR1)
+        self.addCleanup(signal.signal, signal.SIGUSR1, previous)
+        R.install_signal_handler(signal.SIGUSR1)
+        out = Signalling()
+        with support.captured_stderr() as err:
+            R.dump(out)
+        self.assertTrue(out.sent)
+        self.assertEqual(out.getvalue().count('End of live coroutines.'), 1)
+        self.assertEqual(err.getvalue().count('End of live coroutines.'), 1)
+        self.assertNotIn('arrived while dumping', err.getvalue())
+
     def test_default_stderr_and_file(self):
         with support.captured_stderr() as err:
             sys._dump_coroutines()
