@@ -23,7 +23,11 @@ was created, kept with origin tracking on outside debug mode, for its
 never-retrieved report).
 """
 
+import collections.abc
+import functools
 import sys
+import types
+import weakref
 
 from . import constants
 
@@ -77,6 +81,49 @@ def drop_source_frame(obj):
         obj._source_drop += 1
     elif tb:
         del tb[-1]
+
+
+# Debug mode checks every callback given to call_soon(), call_at() and
+# call_later() with inspect.iscoroutinefunction(), which is most of what
+# debug mode costs once tracebacks are lazy: asyncio's C Task schedules
+# each step and wake-up that way (TaskStepMethWrapper objects and builtin
+# methods).  Whether a type's instances can be coroutine functions at all
+# is decided once per type, and kept in a dict with weak keys: no class
+# is kept alive by it.
+_plain_types = weakref.WeakKeyDictionary()
+_FUNCTIONLIKE = (types.FunctionType, types.MethodType, functools.partial,
+                 functools.partialmethod)
+
+
+def _plain_type(cls):
+    """Can no instance of *cls* be a coroutine (function)?  True for types
+    whose instances have no __dict__ (so no per-instance marker) and that
+    are not, and do not look like, functions, methods or partials:
+    inspect.iscoroutinefunction() and asyncio's checks are then always
+    False for them, and callable() True."""
+    return (cls.__dictoffset__ == 0
+            and not issubclass(cls, _FUNCTIONLIKE)
+            and not issubclass(cls, (collections.abc.Coroutine,
+                                     types.GeneratorType))
+            and any('__call__' in vars(k) for k in cls.__mro__)
+            and not any(hasattr(cls, name) for name in (
+                '_is_coroutine_mark', '_is_coroutine', '__code__',
+                '__func__', '__wrapped__', '__await__')))
+
+
+def plain_callback(callback):
+    """Debug mode's callback check: True when *callback* is of a type that
+    can be neither a coroutine nor a coroutine function (nothing to
+    check); False means: check as stock does."""
+    cls = type(callback)
+    try:
+        return _plain_types[cls]
+    except KeyError:
+        pass
+    except TypeError:           # a type without weak references
+        return False
+    plain = _plain_types[cls] = _plain_type(cls)
+    return plain
 
 
 def context_origin_text(context):

@@ -190,5 +190,67 @@ class DebugSourceTracebackTest(unittest.TestCase):
             self.loop.call_soon(1)
 
 
+class PlainCallbackTest(unittest.TestCase):
+    """Debug mode skips inspect for callbacks that cannot be coroutine
+    functions, decided once per type, keeping no class alive."""
+
+    def test_decisions(self):
+        from asyncio._origin import plain_callback
+        import functools
+
+        async def coro_fn():
+            pass
+
+        class Plain:
+            __slots__ = ()
+            def __call__(self):
+                pass
+
+        class WithDict:
+            def __call__(self):
+                pass
+
+        self.assertTrue(plain_callback(print))          # builtin
+        self.assertTrue(plain_callback([].append))      # builtin method
+        self.assertTrue(plain_callback((1).__add__))    # method-wrapper
+        self.assertTrue(plain_callback(Plain()))
+        for callback in (coro_fn, coro_fn(), functools.partial(coro_fn),
+                         WithDict(), lambda: None, 42):
+            with self.subTest(callback=callback):
+                self.assertFalse(plain_callback(callback))
+                if hasattr(callback, 'close'):
+                    callback.close()
+
+    def test_still_refuses_coroutines(self):
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        loop.set_debug(True)
+
+        async def coro_fn():
+            pass
+
+        with self.assertRaises(TypeError):
+            loop.call_soon(coro_fn)
+        with self.assertRaises(TypeError):
+            loop.call_soon(42)
+        loop.call_soon(print)                           # plain: accepted
+
+    def test_keeps_no_class_alive(self):
+        import gc, weakref
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        loop.set_debug(True)
+        refs = []
+        for i in range(200):
+            cls = type(f'Callback{i}', (), {'__slots__': (),
+                                            '__call__': lambda self: None})
+            loop.call_soon(cls())
+            refs.append(weakref.ref(cls))
+        del cls
+        loop.run_until_complete(asyncio.sleep(0))
+        gc.collect()
+        self.assertEqual([r for r in refs if r() is not None], [])
+
+
 if __name__ == '__main__':
     unittest.main()
