@@ -136,11 +136,23 @@ def _source_line(filename, lineno):
     return line.partition('\n')[0].strip()
 
 
+def _shown_name(filename):
+    """The file name as this release's traceback prints it: the REPL's
+    '<stdin-N>' names are shown as '<stdin>' (the rule changed within
+    3.13, so ask traceback itself rather than repeat it)."""
+    if not (isinstance(filename, str) and filename.startswith('<stdin')):
+        return filename
+    try:
+        import traceback
+        line = traceback.StackSummary().format_frame_summary(
+            traceback.FrameSummary(filename, 1, 'f', line=''))
+        return line.split('"')[1]
+    except Exception:
+        return filename
+
+
 def _frame_lines(filename, lineno, funcname, indent):
-    name = filename
-    if (isinstance(name, str) and name.startswith('<stdin-')
-            and name.endswith('>')):
-        name = '<stdin>'
+    name = _shown_name(filename)
     lines = [f'{indent}File "{name}", line {lineno}, in {funcname}']
     source = _source_line(filename, lineno)
     if source:
