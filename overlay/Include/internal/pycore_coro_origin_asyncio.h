@@ -66,8 +66,8 @@ PyAPI_FUNC(PyObject *) _PyCoroOrigin_FutureDrop(PyObject *source_tb,
                                                 int *source_drop);
 
 /* Is "coro" (may be NULL) a coroutine whose origin was recorded?  A task
-   finished during its eager start keeps such a coroutine (stock drops it)
-   so that its reports can say where it was created. */
+   that fails during its eager start keeps such a coroutine (stock drops
+   it) so that its report can say where it was created. */
 PyAPI_FUNC(int) _PyCoroOrigin_IsTracked(PyObject *coro);
 
 /* Write the live coroutine dump to "file" (None: sys.stderr) in "format"

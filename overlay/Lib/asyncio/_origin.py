@@ -52,9 +52,9 @@ def capture_origin(skip=1):
 
 
 def is_tracked(coro):
-    """Is *coro* a coroutine whose origin was recorded?  A task finished
+    """Is *coro* a coroutine whose origin was recorded?  A task that fails
     during its eager start keeps such a coroutine (stock drops it), so
-    that its reports can say where it was created."""
+    that its report can say where it was created."""
     return getattr(coro, 'cr_origin', None) is not None
 
 
