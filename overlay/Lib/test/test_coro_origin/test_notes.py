@@ -91,6 +91,24 @@ class NotesTest(unittest.TestCase):
         for clone in (pickle.loads(pickle.dumps(exc)), copy.copy(exc)):
             self.assertEqual(self.record(clone), self.record(exc))
 
+    def test_pytest_match_on_task_exception(self):
+        # pytest.raises(ValueError, match="^argh$") on an exception that
+        # escaped a tracked task: it searches str(exc) plus __notes__.
+        async def worker():
+            await asyncio.sleep(0)
+            raise ValueError('argh')
+
+        async def main():
+            return await asyncio.create_task(worker())
+
+        with settings(depth=10, chain=8, notes=True):
+            with self.assertRaises(ValueError) as cm:
+                asyncio.run(main())
+        exc = cm.exception
+        self.assertIsNotNone(self.record(exc))        # it was recorded
+        self.assertRegex(pytest_style_text(exc), '^argh$')
+        self.assertEqual(pytest_style_text(exc), 'argh')
+
     def test_throw_driver(self):
         async def waiter():
             await suspend()
