@@ -5,7 +5,7 @@ SHELL := /bin/bash
 T := tools/timed
 PREFIX ?=
 
-.PHONY: all deps fetch src build debug stock test patches prepare install bench rebase clean distclean
+.PHONY: all deps fetch src build debug stock test fuzz patches prepare install bench rebase clean distclean
 
 # BUILD=1 is make rebase's "and build it"; the tools read BUILD from the
 # environment as the build directory, so do not pass that one on.
@@ -68,6 +68,12 @@ install: build
 # See tools/rebase.
 rebase: deps
 	@$(T) rebase tools/rebase $(if $(filter 1,$(BUILD)),--build) $(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(CONTINUE)),--continue) "$(UPSTREAM_VERSION)"
+
+# Fuzz the spec parser for FUZZ_SECONDS with libFuzzer (fuzz/, tools/fuzz);
+# the working corpus and any crash are kept under build/fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz: build
+	@$(T) fuzz tools/fuzz --seconds "$(FUZZ_SECONDS)"
 
 bench: build stock
 	@$(T) bench tools/bench --stock build/stock/python --fork build/release/python $(BENCH_ARGS)
