@@ -895,6 +895,13 @@ _PyCoroOrigin_CaptureFor(PyThreadState *tstate, _PyInterpreterFrame *frame,
     }
     if (registered) {
         rec->gen = gen;
+#ifdef Py_GIL_DISABLED
+        /* _PyCoroOrigin_Live() takes references from the registry with
+           _Py_TryIncrefCompare(), which fails for an object owned by
+           another thread whose shared count is 0 unless this flag says it
+           may be reached through a borrowed pointer (as for weakrefs). */
+        _PyObject_SetMaybeWeakref(gen);
+#endif
         live_insert(&tstate->interp->coro_origin, rec);
     }
     return (PyObject *)rec;

@@ -20,15 +20,10 @@ async def corofn():
     pass
 
 
-@contextlib.contextmanager
 def tracking(depth):
-    """Set this thread's coroutine origin tracking depth for a while."""
-    old = sys.get_coroutine_origin_tracking_depth()
-    sys.set_coroutine_origin_tracking_depth(depth)
-    try:
-        yield
-    finally:
-        sys.set_coroutine_origin_tracking_depth(old)
+    """Set this thread's coroutine origin tracking depth for a while, with
+    every other setting off (see settings())."""
+    return settings(depth=depth)
 
 
 def stack_from(frame, depth):
@@ -87,9 +82,14 @@ def mortal(test):
 
 @contextlib.contextmanager
 def settings(**kwargs):
-    """Change this thread's origin tracking settings for a while."""
+    """Set this thread's origin tracking settings for a while: the ones
+    given, and stock's (everything off) for the others, whatever the
+    environment switched on for the whole run."""
     old = sys.get_coroutine_origin_tracking()
-    sys.set_coroutine_origin_tracking(**kwargs)
+    new = dict(depth=0, chain=0, asyncgen=False, notes=False, full=False,
+               skip='')
+    new.update(kwargs)
+    sys.set_coroutine_origin_tracking(**new)
     try:
         yield
     finally:
@@ -114,6 +114,31 @@ def child_timeout_message(cmd, timeout, out, err):
             f'stdout so far:\n{show(out)}\nstderr so far:\n{show(err)}')
 
 
+# The tracking spec of the environment.  The suite passes whatever this
+# process was started with (make test also runs it with tracking on for
+# the whole run), so a child starts from an environment without it and
+# each test gives the child the spec it means.
+ENVVAR = 'PYTHONCOROORIGIN'
+
+# What a child needs from this process's environment even when a test
+# gives it a clean one: the dynamic linker's path, so that the python of
+# an --enable-shared build (which has no rpath) finds its libpython.
+KEPT_VARIABLES = ('LD_LIBRARY_PATH', 'DYLD_LIBRARY_PATH')
+
+
+def child_env(**changes):
+    """os.environ without PYTHONCOROORIGIN, then "changes" applied (a
+    value of None removes that variable)."""
+    env = dict(os.environ)
+    env.pop(ENVVAR, None)
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
 def run_python(*args, timeout=None, **env_vars):
     """Run sys.executable with these arguments, read its output within
     CHILD_TIMEOUT seconds (or "timeout") and return (rc, out, err) as
@@ -136,7 +161,11 @@ def run_python(*args, timeout=None, **env_vars):
     elif not env_vars and not needs_env:
         cmd.append('-E')
     cmd.extend(args)
-    env = {} if cleanenv else dict(os.environ)
+    if cleanenv:
+        env = {key: os.environ[key] for key in KEPT_VARIABLES
+               if key in os.environ}
+    else:
+        env = child_env()
     if 'TERM' not in env_vars:
         env['TERM'] = ''
     env.update(env_vars)
@@ -177,6 +206,8 @@ def run_child(cmd, timeout=None, **kwargs):
     timeout = CHILD_TIMEOUT if timeout is None else timeout
     kwargs.setdefault('capture_output', True)
     kwargs.setdefault('stdin', subprocess.DEVNULL)
+    if kwargs.get('env') is None:
+        kwargs['env'] = child_env()
     try:
         return subprocess.run(cmd, timeout=timeout, **kwargs)
     except subprocess.TimeoutExpired as exc:

@@ -13,7 +13,7 @@ import textwrap
 import threading
 import unittest
 from test import support
-from test.support import import_helper, threading_helper
+from test.support import import_helper, os_helper, threading_helper
 from test.test_coro_origin._util import (
     assert_python_failure, assert_python_ok)
 
@@ -294,6 +294,25 @@ class StartupLayerTests(unittest.TestCase):
                          settings(notes=True))
         self.assertEqual(run_settings('-E', '-X', 'coro_origin=chain=1'),
                          settings(chain=1))
+
+    def test_clean_environment_keeps_library_path(self):
+        # The bad-spec tests run children in a clean environment; on an
+        # --enable-shared build the python binary finds libpython only
+        # through LD_LIBRARY_PATH, so that one variable goes through.
+        # PYTHONCOROORIGIN of this process does not.
+        code = ('import os; print(os.environ.get("LD_LIBRARY_PATH"), '
+                'os.environ.get("PYTHONCOROORIGIN"))')
+        with os_helper.EnvironmentVarGuard() as env:
+            old = env.get('LD_LIBRARY_PATH')
+            env['LD_LIBRARY_PATH'] = (old + ':' if old else '') + '/sentinel'
+            env[ENVVAR] = '3'
+            res = assert_python_ok('-c', code, __cleanenv=True)
+            self.assertEqual(res.out.decode().split(),
+                             [env['LD_LIBRARY_PATH'], 'None'])
+            res = assert_python_ok('-c', code, __cleanenv=True,
+                                   **{ENVVAR: '2'})
+            self.assertEqual(res.out.decode().split(),
+                             [env['LD_LIBRARY_PATH'], '2'])
 
     def check_bad(self, layer, spec, message):
         if layer == '-X':

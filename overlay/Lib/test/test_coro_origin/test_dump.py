@@ -22,7 +22,8 @@ import unittest
 import _coro_origin_report as report
 from test import support
 from test.support import os_helper
-from test.test_coro_origin._util import CHILD_TIMEOUT, run_child, settings
+from test.test_coro_origin._util import (CHILD_TIMEOUT, child_env, run_child,
+                                        settings)
 
 ASYNCIO = os.path.dirname(asyncio.__file__)
 HAS_PROC = os.path.exists('/proc/self/status')
@@ -319,7 +320,7 @@ class Child:
         self.test = test
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=stderr,
-                                     env=env)
+                                     env=child_env() if env is None else env)
         test.addCleanup(self.close)
         self.out = Collector(self.proc.stdout)
         self.err = None
@@ -407,16 +408,6 @@ def first_dump(text):
     return text[start:text.index(END, start) + len(END)]
 
 
-def python_env(**changes):
-    env = dict(os.environ)
-    for key, value in changes.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
-
-
 class ScriptMixin:
 
     def write(self, code, name='app.py'):
@@ -468,7 +459,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
     def test_buffered_stderr(self):
         # without PYTHONUNBUFFERED (stderr is a line-buffered pipe)
         child, path = self.start_app(
-            env=python_env(PYTHONUNBUFFERED=None))
+            env=child_env(PYTHONUNBUFFERED=None))
         child.dump_by_signal()
         self.assertEqual(normalise(first_dump(child.err.text()), path),
                          APP_DUMP)
@@ -994,7 +985,7 @@ class SafetyTest(ScriptMixin, unittest.TestCase):
     def test_buffered_partial_line(self):
         # without PYTHONUNBUFFERED: what the program left in sys.stderr's
         # buffer comes first, then the dump
-        child = self.start('partial', env=python_env(PYTHONUNBUFFERED=None))
+        child = self.start('partial', env=child_env(PYTHONUNBUFFERED=None))
         child.dump_by_signal(resend=False)
         self.assertEqual(child.finish(), 0)
         self.assertTrue(child.err.text().startswith(
@@ -1117,7 +1108,7 @@ class CommandLineTest(ScriptMixin, unittest.TestCase):
         tmp = tempfile.mkdtemp()
         self.addCleanup(os_helper.rmtree, tmp)
         path = self.write(APP)
-        child = Child(self, [sys.executable, path], env=python_env(
+        child = Child(self, [sys.executable, path], env=child_env(
             PYTHONCOROORIGIN='10,asyncgen,dump=SIGUSR2', TMPDIR=tmp))
         child.ready()
         proc = self.cli(child.proc.pid, '--json')

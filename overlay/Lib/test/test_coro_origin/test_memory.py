@@ -101,8 +101,9 @@ class NoMemoryTest(unittest.TestCase):
             return made, failed
 
         with support.disable_gc():
-            untracked = create_in_windows(
-                lambda coro: self.assertIsNone(coro.cr_origin))
+            with tracking(0):
+                untracked = create_in_windows(
+                    lambda coro: self.assertIsNone(coro.cr_origin))
             with tracking(2):
                 first = create()
                 expected = ((maker.__code__.co_filename, 2, 'make'),

@@ -120,5 +120,86 @@ class RegistryTest(unittest.TestCase):
         self.assertEqual(out, ['True', 'True', "['main']"])
 
 
+    def test_threads_stress(self):
+        # Several threads create, hand off and drop tracked coroutines
+        # while the main thread snapshots and dumps the registry.  Every
+        # snapshot taken while the threads wait at a barrier holds exactly
+        # the coroutines alive then, whichever thread owns them (the
+        # free-threaded build once missed every coroutine owned by another
+        # thread), and their cr_origin values are right.
+        out = self.run_code('2,dump=SIGUSR1', """
+            import io, json, queue, sys, threading
+            NTHREADS, ROUNDS, PER_ROUND = 8, 6, 400
+            async def f():
+                pass
+            def make(i):
+                return f(), sys._getframe().f_lineno
+            handed = queue.SimpleQueue()
+            kept = [[] for _ in range(NTHREADS)]
+            lines = {}
+            barrier = threading.Barrier(NTHREADS + 1)
+            errors = []
+            def worker(n):
+                try:
+                    for r in range(ROUNDS):
+                        for i in range(PER_ROUND):
+                            c, line = make(i)
+                            lines[id(c)] = line
+                            if i % 4 == 0:
+                                handed.put(c)       # another thread's now
+                            elif i % 4 == 1:
+                                c.close()           # dies at once
+                            else:
+                                kept[n].append(c)
+                        barrier.wait()              # main counts
+                        barrier.wait()              # main done
+                        for c in kept[n][::2]:
+                            c.close()
+                        del kept[n][::2]
+                except BaseException as exc:
+                    errors.append(exc)
+                    barrier.abort()
+            threads = [threading.Thread(target=worker, args=(n,))
+                       for n in range(NTHREADS)]
+            for t in threads:
+                t.start()
+            held = []
+            checked = bad = 0
+            for r in range(ROUNDS):
+                # Dumps while the threads run must not fail.
+                sys._dump_coroutines(io.StringIO(), format="json")
+                barrier.wait()
+                # Snapshot first: the main thread has touched none of the
+                # coroutines made this round, so the workers own them.
+                live = sys._coroutine_origin_live()
+                buf = io.StringIO()
+                sys._dump_coroutines(buf, format="json")
+                tracked = json.loads(buf.getvalue())["tracked"]
+                found = {id(c) for c in live}
+                while not handed.empty():
+                    held.append(handed.get())
+                expected = {id(c) for k in kept for c in k}
+                expected.update(id(c) for c in held)
+                if found != expected or tracked != len(expected):
+                    bad += 1
+                    print("round", r, "expected", len(expected),
+                          "found", len(found), "dump", tracked)
+                for c in live[::97]:
+                    checked += 1
+                    if c.cr_origin[0][1] != lines[id(c)]:
+                        bad += 1
+                del live
+                barrier.wait()
+            for t in threads:
+                t.join()
+            for c in held:
+                c.close()
+            for k in kept:
+                for c in k:
+                    c.close()
+            print(not errors, bad == 0, checked > 50)
+            """)
+        self.assertEqual(out[-3:], ['True', 'True', 'True'], out)
+
 if __name__ == '__main__':
     unittest.main()
