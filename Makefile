@@ -25,6 +25,11 @@ all: build
 deps:
 	@$(T) deps tools/deps
 
+# The verified upstream tarball, build/downloads/ (see tools/fetch): apt's
+# Debian source package, else python.org's release.  UPSTREAM_TARBALL=path
+# uses a copy you have; UPSTREAM_URL=address downloads from there instead
+# (a mirror; apt is not tried).  Both work from the environment or the
+# command line (make exports command-line variables to the tools).
 fetch: deps
 	@$(T) fetch tools/fetch
 
@@ -56,9 +61,12 @@ patches:
 prepare: fetch
 	@$(T) prepare tools/prepare
 
+# make install PREFIX=dir [DESTDIR=stage], as in CPython: the files go
+# under stage/dir (DESTDIR for packages and images; absolute PREFIX) and
+# record dir, where the tree works once copied.  See tools/install.
 install: build
-	@test -n "$(PREFIX)" || { echo "usage: make install PREFIX=/path/to/dir" >&2; exit 2; }
-	@$(T) install tools/install "$(PREFIX)"
+	@test -n "$(PREFIX)" || { echo "usage: make install PREFIX=/path/to/dir [DESTDIR=/staging/dir]" >&2; exit 2; }
+	@DESTDIR="$(DESTDIR)" $(T) install tools/install "$(PREFIX)"
 
 # Move to another upstream release (one listed in upstream.lock): fetch and
 # verify it, apply patches/series with zero fuzz in build/rebase-X,
