@@ -15,7 +15,8 @@ first part of this module, so that they all look the same:
 * exception_origin_lines(): the block of an exception that escaped a task's
   root coroutine (traceback);
 * unawaited_warning_lines(): the block of the "coroutine ... was never
-  awaited" RuntimeWarning (warnings).
+  awaited" RuntimeWarning (warnings);
+* problem_text(): one problem of strict mode's summary (lost asyncio work).
 
 The second part writes the live coroutine dump of ``sys._dump_coroutines()``
 and of the ``dump=SIGNAL`` signal of ``-X coro_origin``, as text or JSON,
@@ -380,6 +381,86 @@ def unawaited_warning_lines(coro):
         return origin_block(origin, getattr(coro, 'cr_origin_chain', None))
     except Exception:
         return []
+
+
+# --- strict mode ---------------------------------------------------------
+
+def _raised_at_lines(exc):
+    """'Raised at' and the innermost frame of *exc*'s traceback, or []."""
+    tb = getattr(exc, '__traceback__', None)
+    if tb is None:
+        return []
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return ['Raised at'] + _frame_lines(code.co_filename, tb.tb_lineno,
+                                        code.co_name, '  ')
+
+
+def _context_problem_lines(context):
+    """The lines of an asyncio report of lost work (its context dict)."""
+    message = _safe_str(context.get('message'))
+    exc = context.get('exception')
+    if exc is not None:
+        # The exception's own line (not its notes), as traceback shows it.
+        import traceback
+        first = traceback.format_exception_only(type(exc), exc)[0]
+        message += ': ' + _safe_str(first.rstrip('\n'))
+    # The task's or future's repr is left out: it names the object, so
+    # that identical problems of many tasks would not be counted together.
+    lines = [message]
+    if exc is not None:
+        lines += _raised_at_lines(exc)
+        escaped = exception_origin_lines(exc)
+        if escaped:
+            return lines + escaped
+    from asyncio import _origin
+    text = _origin.context_origin_text(context)
+    if text is not None:
+        return lines + text.split('\n')
+    source = context.get('source_traceback')
+    if source:
+        header = ('Object created at (most recent call last)'
+                  if 'task' not in context and 'future' not in context
+                  else ('Task' if 'task' in context else 'Future')
+                  + ' created at (most recent call last)')
+        return lines + [header] + site_lines(
+            tuple((f.filename, f.lineno, f.name) for f in reversed(source)))
+    return lines + [NOT_RECORDED]
+
+
+def problem_text(kind, obj):
+    """The text that strict mode keeps for one problem of *kind* about
+    *obj*: a coroutine never awaited, an async generator never finalized,
+    or asyncio's report context (a dict) for the others.  The first line
+    is the report's own message; then where the object was created, as
+    every other report shows it.  Lines have no indentation of their own
+    beyond the block's; no trailing newline."""
+    try:
+        if isinstance(obj, dict):
+            lines = _context_problem_lines(obj)
+        else:
+            qualname = _safe_str(getattr(obj, '__qualname__', '?'))
+            if hasattr(obj, 'ag_origin'):
+                lines = [f"async generator '{qualname}' was never "
+                         f"finalized: its event loop could not run its "
+                         f"aclose()"]
+                if obj.ag_origin is None:
+                    lines.append(NOT_RECORDED[:-1] + ': track async '
+                                 'generators with the asyncgen item)')
+                else:
+                    lines += origin_block(obj.ag_origin,
+                                          getattr(obj, 'ag_origin_chain',
+                                                  None),
+                                          header=AGEN_HEADER)
+            else:
+                lines = [f"coroutine '{qualname}' was never awaited"]
+                lines += (unawaited_warning_lines(obj)
+                          or [HEADER[:-len(' (most recent call last)')]
+                              + ': ' + NOT_RECORDED[1:-1]])
+        return '\n'.join(lines)
+    except Exception:
+        return f'{kind}: {UNREADABLE}'
 
 
 # --- live coroutine dump -------------------------------------------------

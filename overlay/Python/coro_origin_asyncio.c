@@ -18,7 +18,14 @@
 #include "pycore_import.h"        // _PyImport_GetModuleAttrString()
 #include "pycore_interp.h"        // PyInterpreterState.coro_origin_config
 #include "pycore_pystate.h"       // _Py_IsMainInterpreter()
+#include "pycore_lock.h"          // PyMutex_LockFlags()
 #include "pycore_pylifecycle.h"   // _Py_IsInterpreterFinalizing()
+
+#include <errno.h>                // EINTR
+#ifdef MS_WINDOWS
+#  include <io.h>                 // _write()
+#  include <process.h>            // _getpid()
+#endif
 
 /* asyncio.constants.DEBUG_STACK_DEPTH: asyncio's C Future captured the
    whole stack (traceback.extract_stack()), the Python one 10 frames. */
@@ -234,4 +241,385 @@ error:
     PySys_WriteStderr("origin-python: cannot install the coroutine dump "
                       "handler for signal %d:\n", signum);
     PyErr_Print();
+}
+
+/* ---- Strict mode ----------------------------------------------------------
+ *
+ * With "strict" in the start-up spec, lost asyncio work is recorded where
+ * it is detected: a coroutine never awaited (_warnings.c), an async
+ * generator whose aclose() could not be scheduled (genobject.c), and
+ * asyncio's never-retrieved and destroyed-pending reports (its
+ * call_exception_handler(), through sys._coroutine_origin_note_problem()).
+ * Each is rendered at once by _coro_origin_report.problem_text() and kept
+ * here as UTF-8 text, outside any interpreter, so that problems found
+ * while the interpreter shuts down count too.  Py_RunMain() calls
+ * _PyCoroOrigin_StrictExit() after Py_FinalizeEx(): it writes one summary
+ * to file descriptor 2 and makes a successful exit status
+ * _Py_CORO_ORIGIN_STRICT_EXIT.
+ *
+ * Identical problems (same kind and text) are kept once with a count; at
+ * most STRICT_MAX_KEPT distinct ones are kept, the others only counted.
+ * Each problem remembers the process that recorded it, so that a child
+ * made by fork() neither reports nor fails for its parent's problems. */
+
+#define STRICT_MAX_KEPT 1000
+
+typedef struct strict_problem {
+    struct strict_problem *next;
+    long pid;
+    Py_ssize_t count;
+    char *kind;
+    char *text;
+} strict_problem;
+
+static struct {
+    PyMutex mutex;
+    strict_problem *head;
+    strict_problem **tail;
+    Py_ssize_t kept;
+    Py_ssize_t not_kept;        /* beyond STRICT_MAX_KEPT */
+    long not_kept_pid;
+} strict;
+
+static long
+current_pid(void)
+{
+#ifdef MS_WINDOWS
+    return (long)_getpid();
+#else
+    return (long)getpid();
+#endif
+}
+
+int
+_PyCoroOrigin_StrictEnabled(void)
+{
+    PyInterpreterState *main = _PyInterpreterState_Main();
+    return main != NULL && main->coro_origin_config.startup.strict;
+}
+
+static char *
+strict_strdup(const char *s, Py_ssize_t len)
+{
+    char *copy = PyMem_RawMalloc((size_t)len + 1);
+    if (copy != NULL) {
+        memcpy(copy, s, (size_t)len);
+        copy[len] = '\0';
+    }
+    return copy;
+}
+
+static void
+strict_free(strict_problem *p)
+{
+    PyMem_RawFree(p->kind);
+    PyMem_RawFree(p->text);
+    PyMem_RawFree(p);
+}
+
+/* Keep one problem.  Never fails: what cannot be kept is counted. */
+static void
+strict_store(const char *kind, const char *text, Py_ssize_t textlen)
+{
+    long pid = current_pid();
+    PyMutex_LockFlags(&strict.mutex, _Py_LOCK_DONT_DETACH);
+    for (strict_problem *p = strict.head; p != NULL; p = p->next) {
+        if (p->pid == pid && strcmp(p->kind, kind) == 0
+            && strlen(p->text) == (size_t)textlen
+            && memcmp(p->text, text, (size_t)textlen) == 0)
+        {
+            p->count++;
+            goto done;
+        }
+    }
+    strict_problem *p = NULL;
+    if (strict.kept < STRICT_MAX_KEPT) {
+        p = PyMem_RawCalloc(1, sizeof(strict_problem));
+    }
+    if (p != NULL) {
+        p->kind = strict_strdup(kind, (Py_ssize_t)strlen(kind));
+        p->text = strict_strdup(text, textlen);
+    }
+    if (p == NULL || p->kind == NULL || p->text == NULL) {
+        if (p != NULL) {
+            strict_free(p);
+        }
+        if (strict.not_kept_pid != pid) {
+            strict.not_kept_pid = pid;
+            strict.not_kept = 0;
+        }
+        strict.not_kept++;
+        goto done;
+    }
+    p->pid = pid;
+    p->count = 1;
+    if (strict.tail == NULL) {
+        strict.tail = &strict.head;
+    }
+    *strict.tail = p;
+    strict.tail = &p->next;
+    strict.kept++;
+
+done:
+    PyMutex_Unlock(&strict.mutex);
+}
+
+/* Render and keep one problem; "obj" is what the renderer describes (a
+   coroutine, an async generator, or asyncio's context dict).  Never
+   raises; the exception being handled, if any, is kept. */
+static void
+strict_note(const char *kind, PyObject *obj)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *text = NULL;
+    PyObject *mod = PyImport_ImportModule("_coro_origin_report");
+    if (mod != NULL) {
+        text = PyObject_CallMethod(mod, "problem_text", "sO", kind, obj);
+        Py_DECREF(mod);
+    }
+    Py_ssize_t len;
+    const char *utf8 = NULL;
+    if (text != NULL && PyUnicode_Check(text)) {
+        utf8 = PyUnicode_AsUTF8AndSize(text, &len);
+    }
+    PyErr_Clear();
+    if (utf8 != NULL) {
+        strict_store(kind, utf8, len);
+    }
+    else {
+        /* Shutting down, or out of memory: the kind alone. */
+        static const char fallback[] = "(the report could not be rendered: "
+                                       "see the message printed above)";
+        strict_store(kind, fallback, (Py_ssize_t)sizeof(fallback) - 1);
+    }
+    Py_XDECREF(text);
+    PyErr_SetRaisedException(exc);
+}
+
+void
+_PyCoroOrigin_StrictNote(const char *kind, PyObject *obj)
+{
+    if (_PyCoroOrigin_StrictEnabled()) {
+        strict_note(kind, obj);
+    }
+}
+
+PyObject *
+_PyCoroOrigin_StrictNoteFromPython(const char *kind, PyObject *obj)
+{
+    if (_PyCoroOrigin_StrictEnabled()) {
+        strict_note(kind, obj);
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject *
+_PyCoroOrigin_StrictTake(void)
+{
+    if (!_PyCoroOrigin_StrictEnabled()) {
+        Py_RETURN_NONE;
+    }
+    long pid = current_pid();
+    PyObject *list = PyList_New(0);
+    if (list == NULL) {
+        return NULL;
+    }
+    /* Detach this process's problems, then build the list; on failure they
+       are put back, so nothing is lost. */
+    strict_problem *mine = NULL, **mine_tail = &mine;
+    PyMutex_Lock(&strict.mutex);
+    strict_problem **link = &strict.head;
+    strict.tail = NULL;
+    while (*link != NULL) {
+        strict_problem *p = *link;
+        if (p->pid == pid) {
+            *link = p->next;
+            p->next = NULL;
+            *mine_tail = p;
+            mine_tail = &p->next;
+            strict.kept--;
+        }
+        else {
+            link = &p->next;
+        }
+    }
+    strict.tail = link;
+    Py_ssize_t not_kept = (strict.not_kept_pid == pid) ? strict.not_kept : 0;
+    if (strict.not_kept_pid == pid) {
+        strict.not_kept = 0;
+    }
+    PyMutex_Unlock(&strict.mutex);
+
+    for (strict_problem *p = mine; p != NULL; p = p->next) {
+        PyObject *item = Py_BuildValue("(ssn)", p->kind, p->text, p->count);
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            goto error;
+        }
+        Py_DECREF(item);
+    }
+    if (not_kept > 0) {
+        PyObject *item = Py_BuildValue(
+            "(ssn)", "not kept",
+            "(more problems than origin-python keeps: counted only)",
+            not_kept);
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            goto error;
+        }
+        Py_DECREF(item);
+    }
+    while (mine != NULL) {
+        strict_problem *next = mine->next;
+        strict_free(mine);
+        mine = next;
+    }
+    return list;
+
+error:
+    Py_DECREF(list);
+    PyMutex_Lock(&strict.mutex);
+    if (mine != NULL) {
+        *mine_tail = strict.head;
+        if (strict.head == NULL) {
+            strict.tail = mine_tail;
+        }
+        strict.head = mine;
+        for (strict_problem *p = mine; p != *mine_tail; p = p->next) {
+            strict.kept++;
+        }
+    }
+    if (not_kept > 0) {
+        strict.not_kept_pid = pid;
+        strict.not_kept += not_kept;
+    }
+    PyMutex_Unlock(&strict.mutex);
+    return NULL;
+}
+
+/* The summary writer: plain write() to file descriptor 2, after the
+   interpreter is gone.  Errors (a closed or full stderr) are ignored. */
+static void
+strict_write(const char *s, size_t len)
+{
+    while (len > 0) {
+#ifdef MS_WINDOWS
+        int n = _write(2, s, (unsigned int)(len > INT_MAX ? INT_MAX : len));
+#else
+        ssize_t n = write(2, s, len);
+#endif
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return;
+        }
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+static void
+strict_puts(const char *s)
+{
+    strict_write(s, strlen(s));
+}
+
+/* Each line of "text" with "indent" in front of it. */
+static void
+strict_write_indented(const char *text, const char *indent)
+{
+    while (*text != '\0') {
+        const char *end = strchr(text, '\n');
+        size_t len = end ? (size_t)(end - text) : strlen(text);
+        strict_puts(indent);
+        strict_write(text, len);
+        strict_puts("\n");
+        text += len + (end != NULL);
+    }
+}
+
+int
+_PyCoroOrigin_StrictExit(int exitcode)
+{
+    long pid = current_pid();
+    char buf[200];
+    PyMutex_LockFlags(&strict.mutex, _Py_LOCK_DONT_DETACH);
+    strict_problem *all = strict.head;
+    Py_ssize_t not_kept = (strict.not_kept_pid == pid) ? strict.not_kept : 0;
+    strict.head = NULL;
+    strict.tail = NULL;
+    strict.kept = 0;
+    strict.not_kept = 0;
+    PyMutex_Unlock(&strict.mutex);
+
+    Py_ssize_t total = not_kept, distinct = 0;
+    for (strict_problem *p = all; p != NULL; p = p->next) {
+        if (p->pid == pid) {
+            total += p->count;
+            distinct++;
+        }
+    }
+    if (total > 0) {
+        int status = exitcode ? exitcode : _Py_CORO_ORIGIN_STRICT_EXIT;
+        PyOS_snprintf(buf, sizeof(buf),
+                      "\norigin-python strict: %zd problem%s of lost asyncio "
+                      "work (exit status %d)\n",
+                      total, total == 1 ? "" : "s", status);
+        strict_puts(buf);
+        /* The count of each kind, in the order first seen. */
+        for (strict_problem *p = all; p != NULL; p = p->next) {
+            if (p->pid != pid) {
+                continue;
+            }
+            strict_problem *q = all;
+            while (q != p && (q->pid != pid || strcmp(q->kind, p->kind))) {
+                q = q->next;
+            }
+            if (q != p) {
+                continue;       /* counted with an earlier one */
+            }
+            Py_ssize_t n = 0;
+            for (q = p; q != NULL; q = q->next) {
+                if (q->pid == pid && strcmp(q->kind, p->kind) == 0) {
+                    n += q->count;
+                }
+            }
+            PyOS_snprintf(buf, sizeof(buf), "  %zd %s\n", n, p->kind);
+            strict_puts(buf);
+        }
+        if (not_kept > 0) {
+            PyOS_snprintf(buf, sizeof(buf), "  %zd not kept (more than %d "
+                          "different problems)\n", not_kept, STRICT_MAX_KEPT);
+            strict_puts(buf);
+        }
+        Py_ssize_t i = 0;
+        for (strict_problem *p = all; p != NULL; p = p->next) {
+            if (p->pid != pid) {
+                continue;
+            }
+            /* "[N] " and the text's first line (the report's message),
+               then the rest of the text indented under it. */
+            const char *rest = strchr(p->text, '\n');
+            size_t first = rest ? (size_t)(rest - p->text) : strlen(p->text);
+            PyOS_snprintf(buf, sizeof(buf), "\n[%zd] ", ++i);
+            strict_puts(buf);
+            strict_write(p->text, first);
+            if (p->count > 1) {
+                PyOS_snprintf(buf, sizeof(buf), " (%zd times)", p->count);
+                strict_puts(buf);
+            }
+            strict_puts("\n");
+            if (rest != NULL) {
+                strict_write_indented(rest + 1, "    ");
+            }
+        }
+        exitcode = status;
+    }
+    while (all != NULL) {
+        strict_problem *next = all->next;
+        strict_free(all);
+        all = next;
+    }
+    return exitcode;
 }

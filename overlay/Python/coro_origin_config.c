@@ -311,9 +311,9 @@ _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len, int *signum,
 /* ---- The spec parser ---------------------------------------------------- */
 
 /* The items: counts, then flags, then the others. */
-enum { DEPTH, CHAIN, ASYNCGEN, NOTES, FULL, SKIP, DUMP, NITEMS };
+enum { DEPTH, CHAIN, ASYNCGEN, NOTES, FULL, STRICT, SKIP, DUMP, NITEMS };
 static const char *const item_names[NITEMS] = {
-    "depth", "chain", "asyncgen", "notes", "full", "skip", "dump",
+    "depth", "chain", "asyncgen", "notes", "full", "strict", "skip", "dump",
 };
 
 int
@@ -324,7 +324,7 @@ _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
     char reason[200];
     _PyCoroOriginSettings settings = {0};
     int *ints[SKIP] = {&settings.depth, &settings.chain, &settings.asyncgen,
-                       &settings.notes, &settings.full};
+                       &settings.notes, &settings.full, &settings.strict};
     int seen[NITEMS] = {0};
     Py_ssize_t len = (Py_ssize_t)wcslen(spec), start = 0;
 
@@ -367,17 +367,17 @@ _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
         if (key == NITEMS) {
             PyOS_snprintf(reason, sizeof(reason), "unknown item (expected "
                           "N, depth=N, chain=M, asyncgen, notes, full, "
-                          "skip=MODULES or dump=SIGNAL)");
+                          "strict, skip=MODULES or dump=SIGNAL)");
             goto bad_item;
         }
         const char *name = item_names[key];
         const wchar_t *value = s + eq + 1;
         Py_ssize_t valuelen = n - eq - 1;
         int res = -1;
-        if (ASYNCGEN <= key && key <= FULL && eq >= 0) {
+        if (ASYNCGEN <= key && key <= STRICT && eq >= 0) {
             PyOS_snprintf(reason, sizeof(reason), "%s takes no value", name);
         }
-        else if ((key < ASYNCGEN || key > FULL) && eq < 0 && !bare) {
+        else if ((key < ASYNCGEN || key > STRICT) && eq < 0 && !bare) {
             PyOS_snprintf(reason, sizeof(reason), "%s needs a value (%s=...)",
                           name, name);
         }

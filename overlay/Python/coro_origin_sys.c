@@ -496,6 +496,48 @@ sys__dump_coroutines_impl(PyObject *module, PyObject *file,
     return _PyCoroOrigin_Dump(file, format);
 }
 
+/*[clinic input]
+sys._coroutine_origin_problems
+
+Return the lost asyncio work recorded so far, and forget it.
+
+With "strict" in the start-up spec, each problem (a coroutine never
+awaited, a task or future exception never retrieved, a task destroyed
+while pending, an async generator never finalized) is recorded with
+where it was created, and the problems left at exit are summarised and
+fail the exit status.  Return a list of (kind, text, count) tuples,
+identical problems once with their count; the problems returned no
+longer count at exit.  Return None if strict mode is off.
+[clinic start generated code]*/
+
+static PyObject *
+sys__coroutine_origin_problems_impl(PyObject *module)
+/*[clinic end generated code: output=937e2ddafcb67e3b input=358b693a5dfbf361]*/
+{
+    return _PyCoroOrigin_StrictTake();
+}
+
+/*[clinic input]
+sys._coroutine_origin_note_problem
+
+    kind: str
+    obj: object
+    /
+
+Record one problem of lost work in strict mode (else do nothing).
+
+Internal; asyncio's call_exception_handler() calls it for the reports
+that strict mode counts, with obj the context.
+[clinic start generated code]*/
+
+static PyObject *
+sys__coroutine_origin_note_problem_impl(PyObject *module, const char *kind,
+                                        PyObject *obj)
+/*[clinic end generated code: output=479bfdab8c777de2 input=d9f4c85b57b85840]*/
+{
+    return _PyCoroOrigin_StrictNoteFromPython(kind, obj);
+}
+
 /* The clinic output is used as an extension module's would be: its
    keyword tuples would need new _Py_ID() strings, that is, patches to
    generated files of upstream. */
@@ -512,6 +554,8 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS__COROUTINE_ORIGIN_LIVE_METHODDEF
     SYS__FRAME_STACK_CAPTURE_METHODDEF
     SYS__DUMP_COROUTINES_METHODDEF
+    SYS__COROUTINE_ORIGIN_PROBLEMS_METHODDEF
+    SYS__COROUTINE_ORIGIN_NOTE_PROBLEM_METHODDEF
     {NULL, NULL}
 };
 

@@ -58,6 +58,8 @@ typedef struct {
     int full;           /* 1: reports fold no frames of the stdlib */
     _PyCoroOriginSkip *skip;  /* NULL (skip nothing) or a strong reference */
     int dump_signal;    /* signal that dumps live coroutines; 0 = none */
+    int strict;         /* 1: record lost asyncio work, report it at exit
+                           and fail the exit status (start-up only) */
 } _PyCoroOriginSettings;
 
 /* PyInterpreterState member.  All zero (stock behaviour) is valid. */

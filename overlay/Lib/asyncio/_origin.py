@@ -181,3 +181,43 @@ def repr_site(task):
     where = _coro_origin_report.short_site(
         getattr(task.get_coro(), 'cr_origin', None))
     return None if where is None else f'created at {where}'
+
+
+# Strict mode: the reports of call_exception_handler() that mean lost
+# work, by their message (the same in the C and Python implementations).
+_PENDING_MESSAGE = 'Task was destroyed but it is pending!'
+_NOT_RETRIEVED = ' exception was never retrieved'
+
+
+def note_unfinalized(agen):
+    """Record *agen*, an async generator whose event loop was closed
+    before its aclose() could be scheduled, in strict mode (else do
+    nothing); never raises."""
+    try:
+        sys._coroutine_origin_note_problem(
+            'async generator never finalized', agen)
+    except Exception:
+        pass
+
+
+def note_lost_work(context):
+    """Record *context* with sys._coroutine_origin_note_problem() if it is
+    a report of lost work (a task destroyed while pending, a task or future
+    exception never retrieved).  Does nothing unless strict mode is on;
+    never raises."""
+    try:
+        message = context.get('message')
+        if message == _PENDING_MESSAGE:
+            kind = 'task destroyed while pending'
+        elif (isinstance(message, str) and message.endswith(_NOT_RETRIEVED)
+                and 'exception' in context):
+            future = context.get('future')
+            if callable(getattr(future, 'get_coro', None)):
+                kind = 'task exception never retrieved'
+            else:
+                kind = 'future exception never retrieved'
+        else:
+            return
+        sys._coroutine_origin_note_problem(kind, context)
+    except Exception:
+        pass

@@ -599,4 +599,76 @@ skip_optional_kwonly:
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=82d03eecceffd0c2 input=a9049054013a1b77]*/
+
+PyDoc_STRVAR(sys__coroutine_origin_problems__doc__,
+"_coroutine_origin_problems($module, /)\n"
+"--\n"
+"\n"
+"Return the lost asyncio work recorded so far, and forget it.\n"
+"\n"
+"With \"strict\" in the start-up spec, each problem (a coroutine never\n"
+"awaited, a task or future exception never retrieved, a task destroyed\n"
+"while pending, an async generator never finalized) is recorded with\n"
+"where it was created, and the problems left at exit are summarised and\n"
+"fail the exit status.  Return a list of (kind, text, count) tuples,\n"
+"identical problems once with their count; the problems returned no\n"
+"longer count at exit.  Return None if strict mode is off.");
+
+#define SYS__COROUTINE_ORIGIN_PROBLEMS_METHODDEF    \
+    {"_coroutine_origin_problems", (PyCFunction)sys__coroutine_origin_problems, METH_NOARGS, sys__coroutine_origin_problems__doc__},
+
+static PyObject *
+sys__coroutine_origin_problems_impl(PyObject *module);
+
+static PyObject *
+sys__coroutine_origin_problems(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return sys__coroutine_origin_problems_impl(module);
+}
+
+PyDoc_STRVAR(sys__coroutine_origin_note_problem__doc__,
+"_coroutine_origin_note_problem($module, kind, obj, /)\n"
+"--\n"
+"\n"
+"Record one problem of lost work in strict mode (else do nothing).\n"
+"\n"
+"Internal; asyncio\'s call_exception_handler() calls it for the reports\n"
+"that strict mode counts, with obj the context.");
+
+#define SYS__COROUTINE_ORIGIN_NOTE_PROBLEM_METHODDEF    \
+    {"_coroutine_origin_note_problem", _PyCFunction_CAST(sys__coroutine_origin_note_problem), METH_FASTCALL, sys__coroutine_origin_note_problem__doc__},
+
+static PyObject *
+sys__coroutine_origin_note_problem_impl(PyObject *module, const char *kind,
+                                        PyObject *obj);
+
+static PyObject *
+sys__coroutine_origin_note_problem(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    const char *kind;
+    PyObject *obj;
+
+    if (!_PyArg_CheckPositional("_coroutine_origin_note_problem", nargs, 2, 2)) {
+        goto exit;
+    }
+    if (!PyUnicode_Check(args[0])) {
+        _PyArg_BadArgument("_coroutine_origin_note_problem", "argument 1", "str", args[0]);
+        goto exit;
+    }
+    Py_ssize_t kind_length;
+    kind = PyUnicode_AsUTF8AndSize(args[0], &kind_length);
+    if (kind == NULL) {
+        goto exit;
+    }
+    if (strlen(kind) != (size_t)kind_length) {
+        PyErr_SetString(PyExc_ValueError, "embedded null character");
+        goto exit;
+    }
+    obj = args[1];
+    return_value = sys__coroutine_origin_note_problem_impl(module, kind, obj);
+
+exit:
+    return return_value;
+}
+/*[clinic end generated code: output=7d8101cdf445edd6 input=a9049054013a1b77]*/

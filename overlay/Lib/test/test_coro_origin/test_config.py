@@ -54,7 +54,7 @@ def settings(depth=0, chain=0, asyncgen=False, notes=False, full=False,
 
 
 UNKNOWN = ("unknown item (expected N, depth=N, chain=M, asyncgen, notes, "
-           "full, skip=MODULES or dump=SIGNAL)")
+           "full, strict, skip=MODULES or dump=SIGNAL)")
 USER_SIGNAL = '; use a user signal such as SIGUSR1'
 
 # (spec, expected message after "invalid spec: ")
