@@ -1,0 +1,235 @@
+# Tests for origin-python's strict mode: lost asyncio work is recorded with
+# where it was created, summarised at exit, and fails the exit status.
+# This module is part of origin-python, not of upstream CPython.
+
+import os
+import sys
+import tempfile
+import textwrap
+import unittest
+from test.support import os_helper
+from test.test_coro_origin._util import child_env, run_child
+
+STRICT_EXIT = 70
+SUMMARY = 'origin-python strict: '
+
+# Each kind of lost work once, each line that makes one marked.
+KINDS = '''\
+import asyncio, gc
+
+async def boom():
+    raise ValueError("boom")
+
+async def forever():
+    await asyncio.sleep(3600)
+
+async def numbers():
+    yield 1
+    yield 2
+
+async def forgotten():
+    pass
+
+async def main():
+    loop = asyncio.get_running_loop()
+    asyncio.ensure_future(boom())                # mark: task-exception
+    fut = loop.create_future()                   # mark: future
+    fut.set_exception(KeyError("lost"))
+    del fut
+    asyncio.ensure_future(forever())             # mark: pending
+    forgotten()                                  # mark: unawaited
+    await asyncio.sleep(0.01)
+
+async def first(gen):
+    return await gen.__anext__()
+
+loop = asyncio.new_event_loop()
+loop.run_until_complete(main())
+gen = numbers()                                  # mark: agen
+loop.run_until_complete(first(gen))
+loop.close()
+del gen
+gc.collect()
+'''
+
+
+def line_of(source, mark):
+    lines = [i for i, line in enumerate(source.splitlines(), 1)
+             if line.endswith(f'# mark: {mark}')]
+    assert len(lines) == 1, mark
+    return lines[0]
+
+
+class StrictTest(unittest.TestCase):
+
+    def run_script(self, source, spec, *args):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'bug.py')
+            with open(path, 'w') as f:
+                f.write(source)
+            cmd = [sys.executable]
+            if spec is not None:
+                cmd += ['-X', f'coro_origin={spec}']
+            proc = run_child(cmd + list(args) + [path], text=True)
+        return proc, path
+
+    def summary(self, stderr):
+        self.assertIn(SUMMARY, stderr)
+        return stderr[stderr.index(SUMMARY):]
+
+    def test_every_kind(self):
+        proc, path = self.run_script(KINDS, '10,asyncgen,strict')
+        self.assertEqual(proc.returncode, STRICT_EXIT, proc.stderr)
+        summary = self.summary(proc.stderr)
+        head = summary.split('\n\n')[0].splitlines()
+        self.assertEqual(head[0], SUMMARY + '5 problems of lost asyncio '
+                                  f'work (exit status {STRICT_EXIT})')
+        self.assertEqual(sorted(head[1:]), sorted([
+            '  1 task exception never retrieved',
+            '  1 future exception never retrieved',
+            '  1 task destroyed while pending',
+            '  1 coroutine never awaited',
+            '  1 async generator never finalized']))
+        # Each problem once, with the line that made its object.
+        for mark, headline in [
+                ('task-exception',
+                 'Task exception was never retrieved: ValueError: boom'),
+                ('future',
+                 "Future exception was never retrieved: KeyError: 'lost'"),
+                ('pending', 'Task was destroyed but it is pending!'),
+                ('unawaited', "coroutine 'forgotten' was never awaited"),
+                ('agen', "async generator 'numbers' was never finalized: "
+                         "its event loop could not run its aclose()")]:
+            with self.subTest(mark=mark):
+                self.assertEqual(summary.count(f'] {headline}\n'), 1)
+                block = summary.split(f'] {headline}\n')[1].split('\n\n')[0]
+                line = line_of(KINDS, mark)
+                self.assertIn(f'File "{path}", line {line}, in ', block)
+
+    def test_without_strict_nothing_changes(self):
+        proc, _ = self.run_script(KINDS, '10,asyncgen')
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn(SUMMARY, proc.stderr)
+        proc, _ = self.run_script(KINDS, None)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn(SUMMARY, proc.stderr)
+
+    def test_dropped_task(self):
+        # The issue's example: a dropped failing task.
+        source = textwrap.dedent('''\
+            import asyncio
+            async def fails():
+                raise RuntimeError("lost")
+            async def main():
+                asyncio.create_task(fails())
+                await asyncio.sleep(0.01)
+            asyncio.run(main())
+            ''')
+        proc, path = self.run_script(source, '10,strict')
+        self.assertEqual(proc.returncode, STRICT_EXIT)
+        summary = self.summary(proc.stderr)
+        self.assertIn('[1] Task exception was never retrieved: '
+                      'RuntimeError: lost\n', summary)
+        self.assertIn(f'  File "{path}", line 5, in main\n'
+                      f'        asyncio.create_task(fails())\n', summary)
+        self.assertIn(f'  File "{path}", line 3, in fails\n', summary)
+        proc, _ = self.run_script(source, '10')
+        self.assertEqual(proc.returncode, 0)
+
+    def test_identical_problems_once(self):
+        # 300 tasks lost at the same line are one entry with a count; a
+        # shared exception awaited by them all does not multiply output.
+        source = textwrap.dedent('''\
+            import asyncio
+            async def wait(fut):
+                await fut
+            async def main():
+                fut = asyncio.get_running_loop().create_future()
+                for _ in range(300):
+                    asyncio.ensure_future(wait(fut))
+                await asyncio.sleep(0)
+                fut.set_exception(ValueError("shared"))
+                await asyncio.sleep(0.01)
+            asyncio.run(main())
+            ''')
+        proc, _ = self.run_script(source, '10,strict')
+        self.assertEqual(proc.returncode, STRICT_EXIT)
+        summary = self.summary(proc.stderr)
+        self.assertIn('  300 task exception never retrieved\n', summary)
+        self.assertEqual(summary.count('\n['), 1, summary)
+        self.assertIn('[1] Task exception was never retrieved: ValueError: '
+                      'shared (300 times)\n', summary)
+
+    def test_failing_status_kept(self):
+        source = 'async def f(): pass\nf()\nimport sys; sys.exit(3)\n'
+        proc, _ = self.run_script(source, '2,strict')
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn(SUMMARY + '1 problem of lost asyncio work (exit '
+                      'status 3)', proc.stderr)
+
+    def test_ignored_warning_still_counts(self):
+        source = 'async def f(): pass\nf()\n'
+        proc, _ = self.run_script(source, '2,strict', '-W', 'ignore')
+        self.assertEqual(proc.returncode, STRICT_EXIT)
+        self.assertNotIn('RuntimeWarning', proc.stderr)
+        self.assertIn("[1] coroutine 'f' was never awaited\n", proc.stderr)
+
+    def test_take_problems(self):
+        source = textwrap.dedent('''\
+            import sys
+            async def f():
+                pass
+            print(sys._coroutine_origin_problems())
+            f()
+            problems = sys._coroutine_origin_problems()
+            print(len(problems), problems[0][0], problems[0][2])
+            print(problems[0][1].splitlines()[0])
+            print(sys._coroutine_origin_problems())
+            ''')
+        proc, _ = self.run_script(source, '2,strict')
+        # Taken problems no longer count at exit.
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn(SUMMARY, proc.stderr)
+        self.assertEqual(proc.stdout.splitlines(), [
+            '[]', '1 coroutine never awaited 1',
+            "coroutine 'f' was never awaited", '[]'])
+        # Without strict: None.
+        proc, _ = self.run_script(
+            'import sys\nprint(sys._coroutine_origin_problems())\n', '2')
+        self.assertEqual(proc.stdout.splitlines()[0], 'None')
+
+    @unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork()')
+    def test_fork_child_does_not_report_parent(self):
+        source = textwrap.dedent('''\
+            import os, sys
+            async def f():
+                pass
+            f()
+            pid = os.fork()
+            if pid == 0:
+                os.close(1)
+                sys.exit(0)         # a clean child: status 0
+            _, status = os.waitpid(pid, 0)
+            print(os.waitstatus_to_exitcode(status))
+            ''')
+        proc, _ = self.run_script(source, '2,strict')
+        self.assertEqual(proc.stdout.strip(), '0')
+        self.assertEqual(proc.returncode, STRICT_EXIT)
+        self.assertEqual(proc.stderr.count(SUMMARY), 1, proc.stderr)
+
+    def test_closed_stderr(self):
+        # The summary cannot be written: the status still says so.
+        source = 'import os\nasync def f(): pass\nf()\nos.close(2)\n'
+        proc, _ = self.run_script(source, '2,strict')
+        self.assertEqual(proc.returncode, STRICT_EXIT)
+
+    def test_spec(self):
+        proc = run_child([sys.executable, '-X', 'coro_origin=strict=1', '-c',
+                          'pass'], text=True)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("-X coro_origin: invalid spec: item 'strict=1': "
+                      "strict takes no value", proc.stderr)
+
+
+if __name__ == '__main__':
+    unittest.main()
