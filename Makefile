@@ -5,7 +5,7 @@ SHELL := /bin/bash
 T := tools/timed
 PREFIX ?=
 
-.PHONY: all deps fetch src build debug stock test fuzz patches prepare install bench rebase clean distclean
+.PHONY: all deps fetch src build debug stock test test-full fuzz patches prepare install bench rebase clean distclean ft asan shared dist
 
 # BUILD=1 is make rebase's "and build it"; the tools read BUILD from the
 # environment as the build directory, so do not pass that one on.
@@ -50,8 +50,26 @@ stock: fetch
 	@tools/prepare --if-needed >/dev/null
 	@$(T) build-stock tools/build stock
 
-test: build debug
+# The other configurations make test runs: free-threaded, and pydebug with
+# ASan + UBSan (each built once, kept in build/ft and build/asan).
+# --enable-shared: make shared (not part of make test; see README).
+ft: src
+	@$(T) build-ft tools/build ft
+
+asan: src
+	@$(T) build-asan tools/build asan
+
+shared: src
+	@$(T) build-shared tools/build shared
+
+test: build debug ft asan
 	@$(T) tests tools/run-tests
+
+# The whole upstream regression suite on the fork and on stock (slow: each
+# run takes 15-25 minutes on 2 cores); prints the tests failing only on the
+# fork and fails if there are any.  TESTS="test_x ..." narrows it.
+test-full: build stock
+	@$(T) test-full tools/test-full
 
 # Export the prepared tree's commits to patches/.
 patches:
@@ -86,8 +104,15 @@ fuzz: build
 bench: build stock
 	@$(T) bench tools/bench --stock build/stock/python --fork build/release/python $(BENCH_ARGS)
 
+# A relocatable tarball of the release build in python-build-standalone's
+# install_only layout, with its .sha256, metadata and uv entry, in
+# build/dist/ (see tools/dist, docs/CI.md).  DIST_URL_BASE=URL makes the uv
+# entry's url absolute.
+dist: build
+	@$(T) dist tools/dist
+
 clean:
-	rm -rf build/release build/debug build/stock build/test-results python
+	rm -rf build/release build/debug build/stock build/ft build/asan build/shared build/test-results build/dist python
 
 distclean:
 	@if [ -d build/src/.git ] && ! tools/prepare --if-needed >/dev/null 2>&1; then \
