@@ -139,6 +139,18 @@ def child_env(**changes):
     return env
 
 
+def rerun_in_clean_child(test):
+    """Run the unittest "test" again in a child started with tracking off
+    and no dump signal (settings that only start-up can change), and fail
+    if it fails there.  For a test whose premise is stock's start-up
+    state, when this process was started with another spec."""
+    res = run_child([sys.executable, '-X', 'coro_origin=0', '-m', 'unittest',
+                     '-v', test.id()], text=True)
+    if res.returncode:
+        test.fail(f'{test.id()} failed in a child started with '
+                  f'-X coro_origin=0:\n{res.stdout}{res.stderr}')
+
+
 def run_python(*args, timeout=None, **env_vars):
     """Run sys.executable with these arguments, read its output within
     CHILD_TIMEOUT seconds (or "timeout") and return (rc, out, err) as
