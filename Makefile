@@ -112,7 +112,7 @@ dist: build
 	@$(T) dist tools/dist
 
 clean:
-	rm -rf build/release build/debug build/stock build/ft build/asan build/shared build/test-results build/test-full build/dist python
+	rm -rf build/release build/debug build/stock build/ft build/asan build/shared build/test-results build/test-full build/dist build/.dist-* python
 
 distclean:
 	@if [ -d build/src/.git ] && ! tools/prepare --if-needed >/dev/null 2>&1; then \
