@@ -513,6 +513,14 @@ def _safe_repr(obj):
     return text
 
 
+def _exc_name(exc):
+    """The name of an exception's type, without running its code."""
+    try:
+        return type(exc).__name__
+    except Exception:
+        return 'Exception'
+
+
 def _safe_str(obj):
     try:
         text = str(obj)
@@ -805,11 +813,13 @@ class _Dumper:
         return tuple(keys), tail, nodes
 
     def nodes(self, obj):
-        """The frames of the await chain from *obj*, for printing."""
+        """(nodes, error): the frames of the await chain from *obj*, for
+        printing, and None; or (), and the name of the exception that
+        stopped reading them, which the dump prints."""
         try:
-            return self.walk(obj, build=True)[2]
-        except Exception:
-            return []
+            return self.walk(obj, build=True)[2], None
+        except Exception as exc:
+            return (), _exc_name(exc)
 
     # -- who waits for whom -----------------------------------------------
 
@@ -1148,16 +1158,16 @@ class _Dumper:
             return None
         try:
             return [[f[0], f[1], f[2]] for f in origin]
-        except Exception:
-            return None
+        except Exception as exc:
+            return f'(could not be read: {_exc_name(exc)})'
 
     def chain_json(self, chain):
         if not chain:
             return None
         try:
             return [[q, self.frames_json(o)] for q, o in chain]
-        except Exception:
-            return None
+        except Exception as exc:
+            return f'(could not be read: {_exc_name(exc)})'
 
     def node_json(self, node):
         key, kind, obj, origin, chain, state = node
@@ -1280,8 +1290,12 @@ def _text_task(d, group, first, rest, lines, budget, depth):
     pad = rest + '  '
     if rec.error:
         out.append(f'{pad}(could not be read: {rec.error})')
-    _stack_lines(d, d.nodes(rec.task.get_coro()) if not rec.error else (),
-                 d.awaited(rec.waiter, rec.tail), pad, out)
+        nodes = ()
+    else:
+        nodes, error = d.nodes(rec.task.get_coro())
+        if error:
+            out.append(f'{pad}(await chain could not be read: {error})')
+    _stack_lines(d, nodes, d.awaited(rec.waiter, rec.tail), pad, out)
     for ref in rec.refs:
         out.append(f'{pad}also waits for Task {ref.name!r} (shown '
                    f'elsewhere in this dump)')
@@ -1322,7 +1336,10 @@ def _render_text(d, notes):
         if len(group) > 1:
             head += f' {_TIMES} {len(group)}'
         out = ['', head]
-        _stack_lines(d, d.nodes(coro), d.awaited(None, tail), '  ', out)
+        nodes, error = d.nodes(coro)
+        if error:
+            out.append(f'  (await chain could not be read: {error})')
+        _stack_lines(d, nodes, d.awaited(None, tail), '  ', out)
         budget.used += sum(map(len, out)) + len(out)
         lines += out
     if budget.entries_left:
@@ -1345,7 +1362,11 @@ def _json_task(d, group, budget, depth):
         entry['cycle'] = True
     if rec.error:
         entry['error'] = rec.error
-    nodes = d.nodes(rec.task.get_coro()) if not rec.error else ()
+        nodes = ()
+    else:
+        nodes, error = d.nodes(rec.task.get_coro())
+        if error:
+            entry['error'] = f'await chain could not be read: {error}'
     entry['stack'] = [d.node_json(n) for n in nodes]
     entry['awaiting'] = d.awaited(rec.waiter, rec.tail)
     entry['also_awaits'] = [r.name for r in rec.refs]
@@ -1383,9 +1404,12 @@ def _render_json(d, missed, failure):
         if budget.stop(d.loose, i, 0, False):
             break
         coro, keys, tail = group[0]
+        nodes, error = d.nodes(coro)
         entry = {'count': len(group),
-                 'stack': [d.node_json(n) for n in d.nodes(coro)],
+                 'stack': [d.node_json(n) for n in nodes],
                  'awaiting': d.awaited(None, tail)}
+        if error:
+            entry['error'] = f'await chain could not be read: {error}'
         budget.used += _json_size(entry)
         loose.append(entry)
     doc = {
@@ -1407,8 +1431,14 @@ def _render_json(d, missed, failure):
 
 # --- dump: safety and output -----------------------------------------------
 
-_active = set()                 # threads inside dump()
-_delivering = set()             # ... of which writing a dump already built
+# Which threads are inside a dump, as {thread id: frame of _run_dump()}.
+# An entry counts only while its frame is still on that thread's stack:
+# under memory pressure CPython may skip a finally block (it cannot
+# allocate the int of the instruction offset), and the entry of a dump
+# that ended that way must not block the next ones.
+_active = {}                    # threads inside dump()
+_delivering = {}                # ... of which writing a dump already built
+_lock_holder = None             # (thread id, frame) holding _lock
 _again = None                   # a signal that came while a dump was
                                 # written (its number), to serve after
 _lock = None
@@ -1514,44 +1544,98 @@ def _write(file, text):
         return _failure_text(exc)
 
 
+def _on_stack(frame, top):
+    """Is *frame* *top* or one of its callers?"""
+    while top is not None:
+        if top is frame:
+            return True
+        top = top.f_back
+    return False
+
+
+def _inside(table, me):
+    """Is this thread inside the part of a dump that *table* marks?  A
+    stale entry (see _active) is dropped."""
+    frame = table.get(me)
+    if frame is None:
+        return False
+    if _on_stack(frame, sys._getframe(1)):
+        return True
+    table.pop(me, None)
+    return False
+
+
+def _take_lock(me, frame):
+    """Acquire the dump lock for *frame* of thread *me*; a lock left held
+    by a dump whose frame is gone (see _active) is taken over."""
+    global _lock, _lock_holder
+    import _thread
+    if _lock is None:
+        _lock = _thread.allocate_lock()
+    deadline = 30.0
+    while not _lock.acquire(blocking=False):
+        holder = _lock_holder
+        if holder is not None:
+            tid, held_by = holder
+            top = sys._current_frames().get(tid)
+            if not _on_stack(held_by, top):
+                _lock_holder = (me, frame)      # stale: take it over
+                return True
+        if deadline <= 0:
+            return False
+        if _lock.acquire(timeout=min(deadline, 1.0)):
+            break
+        deadline -= 1.0
+    _lock_holder = (me, frame)
+    return True
+
+
+def _release_lock():
+    global _lock_holder
+    _lock_holder = None
+    _lock.release()
+
+
 def _run_dump(format, deliver):
     """Build the dump and pass it to deliver(text) -> None or a failure
     reason.  A call while this thread is already dumping (a signal that
     came during a dump) is counted and skipped.  Never raises an
-    Exception."""
-    global _lock, _missed, _last_failure
+    Exception, and a dump cut short (even without its finally blocks)
+    leaves the next one working."""
+    global _missed, _last_failure
     me = None
     try:
         import _thread
         me = _thread.get_ident()
-        if me in _active:
+        if _inside(_active, me):
             _missed += 1
             return False
-        _active.add(me)
+        frame = sys._getframe()
+        _active[me] = frame
     except Exception:
+        if me is not None:
+            _active.pop(me, None)
         return False
     try:
-        if _lock is None:
-            _lock = _thread.allocate_lock()
-        if not _lock.acquire(timeout=30):
+        if not _take_lock(me, frame):
             _missed += 1
             return False
         try:
             missed, _missed = _missed, 0
             failure, _last_failure = _last_failure, None
             text = _build(format, missed, failure)
-            _delivering.add(me)
+            _delivering[me] = frame
             failed = deliver(text)
             if failed:
                 _last_failure = failed
             return not failed
         finally:
-            _lock.release()
+            _release_lock()
     except Exception:
         return False
     finally:
-        _delivering.discard(me)
-        _active.discard(me)
+        _delivering.pop(me, None)
+        _active.pop(me, None)
 
 
 def dump(file=None, format='text'):
@@ -1623,13 +1707,13 @@ def _signal_handler(signum, frame):
     try:
         import _thread
         me = _thread.get_ident()
-        if me in _delivering:
+        if _inside(_delivering, me):
             # The dump is built and being written: this is a new request,
             # served as soon as the write is over (then, for SIGINT and
             # SIGTERM, the previous handler runs).
             _again = signum
             return
-        if me in _active:
+        if _inside(_active, me):
             # This thread is building a dump: the signal came in the
             # middle of it.  Skip it, and leave a request where it is, for
             # the signal that its requester sends again.

@@ -285,6 +285,7 @@ _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len, int *signum,
         value = min ? SIGRTMIN + offset : SIGRTMAX - offset;
     }
 #endif
+    int named = 0;
     for (size_t i = 0; i < Py_ARRAY_LENGTH(signal_table); i++) {
         if (value < 0 ? span_is(s, len, signal_table[i].name)
                       : value == signal_table[i].signum)
@@ -296,9 +297,20 @@ _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len, int *signum,
                 return -1;
             }
             value = signal_table[i].signum;
+            named = 1;
             break;
         }
     }
+#if defined(SIGRTMIN)
+    /* A number that no signal name has and that is below the real-time
+       signals: the C library keeps it for itself (glibc's 32 and 33). */
+    if (value > 0 && !named && value < SIGRTMIN) {
+        PyOS_snprintf(errbuf, errsize,
+                      "signal %d is reserved by the C library (real-time "
+                      "signals start at SIGRTMIN = %d)", value, SIGRTMIN);
+        return -1;
+    }
+#endif
     if (value < 0) {
         PyOS_snprintf(errbuf, errsize, "unknown signal (use a name such as "
                       "SIGUSR1, or a number)");

@@ -126,6 +126,13 @@ BAD_SPECS = [
      "signal number must be from 1 to %d" % (signal.NSIG - 1)),
     ('dump=-1', "item 'dump=-1': signal number must be from 1 to %d"
      % (signal.NSIG - 1)),
+    # Numbers below SIGRTMIN that no signal name has: the C library's own
+    # (glibc keeps 32 and 33 for its threads).
+    *[('dump=%d' % n, "item 'dump=%d': signal %d is reserved by the C "
+       "library (real-time signals start at SIGRTMIN = %d)"
+       % (n, n, signal.SIGRTMIN))
+      for n in range(1, signal.SIGRTMIN)
+      if n not in {s.value for s in signal.Signals}],
     ('dump=SIGRTMIN+%d' % (signal.SIGRTMAX - signal.SIGRTMIN + 1),
      "item 'dump=SIGRTMIN+%d': real-time signals are SIGRTMIN+N and "
      "SIGRTMAX-N with N from 0 to %d"

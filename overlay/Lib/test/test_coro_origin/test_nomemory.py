@@ -615,9 +615,13 @@ DUMP_CHILD = textwrap.dedent(r"""
                     'this run', lineterm='', n=1))
                 report['bad'].append((start, stop, kind,
                                       '\n'.join(diff[:40])))
-            # Nothing lasts: the state of the dump is back, and the next
-            # dump, outside the window, is the whole dump.
+            # Nothing lasts: the next dump, outside the window, is the
+            # whole dump (whatever state the failed one left: CPython may
+            # skip a finally block when memory runs out), and it leaves
+            # the state of the dump clean.
             damage = []
+            if normal(dump()) != ref:
+                damage.append('the next dump differs')
             if getattr(R, '_active', None):
                 damage.append('the thread is still marked as dumping')
                 R._active.clear()
@@ -625,8 +629,6 @@ DUMP_CHILD = textwrap.dedent(r"""
             if lock is not None and lock.locked():
                 damage.append('the dump lock is still held')
                 lock.release()
-            if normal(dump()) != ref:
-                damage.append('the next dump differs')
             if damage:
                 report['damaged'] += 1
                 if len(report['damage']) < 50:
