@@ -1596,9 +1596,10 @@ def _release_lock():
     _lock.release()
 
 
-def _run_dump(format, deliver):
-    """Build the dump and pass it to deliver(text) -> None or a failure
-    reason.  A call while this thread is already dumping (a signal that
+def _run_dump(format, deliver, *args):
+    """Build the dump and pass it to deliver(*args, text) -> None or a
+    failure reason (no closure: making a function is an allocation that
+    upstream's MAKE_FUNCTION mishandles when it fails, gh-122752).  A call while this thread is already dumping (a signal that
     came during a dump) is counted and skipped.  Never raises an
     Exception, and a dump cut short (even without its finally blocks)
     leaves the next one working."""
@@ -1625,7 +1626,7 @@ def _run_dump(format, deliver):
             failure, _last_failure = _last_failure, None
             text = _build(format, missed, failure)
             _delivering[me] = frame
-            failed = deliver(text)
+            failed = deliver(*args, text)
             if failed:
                 _last_failure = failed
             return not failed
@@ -1646,7 +1647,7 @@ def dump(file=None, format='text'):
     is reported at the start of the next dump)."""
     if format not in ('text', 'json'):
         raise ValueError(f"format must be 'text' or 'json', not {format!r}")
-    _run_dump(format, lambda text: _write(file, text))
+    _run_dump(format, _write, file)
     _serve_deferred()
 
 
@@ -1688,7 +1689,7 @@ def _serve():
     if request is not None:
         _run_dump(request.format, request.deliver)
         return True
-    _run_dump('text', lambda text: _write(None, text))
+    _run_dump('text', _write, None)
     return False
 
 
