@@ -278,7 +278,10 @@ is_refused(int sig)
 {
     return sig == SIGKILL || sig == SIGSTOP || sig == SIGSEGV
            || sig == SIGBUS || sig == SIGFPE || sig == SIGILL
-           || sig == SIGABRT;
+           || sig == SIGABRT
+           /* below the real-time signals, a number the C library gives no
+              name: kept for itself (glibc's 32 and 33) */
+           || (sig >= 1 && sig < SIGRTMIN && sigabbrev_np(sig) == NULL);
 }
 
 /* The signal a dump= value names, for the forms this reading knows (a
