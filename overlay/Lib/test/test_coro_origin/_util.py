@@ -139,6 +139,16 @@ def child_env(**changes):
     return env
 
 
+def quiet_failed_creations(test):
+    """For the rest of *test*: a coroutine whose creation failed for lack
+    of memory is deallocated unawaited (as in stock); its warning, and an
+    error while warning, are not what allocation-failure tests test."""
+    import warnings
+    test.enterContext(warnings.catch_warnings())
+    warnings.simplefilter('ignore')
+    test.enterContext(support.catch_unraisable_exception())
+
+
 def rerun_in_clean_child(test):
     """Run the unittest "test" again in a child started with tracking off
     and no dump signal (settings that only start-up can change), and fail

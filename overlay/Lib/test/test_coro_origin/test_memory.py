@@ -15,7 +15,7 @@ from test.support import import_helper
 
 from test.test_coro_origin._util import (
     assert_python_ok, tracking, here, fresh_makers, marker,
-    rerun_in_clean_child)
+    quiet_failed_creations, rerun_in_clean_child)
 
 _testcapi = import_helper.import_module('_testcapi')
 
@@ -34,15 +34,7 @@ def windows(count):
 class NoMemoryTest(unittest.TestCase):
 
     def setUp(self):
-        # A coroutine whose creation failed is deallocated unawaited (as in
-        # stock); its warning, and an error while warning, are not tested.
-        cm = warnings.catch_warnings()
-        cm.__enter__()
-        self.addCleanup(cm.__exit__, None, None, None)
-        warnings.simplefilter('ignore')
-        cm = support.catch_unraisable_exception()
-        cm.__enter__()
-        self.addCleanup(cm.__exit__, None, None, None)
+        quiet_failed_creations(self)
 
     def test_create(self):
         pairs = list(windows(25))

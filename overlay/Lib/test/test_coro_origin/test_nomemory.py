@@ -40,7 +40,8 @@ import warnings
 from test import support
 from test.support import import_helper
 
-from test.test_coro_origin._util import marker, run_python, stack_from
+from test.test_coro_origin._util import (marker, quiet_failed_creations,
+                                        run_python, stack_from)
 
 _testcapi = import_helper.import_module('_testcapi')
 
@@ -146,15 +147,7 @@ def attempt(step, arg, start, stop):
 class Sweeps(unittest.TestCase):
 
     def setUp(self):
-        # A coroutine whose creation failed is deallocated unawaited; its
-        # warning, and an error while warning, are not what is tested.
-        cm = warnings.catch_warnings()
-        cm.__enter__()
-        self.addCleanup(cm.__exit__, None, None, None)
-        warnings.simplefilter('ignore')
-        cm = support.catch_unraisable_exception()
-        cm.__enter__()
-        self.addCleanup(cm.__exit__, None, None, None)
+        quiet_failed_creations(self)
         # Known settings, whatever the environment gave.
         saved = sys.get_coroutine_origin_tracking()
         self.addCleanup(
