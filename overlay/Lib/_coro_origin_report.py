@@ -27,7 +27,16 @@ Nothing here raises into its caller for odd input: a failing linecache, a
 malformed tuple or a raising repr() give a placeholder instead.
 """
 
+# Everything the reports use is imported here, once: a report made while
+# the interpreter shuts down cannot import (the interpreter keeps this
+# module, see _PyCoroOrigin_CallRenderer()).
+import gc
+import linecache
+import os
 import sys
+import textwrap
+import traceback
+import types
 
 __all__ = ['site_lines', 'origin_block', 'coroutine_origin_text',
            'short_site', 'exception_origin_lines', 'unawaited_warning_lines',
@@ -58,7 +67,6 @@ _stdlib_prefix = None
 def _get_stdlib_prefix():
     global _stdlib_prefix
     if _stdlib_prefix is None:
-        import os
         stdlib = getattr(sys, '_stdlib_dir', None)
         if not stdlib:
             stdlib = os.path.dirname(getattr(os, '__file__', '') or '')
@@ -73,7 +81,6 @@ def _classify(filename):
         prefix = _get_stdlib_prefix()
         if not prefix or not filename.startswith(prefix):
             return None
-        import os
         rel = filename[len(prefix):]
         if os.altsep:
             rel = rel.replace(os.altsep, os.sep)
@@ -128,7 +135,6 @@ def _source_line(filename, lineno):
     if not isinstance(filename, str) or type(lineno) is not int:
         return ''
     try:
-        import linecache
         line = linecache.getline(filename, lineno)
     except Exception:
         return ''
@@ -144,7 +150,6 @@ def _shown_name(filename):
     if not (isinstance(filename, str) and filename.startswith('<stdin')):
         return filename
     try:
-        import traceback
         line = traceback.StackSummary().format_frame_summary(
             traceback.FrameSummary(filename, 1, 'f', line=''))
         return line.split('"')[1]
@@ -160,7 +165,6 @@ def _frame_lines(filename, lineno, funcname, indent):
         pad = indent + '  '
         if len(source.splitlines()) > 1:
             # traceback indents each piece that str.splitlines() makes
-            import textwrap
             lines.append(textwrap.indent(source, pad))
         else:
             lines.append(pad + source)
@@ -340,11 +344,12 @@ def short_site(origin, fold=None):
 
 def exception_origin_lines(exc):
     """The lines that say which coroutine an exception escaped and where
-    that coroutine was created, from exc.__dict__['__coro_origin__'] =
-    (kind, qualname, origin, chain); [] if there is none or it is
+    that coroutine was created, from the record (kind, qualname, origin,
+    chain) that sys._coroutine_origin_of_exception() reads without running
+    code of the exception's type; [] if there is none or it is
     malformed."""
     try:
-        info = exc.__dict__.get('__coro_origin__')
+        info = sys._coroutine_origin_of_exception(exc)
         if not (isinstance(info, tuple) and len(info) == 4):
             return []
         kind, qualname, origin, chain = info
@@ -383,6 +388,73 @@ def unawaited_warning_lines(coro):
         return []
 
 
+# --- asyncio's reports ----------------------------------------------------
+
+# The type of the frame stacks that sys._frame_stack_capture() returns.
+FrameStack = type(sys._frame_stack_capture(1))
+_AGEN_AWAITABLES = ('async_generator_athrow', 'async_generator_asend')
+
+
+def _context_origin_text(context):
+    if 'source_traceback' in context:
+        return None
+    obj = context.get('asyncgen')
+    if obj is None:
+        task = context.get('task')
+        if task is None:
+            task = context.get('future')
+        get_coro = getattr(task, 'get_coro', None)
+        if get_coro is None:
+            # A plain future: where it was created, with origin tracking on.
+            handle = getattr(task, '_origin_tb', None)
+            if type(handle) is not FrameStack:
+                return None
+            return '\n'.join(origin_block(
+                handle.frames(), None,
+                header='Future created at (most recent call last)'))
+        obj = get_coro()
+    if type(obj).__name__ in _AGEN_AWAITABLES:
+        for ref in gc.get_referents(obj):
+            if type(ref) is types.AsyncGeneratorType:
+                obj = ref
+                break
+    origin = getattr(obj, 'cr_origin', None)
+    if origin is None:
+        origin = getattr(obj, 'ag_origin', None)
+    if origin is None:
+        return None
+    escaped = sys._coroutine_origin_of_exception(context.get('exception'))
+    if (escaped is not None and escaped[1] == obj.__qualname__
+            and escaped[2] == origin):
+        return None
+    return coroutine_origin_text(obj)
+
+
+def context_origin_text(context):
+    """The creation site that asyncio's default exception handler adds to
+    a report (*context* is its dict): the coroutine of the context's task
+    (or of a future that is a task), the async generator of a failed
+    aclose() (also when a task runs that aclose()), or a plain future's own
+    site.  None when nothing was recorded, when the report already shows
+    it (debug mode's source traceback, or the exception's own creation
+    site, see Lib/traceback.py), or when it cannot be read."""
+    try:
+        return _context_origin_text(context)
+    except Exception:
+        return None
+
+
+def repr_site(task):
+    """'created at FILE:LINE' for a pending task's repr, or None."""
+    try:
+        if task.done() or task._source_traceback:
+            return None
+        where = short_site(getattr(task.get_coro(), 'cr_origin', None))
+        return None if where is None else f'created at {where}'
+    except Exception:
+        return None
+
+
 # --- strict mode ---------------------------------------------------------
 
 def _raised_at_lines(exc):
@@ -403,7 +475,6 @@ def _context_problem_lines(context):
     exc = context.get('exception')
     if exc is not None:
         # The exception's own line (not its notes), as traceback shows it.
-        import traceback
         first = traceback.format_exception_only(type(exc), exc)[0]
         message += ': ' + _safe_str(first.rstrip('\n'))
     # The task's or future's repr is left out: it names the object, so
@@ -414,8 +485,7 @@ def _context_problem_lines(context):
         escaped = exception_origin_lines(exc)
         if escaped:
             return lines + escaped
-    from asyncio import _origin
-    text = _origin.context_origin_text(context)
+    text = context_origin_text(context)
     if text is not None:
         return lines + text.split('\n')
     source = context.get('source_traceback')

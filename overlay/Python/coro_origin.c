@@ -854,11 +854,22 @@ record_new(PyObject *frames, PyGenObject *root, origin_record *same_as,
     return rec;
 }
 
+/* An origin is being recorded: reports may have sites to render from now
+   on (see "The renderer"). */
+static inline void
+mark_tracked(PyInterpreterState *interp)
+{
+    if (!FT_ATOMIC_LOAD_INT_RELAXED(interp->coro_origin.tracked)) {
+        FT_ATOMIC_STORE_INT_RELAXED(interp->coro_origin.tracked, 1);
+    }
+}
+
 PyObject *
 _PyCoroOrigin_CaptureFor(PyThreadState *tstate, _PyInterpreterFrame *frame,
                          int depth, PyObject *gen)
 {
     assert(depth > 0);
+    mark_tracked(tstate->interp);
     _PyCoroOriginSettings *settings = _PyCoroOrigin_ThreadSettings(tstate);
     frame_stack *stack;
     if (settings->skip == NULL) {
@@ -911,6 +922,9 @@ PyObject *
 _PyCoroOrigin_Capture(PyThreadState *tstate, _PyInterpreterFrame *frame,
                       int depth, int use_skip)
 {
+    if (use_skip) {
+        mark_tracked(tstate->interp);
+    }
     const _PyCoroOriginSkip *skip =
         use_skip ? _PyCoroOrigin_ThreadSettings(tstate)->skip : NULL;
     if (skip != NULL) {
@@ -1038,19 +1052,13 @@ _PyCoroOrigin_FiniHandleType(PyInterpreterState *interp)
 PyObject *
 _PyCoroOrigin_AsyncGenWhere(PyObject *agen)
 {
-    if (!_PyCoroOrigin_IsRecord(
-            ((PyAsyncGenObject *)agen)->ag_origin_or_finalizer))
-    {
+    if (!_PyCoroOrigin_IsRecord(*agen_slot((PyAsyncGenObject *)agen))) {
         return NULL;
     }
     /* The one renderer, as for every other report. */
     PyObject *exc = PyErr_GetRaisedException();
-    PyObject *text = NULL;
-    PyObject *mod = PyImport_ImportModule("_coro_origin_report");
-    if (mod != NULL) {
-        text = PyObject_CallMethod(mod, "coroutine_origin_text", "O", agen);
-        Py_DECREF(mod);
-    }
+    PyObject *text = _PyCoroOrigin_CallRenderer("coroutine_origin_text",
+                                                &agen, 1);
     if (text != NULL && !PyUnicode_Check(text)) {
         Py_CLEAR(text);
     }
@@ -1059,6 +1067,82 @@ _PyCoroOrigin_AsyncGenWhere(PyObject *agen)
     }
     PyErr_SetRaisedException(exc);
     return text;
+}
+
+
+/* ---- The renderer ---------------------------------------------------------
+ *
+ * Lib/_coro_origin_report.py renders every report.  The interpreter keeps
+ * it once imported: reports of objects destroyed while the interpreter
+ * shuts down come after sys.modules was emptied, when no import works, and
+ * they must still say what stock says, and where.  Py_FinalizeEx() calls
+ * _PyCoroOrigin_BindReports() before that, while imports work.
+ */
+
+static PyObject *
+get_renderer(PyInterpreterState *interp)
+{
+    struct _Py_coro_origin_state *state = &interp->coro_origin;
+    TABLE_LOCK(state);
+    PyObject *mod = Py_XNewRef(state->renderer);
+    TABLE_UNLOCK(state);
+    if (mod != NULL) {
+        return mod;
+    }
+    mod = PyImport_ImportModule("_coro_origin_report");
+    if (mod == NULL) {
+        return NULL;
+    }
+    TABLE_LOCK(state);
+    if (state->renderer == NULL) {
+        state->renderer = Py_NewRef(mod);
+    }
+    TABLE_UNLOCK(state);
+    return mod;
+}
+
+PyObject *
+_PyCoroOrigin_CallRenderer(const char *name, PyObject *const *args,
+                           size_t nargs)
+{
+    PyObject *mod = get_renderer(_PyInterpreterState_GET());
+    if (mod == NULL) {
+        return NULL;
+    }
+    PyObject *func = PyObject_GetAttrString(mod, name);
+    Py_DECREF(mod);
+    if (func == NULL) {
+        return NULL;
+    }
+    PyObject *res = PyObject_Vectorcall(func, args, nargs, NULL);
+    Py_DECREF(func);
+    return res;
+}
+
+int
+_PyCoroOrigin_MayRender(PyInterpreterState *interp)
+{
+    _PyCoroOriginSettings *startup = &interp->coro_origin_config.startup;
+    return (FT_ATOMIC_LOAD_INT_RELAXED(interp->coro_origin.tracked)
+            || startup->depth != 0 || startup->strict
+            || startup->dump_signal != 0);
+}
+
+void
+_PyCoroOrigin_BindReports(PyThreadState *tstate)
+{
+    PyInterpreterState *interp = tstate->interp;
+    if (!_PyCoroOrigin_MayRender(interp)) {
+        return;                 /* no origin can exist: stock's reports */
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *mod = get_renderer(interp);
+    if (mod == NULL) {
+        /* The reports print stock's text without the sites. */
+        PyErr_Clear();
+    }
+    Py_XDECREF(mod);
+    PyErr_SetRaisedException(exc);
 }
 
 PyObject *
@@ -1243,6 +1327,127 @@ escaped_record(PyObject *coro, PyObject *origin)
     return record;
 }
 
+/* Origins kept aside, for exceptions whose type overrides __setattr__:
+   interp->coro_origin.exc_origins maps id(exc) to (weakref to exc,
+   record); the weak reference's callback removes the entry when the
+   exception dies, before its id can be reused.  An exception that cannot
+   be weakly referenced keeps no origin. */
+
+static PyObject *
+exc_origins(PyInterpreterState *interp, int create)
+{
+    struct _Py_coro_origin_state *state = &interp->coro_origin;
+    TABLE_LOCK(state);
+    if (state->exc_origins == NULL && create) {
+        state->exc_origins = PyDict_New();
+    }
+    PyObject *table = Py_XNewRef(state->exc_origins);
+    TABLE_UNLOCK(state);
+    return table;
+}
+
+static PyObject *
+forget_aside(PyObject *key, PyObject *Py_UNUSED(ref))
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *table = exc_origins(_PyInterpreterState_GET(), 0);
+    if (table != NULL && PyDict_Pop(table, key, NULL) < 0) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(table);
+    PyErr_SetRaisedException(exc);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef forget_aside_def = {
+    "_forget_exception_origin", forget_aside, METH_O, NULL
+};
+
+static int
+keep_aside(PyObject *coro, PyObject *origin, PyObject *exc)
+{
+    if (!_PyType_SUPPORTS_WEAKREFS(Py_TYPE(exc))) {
+        return 0;
+    }
+    PyObject *table = exc_origins(_PyInterpreterState_GET(), 1);
+    if (table == NULL) {
+        return -1;
+    }
+    PyObject *key = PyLong_FromVoidPtr(exc);
+    PyObject *callback = NULL, *ref = NULL, *record = NULL, *entry = NULL;
+    int res = -1;
+    if (key == NULL) {
+        goto error;
+    }
+    int present = PyDict_Contains(table, key);
+    if (present != 0) {
+        res = present < 0 ? -1 : 0;     /* the first coroutine's is kept */
+        goto error;
+    }
+    callback = PyCFunction_New(&forget_aside_def, key);
+    if (callback == NULL) {
+        goto error;
+    }
+    ref = PyWeakref_NewRef(exc, callback);
+    if (ref == NULL) {
+        goto error;
+    }
+    record = escaped_record(coro, origin);
+    if (record == NULL) {
+        goto error;
+    }
+    entry = PyTuple_Pack(2, ref, record);
+    if (entry == NULL) {
+        goto error;
+    }
+    res = PyDict_SetItem(table, key, entry);
+error:
+    Py_XDECREF(entry);
+    Py_XDECREF(record);
+    Py_XDECREF(ref);
+    Py_XDECREF(callback);
+    Py_XDECREF(key);
+    Py_DECREF(table);
+    return res;
+}
+
+PyObject *
+_PyCoroOrigin_ExceptionOrigin(PyObject *exc)
+{
+    if (!PyExceptionInstance_Check(exc)) {
+        return NULL;
+    }
+    PyObject *exc_now = PyErr_GetRaisedException();
+    PyObject *found = NULL;
+    PyObject **dictptr = _PyObject_GetDictPtr(exc);
+    if (dictptr != NULL && *dictptr != NULL) {
+        PyObject *key = PyUnicode_InternFromString("__coro_origin__");
+        if (key == NULL
+            || PyDict_GetItemRef(*dictptr, key, &found) < 0) {
+            found = NULL;
+        }
+        Py_XDECREF(key);
+    }
+    PyObject *table = NULL;
+    if (found == NULL
+        && (table = exc_origins(_PyInterpreterState_GET(), 0)) != NULL)
+    {
+        PyObject *key = PyLong_FromVoidPtr(exc);
+        PyObject *entry = NULL;
+        if (key != NULL && PyDict_GetItemRef(table, key, &entry) > 0
+            && PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) == 2)
+        {
+            found = Py_NewRef(PyTuple_GET_ITEM(entry, 1));
+        }
+        Py_XDECREF(entry);
+        Py_XDECREF(key);
+        Py_DECREF(table);
+    }
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc_now);
+    return found;
+}
+
 void
 _PyCoroOrigin_NoteException(PyThreadState *tstate, PyObject *coro)
 {
@@ -1263,6 +1468,15 @@ _PyCoroOrigin_NoteException(PyThreadState *tstate, PyObject *coro)
         || PyErr_GivenExceptionMatches(exc, PyExc_StopIteration)
         || PyErr_GivenExceptionMatches(exc, PyExc_StopAsyncIteration))
     {
+        goto done;
+    }
+    if (Py_TYPE(exc)->tp_setattro != PyObject_GenericSetAttr) {
+        /* The type refuses some attributes, perhaps this one: unpickling
+           or copying the exception would set it again.  Keep the origin
+           outside the exception. */
+        if (keep_aside(coro, origin, exc) < 0) {
+            PyErr_Clear();
+        }
         goto done;
     }
     /* The exception's own dict, not setattr(): no user __setattr__ runs

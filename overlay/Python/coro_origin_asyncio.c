@@ -206,12 +206,12 @@ _PyCoroOrigin_IsTracked(PyObject *coro)
 PyObject *
 _PyCoroOrigin_Dump(PyObject *file, const char *format)
 {
-    PyObject *mod = PyImport_ImportModule("_coro_origin_report");
-    if (mod == NULL) {
+    PyObject *args[2] = {file, PyUnicode_FromString(format)};
+    if (args[1] == NULL) {
         return NULL;
     }
-    PyObject *res = PyObject_CallMethod(mod, "dump", "Os", file, format);
-    Py_DECREF(mod);
+    PyObject *res = _PyCoroOrigin_CallRenderer("dump", args, 2);
+    Py_DECREF(args[1]);
     return res;
 }
 
@@ -223,13 +223,13 @@ _PyCoroOrigin_InstallDumpSignal(PyThreadState *tstate)
     if (signum == 0 || !_Py_IsMainInterpreter(interp)) {
         return;
     }
-    PyObject *mod = PyImport_ImportModule("_coro_origin_report");
-    if (mod == NULL) {
+    PyObject *num = PyLong_FromLong(signum);
+    if (num == NULL) {
         goto error;
     }
-    PyObject *res = PyObject_CallMethod(mod, "install_signal_handler", "i",
-                                        signum);
-    Py_DECREF(mod);
+    PyObject *res = _PyCoroOrigin_CallRenderer("install_signal_handler",
+                                               &num, 1);
+    Py_DECREF(num);
     if (res == NULL) {
         goto error;
     }
@@ -371,11 +371,11 @@ static void
 strict_note(const char *kind, PyObject *obj)
 {
     PyObject *exc = PyErr_GetRaisedException();
+    PyObject *args[2] = {PyUnicode_FromString(kind), obj};
     PyObject *text = NULL;
-    PyObject *mod = PyImport_ImportModule("_coro_origin_report");
-    if (mod != NULL) {
-        text = PyObject_CallMethod(mod, "problem_text", "sO", kind, obj);
-        Py_DECREF(mod);
+    if (args[0] != NULL) {
+        text = _PyCoroOrigin_CallRenderer("problem_text", args, 2);
+        Py_DECREF(args[0]);
     }
     Py_ssize_t len;
     const char *utf8 = NULL;

@@ -540,6 +540,8 @@ _PyCoroOrigin_FiniInterpreter(PyInterpreterState *interp)
     _PyCoroOrigin_ClearSettings(&state->default_settings);
     PyMutex_Unlock(&state->mutex);
     _PyCoroOrigin_ClearSettings(&state->startup);
+    Py_CLEAR(interp->coro_origin.renderer);
+    Py_CLEAR(interp->coro_origin.exc_origins);
 }
 
 void

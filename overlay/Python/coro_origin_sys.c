@@ -13,6 +13,7 @@
 #include "pycore_originpython.h"  // _Py_ORIGIN_PYTHON_VERSION
 #include "pycore_pystate.h"       // _PyThreadState_GET()
 #include "pycore_structseq.h"     // _PyStructSequence_InitBuiltinWithFlags()
+#include "pycore_tuple.h"         // _PyTuple_ITEMS()
 
 /*[clinic input]
 module sys
@@ -538,6 +539,60 @@ sys__coroutine_origin_note_problem_impl(PyObject *module, const char *kind,
     return _PyCoroOrigin_StrictNoteFromPython(kind, obj);
 }
 
+/*[clinic input]
+sys._coroutine_origin_of_exception
+
+    exc: object
+    /
+
+Where the coroutine that the exception escaped was created, or None.
+
+With the notes setting: the tuple ('coroutine', qualname, cr_origin,
+cr_origin_chain) recorded when exc escaped a task's root coroutine (or
+one driven by send() or throw()).  Runs no code of exc's type.
+[clinic start generated code]*/
+
+static PyObject *
+sys__coroutine_origin_of_exception(PyObject *module, PyObject *exc)
+/*[clinic end generated code: output=a76a68222f8f865f input=32aa01dcd7a49377]*/
+{
+    PyObject *origin = _PyCoroOrigin_ExceptionOrigin(exc);
+    return origin != NULL ? origin : Py_NewRef(Py_None);
+}
+
+/*[clinic input]
+sys._coroutine_origin_render
+
+    name: str
+    /
+    *args: object
+
+Call the renderer's function name (Lib/_coro_origin_report.py) with args.
+
+Internal.  The interpreter keeps the renderer once imported, so that this
+works while the interpreter shuts down, when imports fail.  Return None,
+with no exception, if no origin was ever recorded (the renderer is then
+not imported), if the renderer cannot be imported or if the call raises:
+a report then says what stock says.
+[clinic start generated code]*/
+
+static PyObject *
+sys__coroutine_origin_render_impl(PyObject *module, const char *name,
+                                  PyObject *args)
+/*[clinic end generated code: output=07a3c9181ecaec1d input=486ce713a9d7bd70]*/
+{
+    if (!_PyCoroOrigin_MayRender(_PyInterpreterState_GET())) {
+        Py_RETURN_NONE;         /* nothing to render: stock's reports */
+    }
+    PyObject *res = _PyCoroOrigin_CallRenderer(
+        name, _PyTuple_ITEMS(args), (size_t)PyTuple_GET_SIZE(args));
+    if (res == NULL) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    return res;
+}
+
 /* The clinic output is used as an extension module's would be: its
    keyword tuples would need new _Py_ID() strings, that is, patches to
    generated files of upstream. */
@@ -556,6 +611,8 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS__DUMP_COROUTINES_METHODDEF
     SYS__COROUTINE_ORIGIN_PROBLEMS_METHODDEF
     SYS__COROUTINE_ORIGIN_NOTE_PROBLEM_METHODDEF
+    SYS__COROUTINE_ORIGIN_OF_EXCEPTION_METHODDEF
+    SYS__COROUTINE_ORIGIN_RENDER_METHODDEF
     {NULL, NULL}
 };
 

@@ -57,6 +57,18 @@ struct _Py_coro_origin_state {
        The free-threaded build locks "live_mutex". */
     PyMutex live_mutex;
     struct _PyCoroOrigin_Record *live;
+    /* Lib/_coro_origin_report.py once imported, kept so that reports made
+       while the interpreter shuts down (when imports fail) still have it
+       (_PyCoroOrigin_CallRenderer()); the origins of escaping exceptions
+       whose type refuses new attributes: {id: (weakref, origin)} (see
+       "Escaping exceptions" in Python/coro_origin.c).  Both set with
+       "mutex" held; released by _PyCoroOrigin_FiniInterpreter(). */
+    PyObject *renderer;
+    PyObject *exc_origins;
+    /* Set once an origin was recorded (a coroutine's, an async
+       generator's or a future's; not debug mode's tracebacks): reports
+       may then have sites to render. */
+    int tracked;
 };
 
 /* Capture a bare frame stack: up to "depth" frames, starting at "frame"
@@ -142,10 +154,35 @@ extern void _PyCoroOrigin_FiniSys(PyInterpreterState *interp);
 extern int _PyCoroOrigin_InitHandleType(PyInterpreterState *interp);
 extern void _PyCoroOrigin_FiniHandleType(PyInterpreterState *interp);
 
+/* Python/pylifecycle.c, Py_FinalizeEx(), after the atexit callbacks and
+   before any module is torn down: if origins may exist (something was
+   captured, or the start-up spec tracks), import the renderer now, so that
+   the reports of objects destroyed during finalisation can use it.  Never
+   fails. */
+extern void _PyCoroOrigin_BindReports(PyThreadState *tstate);
+
 /* Python/pylifecycle.c, finalize_interp_types(): free the intern table. */
 extern void _PyCoroOrigin_Fini(PyInterpreterState *interp);
 
 /* ---- For our own files ---------------------------------------------------*/
+
+/* Call the function "name" of the renderer (Lib/_coro_origin_report.py,
+   imported on first use and then kept by the interpreter) with "args".
+   New reference, or NULL with an exception set. */
+extern PyObject *_PyCoroOrigin_CallRenderer(const char *name,
+                                            PyObject *const *args,
+                                            size_t nargs);
+
+/* Can a report have a site to render: was an origin ever recorded, or
+   does the start-up spec track, dump or check strictly?  If not, reports
+   are stock's and the renderer is not imported. */
+extern int _PyCoroOrigin_MayRender(PyInterpreterState *interp);
+
+/* The origin recorded for the escaping exception "exc" (the tuple
+   ('coroutine', qualname, cr_origin, cr_origin_chain)), as a new
+   reference, or NULL without an exception set if there is none.  Runs no
+   code of the exception's type. */
+extern PyObject *_PyCoroOrigin_ExceptionOrigin(PyObject *exc);
 
 /* cr_origin_chain for the origin object "origin" (may be NULL). */
 extern PyObject *_PyCoroOrigin_Chain(PyObject *origin);

@@ -12,7 +12,8 @@ tasks.py and events.py share one data path:
   makes the ``traceback.StackSummary`` that stock's debug mode stores in
   ``_source_traceback``, without the *drop* innermost frames, when someone
   reads it.
-* Render: ``Lib/_coro_origin_report.py``, for every report
+* Render: ``Lib/_coro_origin_report.py``, for every report, through
+  ``sys._coroutine_origin_render()``, which works during shutdown too
   (:func:`context_origin_text` for asyncio's default exception handler).
 
 Names are the same on both sides: ``_source_tb`` / ``fut_source_tb`` (the
@@ -128,59 +129,15 @@ def plain_callback(callback):
 
 def context_origin_text(context):
     """The creation site that asyncio's default exception handler adds to
-    a report: the coroutine of the context's task (or of a future that is
-    a task), or the async generator of a failed aclose() (also when a task
-    runs that aclose()).  None when nothing was recorded, or when the
-    report already shows it: debug mode's source traceback, or the
-    exception's own creation site (an exception that escaped this very
-    coroutine, see Lib/traceback.py)."""
-    if 'source_traceback' in context:
-        return None
-    import _coro_origin_report
-    obj = context.get('asyncgen')
-    if obj is None:
-        task = context.get('task')
-        if task is None:
-            task = context.get('future')
-        get_coro = getattr(task, 'get_coro', None)
-        if get_coro is None:
-            # A plain future: where it was created, with origin tracking on.
-            handle = getattr(task, '_origin_tb', None)
-            if type(handle) is not FrameStack:
-                return None
-            return '\n'.join(_coro_origin_report.origin_block(
-                handle.frames(), None,
-                header='Future created at (most recent call last)'))
-        obj = get_coro()
-    if type(obj).__name__ in ('async_generator_athrow',
-                              'async_generator_asend'):
-        import gc, types
-        for ref in gc.get_referents(obj):
-            if type(ref) is types.AsyncGeneratorType:
-                obj = ref
-                break
-    origin = getattr(obj, 'cr_origin', None)
-    if origin is None:
-        origin = getattr(obj, 'ag_origin', None)
-    if origin is None:
-        return None
-    try:
-        escaped = vars(context.get('exception'))['__coro_origin__']
-        if escaped[1] == obj.__qualname__ and escaped[2] == origin:
-            return None
-    except Exception:
-        pass
-    return _coro_origin_report.coroutine_origin_text(obj)
+    its report, or None (see _coro_origin_report.context_origin_text()).
+    Never raises, and works while the interpreter shuts down: whatever
+    happens here, the report still says what stock says."""
+    return sys._coroutine_origin_render('context_origin_text', context)
 
 
 def repr_site(task):
     """'created at FILE:LINE' for a pending task's repr, or None."""
-    if task.done() or task._source_traceback:
-        return None
-    import _coro_origin_report
-    where = _coro_origin_report.short_site(
-        getattr(task.get_coro(), 'cr_origin', None))
-    return None if where is None else f'created at {where}'
+    return sys._coroutine_origin_render('repr_site', task)
 
 
 # Strict mode: the reports of call_exception_handler() that mean lost

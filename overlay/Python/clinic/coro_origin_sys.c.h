@@ -671,4 +671,73 @@ sys__coroutine_origin_note_problem(PyObject *module, PyObject *const *args, Py_s
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=7d8101cdf445edd6 input=a9049054013a1b77]*/
+
+PyDoc_STRVAR(sys__coroutine_origin_of_exception__doc__,
+"_coroutine_origin_of_exception($module, exc, /)\n"
+"--\n"
+"\n"
+"Where the coroutine that the exception escaped was created, or None.\n"
+"\n"
+"With the notes setting: the tuple (\'coroutine\', qualname, cr_origin,\n"
+"cr_origin_chain) recorded when exc escaped a task\'s root coroutine (or\n"
+"one driven by send() or throw()).  Runs no code of exc\'s type.");
+
+#define SYS__COROUTINE_ORIGIN_OF_EXCEPTION_METHODDEF    \
+    {"_coroutine_origin_of_exception", (PyCFunction)sys__coroutine_origin_of_exception, METH_O, sys__coroutine_origin_of_exception__doc__},
+
+PyDoc_STRVAR(sys__coroutine_origin_render__doc__,
+"_coroutine_origin_render($module, name, /, *args)\n"
+"--\n"
+"\n"
+"Call the renderer\'s function name (Lib/_coro_origin_report.py) with args.\n"
+"\n"
+"Internal.  The interpreter keeps the renderer once imported, so that this\n"
+"works while the interpreter shuts down, when imports fail.  Return None,\n"
+"with no exception, if no origin was ever recorded (the renderer is then\n"
+"not imported), if the renderer cannot be imported or if the call raises:\n"
+"a report then says what stock says.");
+
+#define SYS__COROUTINE_ORIGIN_RENDER_METHODDEF    \
+    {"_coroutine_origin_render", _PyCFunction_CAST(sys__coroutine_origin_render), METH_FASTCALL, sys__coroutine_origin_render__doc__},
+
+static PyObject *
+sys__coroutine_origin_render_impl(PyObject *module, const char *name,
+                                  PyObject *args);
+
+static PyObject *
+sys__coroutine_origin_render(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    const char *name;
+    PyObject *__clinic_args = NULL;
+
+    if (!_PyArg_CheckPositional("_coroutine_origin_render", nargs, 1, PY_SSIZE_T_MAX)) {
+        goto exit;
+    }
+    if (!PyUnicode_Check(args[0])) {
+        _PyArg_BadArgument("_coroutine_origin_render", "argument 1", "str", args[0]);
+        goto exit;
+    }
+    Py_ssize_t name_length;
+    name = PyUnicode_AsUTF8AndSize(args[0], &name_length);
+    if (name == NULL) {
+        goto exit;
+    }
+    if (strlen(name) != (size_t)name_length) {
+        PyErr_SetString(PyExc_ValueError, "embedded null character");
+        goto exit;
+    }
+    __clinic_args = PyTuple_New(nargs - 1);
+    if (!__clinic_args) {
+        goto exit;
+    }
+    for (Py_ssize_t i = 0; i < nargs - 1; ++i) {
+        PyTuple_SET_ITEM(__clinic_args, i, Py_NewRef(args[1 + i]));
+    }
+    return_value = sys__coroutine_origin_render_impl(module, name, __clinic_args);
+
+exit:
+    Py_XDECREF(__clinic_args);
+    return return_value;
+}
+/*[clinic end generated code: output=0f147c1c196a1e59 input=a9049054013a1b77]*/
