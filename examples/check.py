@@ -20,9 +20,11 @@ its output so far, with a "(killed: ...)" line, is what gets compared.
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -91,9 +93,14 @@ def normalise(text, python):
 
 
 def run_signal(python, args, signame):
+    # The child announces its dump signal in its temporary directory (for
+    # python -m coro_origin dump) and is killed, so the announcement
+    # stays: give it a directory of its own, removed after.
+    tmp = tempfile.mkdtemp()
     proc = subprocess.Popen([python] + args, cwd=HERE, text=True,
                             stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, TMPDIR=tmp))
     # The reads below block; a watchdog kills the child after TIMEOUT
     # seconds, which ends them (end of file).
     fired = threading.Event()
@@ -139,6 +146,7 @@ def run_signal(python, args, signame):
         watchdog.cancel()
         proc.kill()
         proc.communicate()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(python, name):

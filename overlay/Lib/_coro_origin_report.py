@@ -1803,8 +1803,16 @@ def install_signal_handler(signum):
     """Run dump() on signal *signum*, from the main thread at the
     interpreter's next safe point (a Python-level signal handler).  For
     SIGINT and SIGTERM, the handler it replaces still runs after the dump
-    (SIG_DFL: KeyboardInterrupt, or the default action of SIGTERM)."""
+    (SIG_DFL: KeyboardInterrupt, or the default action of SIGTERM).
+    The process then announces the signal to python -m coro_origin dump,
+    which signals no process that has not (nothing is said if that
+    fails: the signal still dumps to stderr)."""
     import signal
     prev = signal.signal(signum, _signal_handler)
     if prev is not _signal_handler:
         _previous_handlers[signum] = prev
+    try:
+        import coro_origin
+        coro_origin._announce(signum)
+    except Exception:
+        pass

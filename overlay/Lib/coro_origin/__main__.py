@@ -1,12 +1,13 @@
-"""python -m coro_origin dump PID [--json] [--signal SIG] [--timeout S]
+"""python -m coro_origin dump PID [--json] [--timeout S]
 
 Print the live coroutine dump of a running origin-python process started
-with a dump signal.  See the coro_origin package for how it works."""
+with a dump signal, which it announced.  See the coro_origin package for
+how it works."""
 
 import argparse
 import sys
 
-from . import DumpError, dump_process, _parse_signal
+from . import DumpError, dump_process
 
 
 def main(argv=None):
@@ -17,20 +18,19 @@ def main(argv=None):
     p = sub.add_parser(
         'dump', help='print the live coroutine dump of a running process',
         description='Print the live coroutine dump of process PID, an '
-                    'origin-python process started with '
-                    '-X coro_origin=...,dump=SIGNAL.')
+                    'origin-python process of this user started with '
+                    '-X coro_origin=...,dump=SIGNAL.  The signal is the '
+                    'one the process announced at start-up; a process '
+                    'that announced none is sent no signal.')
     p.add_argument('pid', type=int, metavar='PID')
     p.add_argument('--json', action='store_true',
                    help='the JSON document instead of the text')
-    p.add_argument('--signal', metavar='SIG',
-                   help='the dump signal (default: read from the process)')
     p.add_argument('--timeout', type=float, default=10.0, metavar='S',
                    help='seconds to wait for the dump (default 10)')
     args = parser.parse_args(argv)
     try:
-        signum = _parse_signal(args.signal) if args.signal else None
         text = dump_process(args.pid, 'json' if args.json else 'text',
-                            signum=signum, timeout=args.timeout)
+                            timeout=args.timeout)
     except DumpError as exc:
         print(f'{parser.prog} dump: error: {exc}', file=sys.stderr)
         return 1

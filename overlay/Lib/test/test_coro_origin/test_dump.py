@@ -316,11 +316,12 @@ class Child:
     """A child process whose stdout and stderr are collected by threads."""
 
     def __init__(self, test, args, env=None, stderr=subprocess.PIPE,
-                 collect_stderr=True):
+                 collect_stderr=True, stdin=subprocess.DEVNULL, **popen):
         self.test = test
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(args, stdin=stdin,
                                      stdout=subprocess.PIPE, stderr=stderr,
-                                     env=child_env() if env is None else env)
+                                     env=child_env() if env is None else env,
+                                     **popen)
         test.addCleanup(self.close)
         self.out = Collector(self.proc.stdout)
         self.err = None
@@ -334,7 +335,7 @@ class Child:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        for pipe in (self.proc.stdout, self.proc.stderr):
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if pipe is not None:
                 pipe.close()
 
@@ -386,6 +387,20 @@ class Child:
             if c is not None:
                 c.join(CHILD_TIMEOUT)
         return self.proc.returncode
+
+
+def tearDownModule():
+    # The children started with dump= that were killed leave their
+    # announcements in the temporary directory: remove them, and the
+    # directory if that empties it.
+    import coro_origin
+    directory = coro_origin.request_dir()
+    if os.path.isdir(directory):
+        coro_origin._remove_stale(directory)
+        try:
+            os.rmdir(directory)
+        except OSError:
+            pass
 
 
 def _event_wait_line():
@@ -1067,19 +1082,77 @@ class ChainingTest(ScriptMixin, unittest.TestCase):
         self.assertTrue(err.startswith('Live coroutines ('), err)
 
 
+# The targets of the tests of which processes are signalled.  COUNTER
+# counts the signals named by its arguments (default: SIGUSR1 and SIGUSR2)
+# that it gets, with a handler of its own, and prints the count when its
+# stdin ends (from a function, whose start runs the handlers of signals
+# that came just before).
+COUNTER = textwrap.dedent("""\
+    import signal, sys
+    count = 0
+    def count_it(signum, frame):
+        global count
+        count += 1
+    def report():
+        print(f'count {count}', flush=True)
+    for name in sys.argv[1:] or ['SIGUSR1', 'SIGUSR2']:
+        signal.signal(getattr(signal, name), count_it)
+    print('ready', flush=True)
+    sys.stdin.readline()
+    report()
+    """)
+
+# Waits for the end of its stdin.
+WAITER = 'import sys; print("ready", flush=True); sys.stdin.readline()'
+
+# A process that forks: the child counts SIGUSR1 with a handler of its
+# own, and ends (running the atexit functions it inherited) when the
+# parent's stdin gives a line; then the parent waits for the end of its
+# stdin.  The child's first line, which may come at the same time as the
+# parent's, is written with one write() (print() writes the end of the
+# line apart when the stream is unbuffered).
+FORKING = textwrap.dedent("""\
+    import os, signal, sys
+    r, w = os.pipe()
+    kid = os.fork()
+    if kid == 0:
+        count = 0
+        def count_it(signum, frame):
+            global count
+            count += 1
+        def report():
+            print(f'child count {count}', flush=True)
+        signal.signal(signal.SIGUSR1, count_it)
+        os.write(1, f'child {os.getpid()}\\n'.encode())
+        os.read(r, 1)
+        report()
+        sys.exit(0)
+    print('ready', flush=True)
+    sys.stdin.readline()
+    os.write(w, b'x')
+    os.waitpid(kid, 0)
+    print('child done', flush=True)
+    sys.stdin.readline()
+    """)
+
+HOWTO = ('no signal was sent.  To dump a program, start it with '
+         '-X coro_origin=...,dump=SIGUSR1 (or the same in PYTHONCOROORIGIN)')
+
+
+def proc_identity(pid):
+    """The name and the start time (clock ticks since boot) of process
+    *pid*, from /proc/PID/comm and field 22 of /proc/PID/stat."""
+    with open(f'/proc/{pid}/comm', 'rb') as f:
+        name = f.read().rstrip(b'\n').decode()
+    with open(f'/proc/{pid}/stat', 'rb') as f:
+        stat = f.read()
+    return name, int(stat[stat.rindex(b')') + 1:].split()[19])
+
+
 @unittest.skipUnless(HAS_PROC and hasattr(signal, 'SIGUSR2'),
                      'needs /proc and SIGUSR1/SIGUSR2')
 class CommandLineTest(ScriptMixin, unittest.TestCase):
     maxDiff = None
-
-    @classmethod
-    def setUpClass(cls):
-        # The request directory these tests make in the temporary
-        # directory goes away with them, unless it was there before.
-        import coro_origin
-        directory = coro_origin.request_dir()
-        if not os.path.exists(directory):
-            cls.addClassCleanup(shutil.rmtree, directory, True)
 
     def cli(self, *args, env=None):
         return run_child([sys.executable, '-m', 'coro_origin', 'dump']
@@ -1103,8 +1176,8 @@ class CommandLineTest(ScriptMixin, unittest.TestCase):
         self.assertIsNone(child.proc.poll())
 
     def test_json_and_environment(self):
-        # the signal comes from PYTHONCOROORIGIN, the request directory
-        # from the program's TMPDIR
+        # dump= in PYTHONCOROORIGIN; the announcement and the request
+        # directory in the program's TMPDIR
         tmp = tempfile.mkdtemp()
         self.addCleanup(os_helper.rmtree, tmp)
         path = self.write(APP)
@@ -1140,51 +1213,10 @@ class CommandLineTest(ScriptMixin, unittest.TestCase):
         self.assertTrue(all(f[0].startswith(ASYNCIO) for f in origin[1:-1]))
         idle, = doc['not_in_task']
         self.assertEqual(idle['stack'][0]['origin'][0], [path, 26, 'main'])
+        # what is left: the program's announcement, in its TMPDIR
         self.assertEqual(os.listdir(os.path.join(
-            tmp, f'coro_origin-{os.getuid()}')), [])
-
-    def test_no_such_process(self):
-        proc = subprocess.Popen([sys.executable, '-c', 'pass'])
-        proc.wait()
-        res = self.cli(proc.pid)
-        self.assertEqual(res.returncode, 1)
-        self.assertEqual(res.stderr, f'python -m coro_origin dump: error: '
-                                     f'no such process: {proc.pid}\n')
-
-    def test_not_a_dump_process(self):
-        child = Child(self, [sys.executable, '-c',
-                             'import time; print("ready", flush=True); '
-                             'time.sleep(600)'])
-        child.ready()
-        res = self.cli(child.proc.pid)
-        self.assertEqual(res.returncode, 1)
-        self.assertIn(f'error: process {child.proc.pid} was not started '
-                      f'with a dump signal', res.stderr)
-        # a signal it does not catch is never sent
-        res = self.cli(child.proc.pid, '--signal', 'SIGUSR2')
-        self.assertEqual(res.returncode, 1)
-        self.assertIn(f'error: process {child.proc.pid} does not catch '
-                      f'SIGUSR2: it is not an origin-python process started '
-                      f'with dump=SIGUSR2', res.stderr)
-        self.assertIsNone(child.proc.poll())
-
-    def test_timeout(self):
-        # a handler of the program's own: the request is never taken
-        child = Child(self, [sys.executable, '-c',
-                             'import signal, time\n'
-                             'signal.signal(signal.SIGUSR1, '
-                             'lambda *a: None)\n'
-                             'print("ready", flush=True)\n'
-                             'time.sleep(600)\n'])
-        child.ready()
-        res = self.cli(child.proc.pid, '--signal', 'USR1', '--timeout', '0.5')
-        self.assertEqual(res.returncode, 1)
-        self.assertIn(f'error: process {child.proc.pid} did not answer '
-                      f'within 0.5 s after SIGUSR1', res.stderr)
-        self.assertIsNone(child.proc.poll())
-        directory = os.path.join(tempfile.gettempdir(),
-                                 f'coro_origin-{os.getuid()}')
-        self.assertNotIn(f'{child.proc.pid}.request', os.listdir(directory))
+            tmp, f'coro_origin-{os.getuid()}')),
+            [f'{child.proc.pid}.{proc_identity(child.proc.pid)[1]}.announce'])
 
     def test_stale_request_ignored(self):
         # a request left behind by a requester that went away: the next
@@ -1207,27 +1239,344 @@ class CommandLineTest(ScriptMixin, unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(
             directory, f'{pid}.0123456789abcdef.out')))
 
+    # --- only processes that announced a dump signal are signalled --------
+    #
+    # The targets count the signals they get with handlers of their own
+    # (COUNTER, FORKING).
 
-    def test_refuses_fault_signals(self):
-        # --signal goes through the interpreter's one table of dump
-        # signals: nothing that reports a crash or cannot be caught is
-        # ever sent.
+    def start_counter(self, *xopts, handled=(), env=None, **popen):
+        args = [sys.executable]
+        for opt in xopts:
+            args += ['-X', opt]
+        child = Child(self, args + ['-c', COUNTER, *handled], env=env,
+                      stdin=subprocess.PIPE, **popen)
+        child.ready()
+        return child
+
+    def signals_received(self, child):
+        """End a counting child; the number of signals it handled."""
+        child.proc.stdin.close()
+        self.assertEqual(child.finish(None), 0, child.failure('exit status'))
+        match = re.fullmatch(r'ready\ncount (\d+)\n', child.out.text())
+        self.assertIsNotNone(match, child.failure('no count'))
+        return int(match.group(1))
+
+    def announce(self, directory, target, started, name=None, **changes):
+        """Write an announcement of process *target* started at *started*
+        as the target would, with *changes* to its contents."""
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        doc = {'version': 1, 'implementation': 'origin-python',
+               'origin_python': sys.implementation._origin_python,
+               'pid': target, 'start_time': started,
+               'signal': int(signal.SIGUSR1)}
+        doc.update(changes)
+        path = os.path.join(directory,
+                            name or f'{target}.{started}.announce')
+        with open(path, 'w') as f:
+            json.dump(doc, f)
+        self.addCleanup(os_helper.unlink, path)
+        return path
+
+    def assert_refused(self, res, message):
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertEqual(res.stdout, '')
+        self.assertEqual(res.stderr,
+                         f'python -m coro_origin dump: error: {message}\n')
+
+    def not_announced(self, pid, directory=None):
         import coro_origin
-        for value, message in [
-                ('SIGSEGV', 'dump=SIGSEGV: SIGSEGV reports a crash; use a '
-                            'user signal such as SIGUSR1'),
-                ('9', 'dump=9: SIGKILL cannot be caught; use a user signal '
-                      'such as SIGUSR1'),
-                ('abrt', 'dump=SIGABRT: SIGABRT reports a crash (abort()); '
-                         'use a user signal such as SIGUSR1'),
-                ('bogus', 'unknown signal: bogus')]:
-            with self.subTest(value=value):
-                with self.assertRaises(coro_origin.DumpError) as cm:
-                    coro_origin._parse_signal(value)
-                self.assertEqual(str(cm.exception), message)
-        self.assertEqual(coro_origin._parse_signal('usr1'), signal.SIGUSR1)
-        self.assertEqual(coro_origin._parse_signal(str(int(signal.SIGTERM))),
-                         signal.SIGTERM)
+        name, start = proc_identity(pid)
+        path = os.path.join(directory or coro_origin.request_dir(),
+                            f'{pid}.{start}.announce')
+        return (f'process {pid} ({name}) has not announced a dump signal '
+                f'(no {path}): it is not an origin-python process started '
+                f'with dump=SIGNAL; {HOWTO}')
+
+    def test_announcement(self):
+        # A process started with dump= announces its signal, keyed by its
+        # pid and start time, and removes the announcement at exit (and
+        # the directory, left empty).
+        import coro_origin
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(os_helper.rmtree, tmp)
+        directory = coro_origin.request_dir(tmp)
+        child = Child(self, [sys.executable, '-X',
+                             'coro_origin=3,dump=SIGUSR2', '-c', WAITER],
+                      stdin=subprocess.PIPE, env=child_env(TMPDIR=tmp))
+        child.ready()
+        pid = child.proc.pid
+        path = os.path.join(directory, f'{pid}.{proc_identity(pid)[1]}'
+                                       f'.announce')
+        st = os.lstat(path)
+        self.assertEqual((st.st_uid, st.st_mode & 0o777),
+                         (os.getuid(), 0o600))
+        self.assertEqual(os.lstat(directory).st_mode & 0o777, 0o700)
+        with open(path) as f:
+            self.assertEqual(json.load(f), {
+                'version': 1, 'implementation': 'origin-python',
+                'origin_python': sys.implementation._origin_python,
+                'pid': pid, 'start_time': proc_identity(pid)[1],
+                'signal': int(signal.SIGUSR2)})
+        res = self.cli(pid)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertTrue(res.stdout.startswith('Live coroutines ('),
+                        res.stdout)
+        self.assertTrue(res.stdout.endswith(END), res.stdout)
+        child.proc.stdin.close()
+        self.assertEqual(child.finish(None), 0, child.failure('exit status'))
+        self.assertEqual(child.err.text(), '')
+        self.assertEqual(os.listdir(tmp), [])
+
+    def test_stale_announcements_removed(self):
+        # A process that announces itself removes the announcements of
+        # processes that have ended (a killed one leaves its own), and
+        # only those.
+        import coro_origin
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(os_helper.rmtree, tmp)
+        directory = coro_origin.request_dir(tmp)
+        me = os.getpid()
+        start = proc_identity(me)[1]
+        with open('/proc/sys/kernel/pid_max') as f:
+            no_pid = int(f.read()) + 1
+        live = self.announce(directory, me, start)
+        recycled = self.announce(directory, me, start - 1)
+        ended = self.announce(directory, no_pid, 5)
+        other = os.path.join(directory, 'notes.announce')
+        with open(other, 'w'):
+            pass
+        res = run_child([sys.executable, '-X', 'coro_origin=3,dump=SIGUSR1',
+                         '-c', 'pass'], env=child_env(TMPDIR=tmp))
+        self.assertEqual((res.returncode, res.stderr), (0, b''))
+        self.assertEqual(sorted(os.listdir(directory)),
+                         sorted(map(os.path.basename, [live, other])))
+        self.assertFalse(os.path.exists(recycled))
+        self.assertFalse(os.path.exists(ended))
+
+    def test_stock_handlers(self):
+        # programs of stock Python with handlers of their own for SIGUSR1
+        # or SIGUSR2 or both (the tool once sent SIGUSR1 five times to the
+        # first)
+        for handled in [('SIGUSR1',), ('SIGUSR2',), ()]:
+            with self.subTest(handled=handled):
+                child = self.start_counter(handled=handled)
+                message = self.not_announced(child.proc.pid)
+                res = self.cli(child.proc.pid, '--timeout', '0.5')
+                self.assertEqual(self.signals_received(child), 0)
+                self.assert_refused(res, message)
+
+    def test_not_python(self):
+        sleep = shutil.which('sleep')
+        if sleep is None:
+            self.skipTest('no sleep command')
+        child = Child(self, [sleep, '600'])
+        res = self.cli(child.proc.pid, '--timeout', '0.5')
+        self.assert_refused(res, self.not_announced(child.proc.pid))
+        # SIGUSR1 or SIGUSR2 would have ended it
+        self.assertIsNone(child.proc.poll())
+        child.proc.terminate()
+        self.assertEqual(child.finish(None), -signal.SIGTERM)
+
+    def test_no_such_process(self):
+        proc = subprocess.Popen([sys.executable, '-c', 'pass'])
+        proc.wait()
+        res = self.cli(proc.pid)
+        self.assert_refused(res, f'no such process: {proc.pid}')
+        res = self.cli('--', '-1')
+        self.assert_refused(res, 'not a process id: -1')
+
+    @unittest.skipUnless(hasattr(os, 'getuid') and os.getuid() == 0,
+                         'starting a process of another user needs root')
+    def test_other_user(self):
+        # A process of another user that announced itself in its own
+        # directory: as root the tool could signal it, and does not.
+        import pwd
+        import coro_origin
+        try:
+            other = pwd.getpwnam('nobody')
+        except KeyError:
+            self.skipTest('no user nobody')
+        # a temporary directory that the other user can reach (the one of
+        # regrtest's worker may not be)
+        tmp = tempfile.mkdtemp(dir='/tmp')
+        self.addCleanup(os_helper.rmtree, tmp)
+        os.chown(tmp, other.pw_uid, other.pw_gid)
+        child = self.start_counter('coro_origin=3,dump=SIGUSR1',
+                                   env=child_env(TMPDIR=tmp), cwd='/',
+                                   user=other.pw_uid, group=other.pw_gid)
+        pid = child.proc.pid
+        name, start = proc_identity(pid)
+        self.assertTrue(os.path.exists(os.path.join(
+            coro_origin.request_dir(tmp, other.pw_uid),
+            f'{pid}.{start}.announce')))
+        # even with an announcement of this user's for it
+        self.announce(coro_origin.request_dir(tmp), pid, start)
+        res = self.cli(pid, '--timeout', '0.5')
+        self.assertEqual(self.signals_received(child), 0)
+        self.assert_refused(
+            res, f'process {pid} ({name}) belongs to another user (uid '
+                 f'{other.pw_uid}, effective uid {other.pw_uid}); no signal '
+                 f'was sent: run this as that user')
+
+    def test_recycled_pid(self):
+        # An announcement left by an earlier process with the same pid
+        # (another start time) does not make the tool signal this one.
+        import coro_origin
+        directory = coro_origin.request_dir()
+        child = self.start_counter()
+        pid = child.proc.pid
+        name, start = proc_identity(pid)
+        old = self.announce(directory, pid, start - 1)
+        res = self.cli(pid, '--timeout', '0.5')
+        self.assertEqual(self.signals_received(child), 0)
+        self.assert_refused(
+            res, f'process {pid} ({name}) has not announced a dump signal: '
+                 f'{old} is the announcement of an earlier process with that '
+                 f'pid (its start time is not {start}); {HOWTO}')
+
+    def test_timeout(self):
+        # The same announcement with the right start time: the tool sends
+        # the signal, which the program's own handler takes, so no dump
+        # comes (the counterpart of test_recycled_pid).
+        import coro_origin
+        directory = coro_origin.request_dir()
+        child = self.start_counter()
+        pid = child.proc.pid
+        self.announce(directory, pid, proc_identity(pid)[1])
+        res = self.cli(pid, '--timeout', '0.5')
+        self.assert_refused(
+            res, f'process {pid} did not answer within 0.5 s after SIGUSR1: '
+                 f'its main thread runs no Python code (stopped, or blocked '
+                 f'in C code that does not check for signals), or something '
+                 f'else handles that signal')
+        self.assertNotIn(f'{pid}.request', os.listdir(directory))
+        self.assertGreaterEqual(self.signals_received(child), 1)
+
+    def test_bad_announcements(self):
+        # An announcement or a directory that is not right is refused, and
+        # no signal is sent.  The program's TMPDIR is a directory of this
+        # test's.
+        import coro_origin
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(os_helper.rmtree, tmp)
+        child = self.start_counter(env=child_env(TMPDIR=tmp))
+        pid = child.proc.pid
+        start = proc_identity(pid)[1]
+        directory = coro_origin.request_dir(tmp)
+        path = os.path.join(directory, f'{pid}.{start}.announce')
+        elsewhere = os.path.join(tmp, 'elsewhere')
+        root = os.getuid() == 0
+
+        def refused(reason):
+            return (f'refusing the announcement {path}: {reason}; no signal '
+                    f'was sent')
+
+        def check(message):
+            self.assert_refused(self.cli(pid, '--timeout', '0.5'), message)
+
+        for signum, reason in [
+                (signal.SIGSEGV, f'dump={int(signal.SIGSEGV)}: SIGSEGV '
+                                 f'reports a crash; use a user signal such '
+                                 f'as SIGUSR1'),
+                (signal.SIGKILL, f'dump={int(signal.SIGKILL)}: SIGKILL '
+                                 f'cannot be caught; use a user signal such '
+                                 f'as SIGUSR1')]:
+            with self.subTest(signal=signum):
+                self.announce(directory, pid, start, signal=int(signum))
+                check(refused(reason))
+        for changes in [dict(pid=pid + 1), dict(start_time=start + 1),
+                        dict(version=2), dict(implementation='cpython'),
+                        dict(signal='SIGUSR1')]:
+            with self.subTest(changes=changes):
+                self.announce(directory, pid, start, **changes)
+                check(refused('not an announcement of this process'))
+        with self.subTest('not JSON'):
+            with open(path, 'w') as f:
+                f.write('SIGUSR1')
+            check(refused('JSONDecodeError: Expecting value: line 1 column '
+                          '1 (char 0)'))
+        os.unlink(path)
+        with self.subTest('symbolic link'):
+            self.announce(tmp, pid, start, name='elsewhere')
+            os.symlink(elsewhere, path)
+            check(refused('it is a symbolic link'))
+            os.unlink(path)
+        with self.subTest('FIFO'):
+            os.mkfifo(path, 0o600)
+            check(refused('not a regular file'))
+            os.unlink(path)
+        if root:
+            with self.subTest('file of another user'):
+                self.announce(directory, pid, start)
+                os.chown(path, 65534, -1)
+                check(refused('it belongs to another user (uid 65534)'))
+                os.unlink(path)
+        self.announce(directory, pid, start)
+        with self.subTest('directory open to others'):
+            os.chmod(directory, 0o755)
+            check(f'refusing to use {directory}: {directory} is open to '
+                  f'other users (mode 755, not 700); no signal was sent')
+            os.chmod(directory, 0o700)
+        if root:
+            with self.subTest('directory of another user'):
+                os.chown(directory, 65534, -1)
+                check(f'refusing to use {directory}: {directory} belongs to '
+                      f'another user; no signal was sent')
+                os.chown(directory, 0, -1)
+        with self.subTest('directory is a symbolic link'):
+            os.rename(directory, elsewhere + '.d')
+            os.symlink(elsewhere + '.d', directory)
+            check(f'refusing to use {directory}: {directory} is not a '
+                  f'directory; no signal was sent')
+        self.assertEqual(self.signals_received(child), 0)
+
+    def test_fork_child(self):
+        # A fork() child is not announced (the tool refuses it), and its
+        # exit leaves the parent's announcement, which still serves.
+        import coro_origin
+        directory = coro_origin.request_dir()
+        path = self.write(FORKING)
+        child = Child(self, [sys.executable, '-X',
+                             'coro_origin=3,dump=SIGUSR1', path],
+                      stdin=subprocess.PIPE)
+        child.ready()
+        child.expect(child.out, 'child ')
+        pid = child.proc.pid
+        match = re.search(r'^child (\d+)$', child.out.text(), re.M)
+        self.assertIsNotNone(match, child.failure('no child pid'))
+        kid = int(match[1])
+        announcement = os.path.join(
+            directory, f'{pid}.{proc_identity(pid)[1]}.announce')
+        self.assertTrue(os.path.exists(announcement))
+        res = self.cli(kid, '--timeout', '0.5')
+        self.assert_refused(res, self.not_announced(kid))
+        child.proc.stdin.write(b'go\n')
+        child.proc.stdin.flush()
+        child.expect(child.out, 'child done\n')
+        self.assertIn('child count 0\n', child.out.text())
+        self.assertTrue(os.path.exists(announcement))
+        res = self.cli(pid)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertTrue(res.stdout.endswith(END), res.stdout)
+        child.proc.stdin.close()
+        self.assertEqual(child.finish(None), 0, child.failure('exit status'))
+        self.assertFalse(os.path.exists(announcement))
+
+    def test_send_checks_start_time(self):
+        # Without a pidfd, every signal waits for a check that the pid
+        # still has the start time it had.
+        import coro_origin
+        child = self.start_counter()
+        target = coro_origin._Target(child.proc.pid)
+        self.addCleanup(target.close)
+        target.close()
+        target.start_time -= 1
+        with self.assertRaises(ProcessLookupError):
+            target.send(signal.SIGUSR1)
+        target.start_time += 1
+        target.send(signal.SIGUSR1)
+        self.assertEqual(self.signals_received(child), 1)
+
 
 if __name__ == '__main__':
     unittest.main()
