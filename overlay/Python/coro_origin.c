@@ -31,6 +31,7 @@
 #include "pycore_coro_origin.h"
 #include "pycore_frame.h"         // _PyFrame_GetFirstComplete()
 #include "pycore_modsupport.h"    // _PyArg_CheckPositional()
+#include "pycore_import.h"        // _PyImport_GetModuleAttrString()
 #include "pycore_interp.h"        // PyInterpreterState.coro_origin
 #include "pycore_object.h"        // _Py_TryIncrefFast()
 #include "pycore_pyatomic_ft_wrappers.h"  // FT_ATOMIC_LOAD_PTR_ACQUIRE()
@@ -1128,20 +1129,45 @@ _PyCoroOrigin_MayRender(PyInterpreterState *interp)
             || startup->dump_signal != 0);
 }
 
+PyObject *
+_PyCoroOrigin_StackSummaryType(PyInterpreterState *interp)
+{
+    struct _Py_coro_origin_state *state = &interp->coro_origin;
+    TABLE_LOCK(state);
+    PyObject *type = Py_XNewRef(state->stack_summary);
+    TABLE_UNLOCK(state);
+    if (type != NULL) {
+        return type;
+    }
+    type = _PyImport_GetModuleAttrString("traceback", "StackSummary");
+    if (type == NULL) {
+        return NULL;
+    }
+    TABLE_LOCK(state);
+    if (state->stack_summary == NULL) {
+        state->stack_summary = Py_NewRef(type);
+    }
+    TABLE_UNLOCK(state);
+    return type;
+}
+
 void
 _PyCoroOrigin_BindReports(PyThreadState *tstate)
 {
     PyInterpreterState *interp = tstate->interp;
-    if (!_PyCoroOrigin_MayRender(interp)) {
-        return;                 /* no origin can exist: stock's reports */
-    }
     PyObject *exc = PyErr_GetRaisedException();
-    PyObject *mod = get_renderer(interp);
-    if (mod == NULL) {
-        /* The reports print stock's text without the sites. */
-        PyErr_Clear();
+    if (interp->coro_origin.buckets != NULL) {
+        /* Frame stacks exist (asyncio's debug mode keeps them for its
+           _source_traceback, made when read): keep traceback.StackSummary
+           (traceback is imported already: asyncio imports it). */
+        Py_XDECREF(_PyCoroOrigin_StackSummaryType(interp));
     }
-    Py_XDECREF(mod);
+    /* If no origin can exist, the reports are stock's: nothing to bind. */
+    if (_PyCoroOrigin_MayRender(interp)) {
+        Py_XDECREF(get_renderer(interp));
+    }
+    /* What failed is left out: the reports print stock's text. */
+    PyErr_Clear();
     PyErr_SetRaisedException(exc);
 }
 

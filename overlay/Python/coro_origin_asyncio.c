@@ -91,8 +91,8 @@ _PyCoroOrigin_StackSummary(PyObject *handle, int drop)
         }
         PyList_SET_ITEM(list, i, entry);
     }
-    PyObject *summary = _PyImport_GetModuleAttrString("traceback",
-                                                      "StackSummary");
+    PyObject *summary = _PyCoroOrigin_StackSummaryType(
+        _PyInterpreterState_GET());
     if (summary == NULL) {
         goto done;
     }

@@ -542,6 +542,7 @@ _PyCoroOrigin_FiniInterpreter(PyInterpreterState *interp)
     _PyCoroOrigin_ClearSettings(&state->startup);
     Py_CLEAR(interp->coro_origin.renderer);
     Py_CLEAR(interp->coro_origin.exc_origins);
+    Py_CLEAR(interp->coro_origin.stack_summary);
 }
 
 void

@@ -65,6 +65,7 @@ struct _Py_coro_origin_state {
        "mutex" held; released by _PyCoroOrigin_FiniInterpreter(). */
     PyObject *renderer;
     PyObject *exc_origins;
+    PyObject *stack_summary;    /* traceback.StackSummary, kept likewise */
     /* Set once an origin was recorded (a coroutine's, an async
        generator's or a future's; not debug mode's tracebacks): reports
        may then have sites to render. */
@@ -172,6 +173,11 @@ extern void _PyCoroOrigin_Fini(PyInterpreterState *interp);
 extern PyObject *_PyCoroOrigin_CallRenderer(const char *name,
                                             PyObject *const *args,
                                             size_t nargs);
+
+/* traceback.StackSummary (new reference), kept once imported so that
+   asyncio's debug-mode tracebacks can be made during shutdown; NULL with
+   an exception set if it cannot be had. */
+extern PyObject *_PyCoroOrigin_StackSummaryType(PyInterpreterState *interp);
 
 /* Can a report have a site to render: was an origin ever recorded, or
    does the start-up spec track, dump or check strictly?  If not, reports

@@ -200,6 +200,33 @@ class ShutdownReportTest(unittest.TestCase):
                                  f'  File "FILE", line {lineno + 1}, in '
                                  f'<module>')
 
+    def test_debug_mode(self):
+        # asyncio's debug mode keeps lazy frame stacks: they are still made
+        # into stock's source traceback while modules are torn down.
+        for exit in EXITS:
+            with self.subTest(exit=exit):
+                source = textwrap.dedent(PROGRAMS['task-exception'])
+                source = source.replace('EXIT', EXITS[exit])
+                with tempfile.TemporaryDirectory() as tmp:
+                    path = os.path.join(tmp, 'prog.py')
+                    with open(path, 'w') as f:
+                        f.write(source)
+                    res = run_child([sys.executable, path], text=True,
+                                    env=child_env(PYTHONASYNCIODEBUG='1'))
+                lines = without_source(
+                    res.stderr.replace(path, 'FILE').splitlines())
+                for broken in BROKEN:
+                    self.assertFalse([l for l in lines if broken in l],
+                                     lines)
+                start = lines.index('Task exception was never retrieved')
+                self.assertEqual(lines[start + 1:start + 4], [
+                    "future: <Task finished name='Task-1' coro=<f() done, "
+                    "defined at FILE:2> exception=ValueError('x') created "
+                    "at FILE:5>",
+                    'source_traceback: Object created at (most recent call '
+                    'last):',
+                    '  File "FILE", line 5, in <module>'], lines)
+
     def test_renderer_not_imported_when_off(self):
         # With tracking off nothing of the fork's runs for the reports:
         # the renderer is not even imported.
