@@ -719,8 +719,13 @@ class _Dumper:
         key = self.origin_by_id.get(id(origin))
         if key is None:
             try:
-                key = self.origin_by_value.setdefault(
-                    origin, len(self.origin_by_value))
+                # Not dict.setdefault(): before 3.13.6, one that cannot
+                # grow the dict returns as if it had inserted the key and
+                # counts it, corrupting the dict (gh-109700).
+                key = self.origin_by_value.get(origin)
+                if key is None:
+                    key = self.origin_by_value[origin] = len(
+                        self.origin_by_value)
             except TypeError:
                 key = ('unhashable', id(origin))
             self.origin_by_id[id(origin)] = key

@@ -1477,7 +1477,13 @@ _PyCoroOrigin_ExceptionOrigin(PyObject *exc)
 void
 _PyCoroOrigin_NoteException(PyThreadState *tstate, PyObject *coro)
 {
-    assert(PyErr_Occurred());
+    if (!PyErr_Occurred()) {
+        /* 3.13 before 3.13.12 can lose the exception while clearing the
+           coroutine's frame when memory runs out (gh-100964): the caller
+           then gets stock's SystemError, which this must not turn into a
+           failed assertion. */
+        return;
+    }
     PyObject *origin = ((PyCoroObject *)coro)->cr_origin_or_finalizer;
     if (origin == NULL || !_PyCoroOrigin_ThreadSettings(tstate)->notes) {
         return;

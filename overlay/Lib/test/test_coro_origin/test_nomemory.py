@@ -27,6 +27,29 @@ window: upstream's MAKE_FUNCTION drops a reference that it does not own
 when the function cannot be allocated (gh-122752), so every function a
 step runs in this process exists beforehand; the dump, whose renderer
 makes functions, runs in a child that works around it.
+
+Older 3.13 releases (make rebase builds 3.13.5 too) have two more upstream
+bugs under allocation failure, fixed in later 3.13 releases; the sweeps
+work around them only on the releases that have them, and UpstreamTest
+checks that each is there exactly where the version says:
+
+- gh-100964 (fixed in 3.13.12): clearing a finished coroutine's frame that
+  has a frame object makes its caller's frame object if there is none yet
+  (Python/frame.c, take_ownership(), reached through clear_gen_frame(),
+  which unlinks the caller only afterwards); if that allocation fails,
+  the exception being raised is cleared, and coro.send() fails with
+  "SystemError: error return without exception set".  escape() makes its
+  own frame object first on those releases.
+- gh-134163 (fixed in 3.13.8): when the eval loop cannot allocate the
+  instruction offset that a cleanup handler (finally, with, the end of an
+  except block) pushes, it unwinds to that same handler again
+  (Python/ceval.c, exception_unwind): the loop lasts as long as
+  allocations fail, so a dump with every allocation from N on failing
+  never ends.  On those releases the dump's sweep lets allocations
+  N..N+DUMP_FAILURES-1 fail instead of every one from N on.
+A third, gh-109700 (fixed in 3.13.6: a dict.setdefault() that cannot grow
+the dict counts the key it did not insert, and the dict is corrupt), the
+renderer avoids; DumpTest checks that it does not call setdefault().
 This module is part of origin-python, not of upstream CPython.
 """
 
@@ -35,13 +58,15 @@ import operator
 import os
 import sys
 import textwrap
+import tokenize
 import unittest
 import warnings
 from test import support
 from test.support import import_helper
 
-from test.test_coro_origin._util import (marker, quiet_failed_creations,
-                                        run_python, stack_from)
+from test.test_coro_origin._util import (CHILD_TIMEOUT, marker,
+                                        quiet_failed_creations, run_python,
+                                        stack_from)
 
 _testcapi = import_helper.import_module('_testcapi')
 
@@ -49,6 +74,14 @@ FILE = __file__
 CAP = 2000          # allocations a step may make before the sweep gives up
 DEPTH = 3
 PAD = 400           # fresh code starts at this line
+
+# The upstream bugs of older 3.13 releases (see the docstring).
+LOSES_EXCEPTION = sys.version_info < (3, 13, 12)    # gh-100964
+UNWIND_LOOPS = sys.version_info < (3, 13, 8)        # gh-134163
+# With UNWIND_LOOPS, how many allocations from N on fail in the dump's
+# sweep: far more than a dump makes (a few thousand), so that a run that
+# does not loop fails as it would with every allocation from N on failing.
+DUMP_FAILURES = 1_000_000
 
 
 async def corofn():
@@ -110,6 +143,10 @@ def drive(coro):
 
 def escape(coro):
     """Run coro, which raises ValueError; return the exception."""
+    if LOSES_EXCEPTION:
+        # gh-100964: clearing coro's frame must not have to make this
+        # frame's object (a MemoryError here is a run's MemoryError).
+        sys._getframe()
     try:
         coro.send(None)
     except ValueError as exc:
@@ -431,6 +468,8 @@ DUMP_CHILD = textwrap.dedent(r"""
     import _coro_origin_report as R
 
     FORMAT = sys.argv[1]
+    # 0: a run fails every allocation from N on; else this many (gh-134163)
+    FAILURES = int(sys.argv[2])
     END = 'End of live coroutines.\n'
     NOTE = re.compile(r'^\(the previous dump could not be written: '
                       r'MemoryError.*\)\n', re.M)
@@ -629,7 +668,7 @@ DUMP_CHILD = textwrap.dedent(r"""
             return text is not None and normal(text) == ref, reached
 
         for start in starts():
-            same, reached = run(start, 0)
+            same, reached = run(start, start + FAILURES if FAILURES else 0)
             if same and not reached:
                 report['total'] = start
                 break
@@ -678,13 +717,22 @@ class DumpTest(unittest.TestCase):
                           "for lack of memory sets no exception (an "
                           "assertion in a debug build)")
         if fmt not in self.reports:
-            res, cmd = run_python(
-                '-X', 'coro_origin=5,chain=2,asyncgen,dump=SIGUSR1',
-                '-c', DUMP_CHILD, fmt, **child_env())
-            if res.rc:
-                res.fail(cmd)
-            self.reports[fmt] = json.loads(res.out.decode())
-        return self.reports[fmt]
+            failures = DUMP_FAILURES if UNWIND_LOOPS else 0
+            try:
+                res, cmd = run_python(
+                    '-X', 'coro_origin=5,chain=2,asyncgen,dump=SIGUSR1',
+                    '-c', DUMP_CHILD, fmt, str(failures), **child_env())
+                if res.rc:
+                    res.fail(cmd)
+                self.reports[fmt] = json.loads(res.out.decode())
+            except AssertionError as exc:
+                # The other test of this format fails at once with it,
+                # instead of running (and timing out) again.
+                self.reports[fmt] = exc
+        report = self.reports[fmt]
+        if isinstance(report, AssertionError):
+            self.fail(f'the {fmt} sweep failed: {report}')
+        return report
 
     def check_outcomes(self, fmt):
         report = self.report(fmt)
@@ -711,6 +759,17 @@ class DumpTest(unittest.TestCase):
                          f'runs that left the dump broken (the first '
                          f'{len(damage)}):\n{summary}')
 
+    def test_renderer_avoids_setdefault(self):
+        # gh-109700 (see the module's docstring): the dump runs on 3.13
+        # releases before 3.13.6 too.
+        import _coro_origin_report
+        with open(_coro_origin_report.__file__, 'rb') as f:
+            tokens = list(tokenize.tokenize(f.readline))
+        calls = [tok.start[0] for prev, tok in zip(tokens, tokens[1:])
+                 if prev.string == '.' and tok.string == 'setdefault']
+        self.assertEqual(calls, [], 'lines of _coro_origin_report.py that '
+                                    'call setdefault()')
+
     def test_text(self):
         self.check_outcomes('text')
 
@@ -722,6 +781,73 @@ class DumpTest(unittest.TestCase):
 
     def test_json_recovers(self):
         self.check_recovers('json')
+
+
+# gh-134163: f()'s finally block starts after more than 256 instructions,
+# so unwinding into its cleanup handler allocates the offset it pushes.
+# Every allocation fails from set_nomemory(0) on.  faulthandler ends a
+# child that loops.
+UNWIND_SECONDS = 5
+UNWIND_CHILD = textwrap.dedent(f"""
+    import faulthandler, _testcapi
+    faulthandler.dump_traceback_later({UNWIND_SECONDS}, exit=True)
+    def g():
+        return [None] * 1000
+    exec('def f():\\n' + '    a = 1\\n' * 150
+         + '    try:\\n        g()\\n    finally:\\n        pass\\n')
+    _testcapi.set_nomemory(0)
+    try:
+        f()
+    except MemoryError:
+        _testcapi.remove_mem_hooks()
+        print('MemoryError')
+    """)
+
+
+class UpstreamTest(Sweeps):
+    """The upstream bugs that the sweeps work around on older releases (see
+    the module's docstring) are there exactly on the releases that
+    LOSES_EXCEPTION and UNWIND_LOOPS name, with tracking off (upstream's
+    code alone): no workaround is missing, none is left over."""
+
+    def test_gh100964_exception_lost(self):
+        # A coroutine that raises, driven by send() from a frame that has
+        # no frame object, each allocation failing in turn.
+        def send(coro):
+            try:
+                coro.send(None)
+            except ValueError as exc:
+                return exc
+            return None
+
+        outcomes = set()
+        for start in range(100):
+            exc = ValueError('escaped')
+            try:
+                failed, value, _ = attempt(send, raiser(exc), start,
+                                           start + 1)
+            except SystemError as err:
+                outcomes.add(f'SystemError: {err}')
+                continue
+            outcomes.add('MemoryError' if failed
+                         else 'the ValueError' if value is exc
+                         else f'something else: {value!r}')
+        expected = {'MemoryError', 'the ValueError'}
+        if LOSES_EXCEPTION:
+            expected.add('SystemError: error return without exception set')
+        self.assertEqual(outcomes, expected)
+
+    def test_gh134163_unwind_loop(self):
+        res, cmd = run_python('-c', UNWIND_CHILD,
+                              timeout=UNWIND_SECONDS + CHILD_TIMEOUT)
+        if UNWIND_LOOPS:
+            self.assertEqual(res.rc, 1, res)
+            self.assertEqual(res.out, b'')
+            self.assertTrue(res.err.startswith(
+                f'Timeout (0:00:0{UNWIND_SECONDS})!\n'.encode()), res.err)
+        else:
+            self.assertEqual((res.rc, res.out, res.err),
+                             (0, b'MemoryError\n', b''))
 
 
 def child_env():

@@ -167,6 +167,40 @@ class StrictTest(unittest.TestCase):
         self.assertIn(SUMMARY + '1 problem of lost asyncio work (exit '
                       'status 3)', proc.stderr)
 
+    def test_system_exit(self):
+        # A program that ends with SystemExit, from a script, -c or -m:
+        # the summary, and its status (70 for a successful one).  Before
+        # 3.13.15, Py_RunMain() ends the process in Py_Exit() when a
+        # script or -c raises SystemExit (gh-152132), so strict mode's
+        # summary must be written from there too.
+        lost = 'async def f(): pass\nf()\nimport sys\n'
+        for how, end, status in [
+                ('script', 'sys.exit(3)', 3),
+                ('script', 'sys.exit(0)', STRICT_EXIT),
+                ('script', 'raise SystemExit', STRICT_EXIT),
+                ('script', 'sys.exit("bye")', 1),
+                ('-c', 'sys.exit(3)', 3),
+                ('-c', 'sys.exit()', STRICT_EXIT),
+                ('-m', 'sys.exit(0)', STRICT_EXIT)]:
+            with self.subTest(how=how, end=end):
+                source = lost + end + '\n'
+                if how == 'script':
+                    proc, _ = self.run_script(source, '2,strict')
+                else:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        with open(os.path.join(tmp, 'lostmod.py'), 'w') as f:
+                            f.write(source)
+                        arg = source if how == '-c' else 'lostmod'
+                        proc = run_child(
+                            [sys.executable, '-X', 'coro_origin=2,strict',
+                             how, arg], text=True, cwd=tmp)
+                self.assertEqual(proc.returncode, status, proc.stderr)
+                self.assertEqual(proc.stderr.count(SUMMARY), 1, proc.stderr)
+                self.assertIn(SUMMARY + '1 problem of lost asyncio work '
+                              f'(exit status {status})\n', proc.stderr)
+                self.assertIn("[1] coroutine 'f' was never awaited\n",
+                              proc.stderr)
+
     def test_ignored_warning_still_counts(self):
         source = 'async def f(): pass\nf()\n'
         proc, _ = self.run_script(source, '2,strict', '-W', 'ignore')
