@@ -499,22 +499,27 @@ def _context_problem_lines(context):
     return lines + [NOT_RECORDED]
 
 
-def problem_text(kind, obj):
+def problem_text(kind, obj, hook_raised=False):
     """The text that strict mode keeps for one problem of *kind* about
-    *obj*: a coroutine never awaited, an async generator never finalized,
-    or asyncio's report context (a dict) for the others.  The first line
-    is the report's own message; then where the object was created, as
-    every other report shows it.  Lines have no indentation of their own
-    beyond the block's; no trailing newline."""
+    *obj*: a coroutine never awaited, an async generator never finalized
+    (*hook_raised*: its finalizer hook raised; else its event loop was
+    closed), or asyncio's report context (a dict) for the others.  The
+    first line is the report's own message; then where the object was
+    created, as every other report shows it.  Lines have no indentation
+    of their own beyond the block's; no trailing newline."""
     try:
         if isinstance(obj, dict):
             lines = _context_problem_lines(obj)
         else:
             qualname = _safe_str(getattr(obj, '__qualname__', '?'))
             if hasattr(obj, 'ag_origin'):
+                if hook_raised:
+                    why = ('its finalizer hook raised, and it was freed '
+                           'before it finished')
+                else:
+                    why = 'its event loop could not run its aclose()'
                 lines = [f"async generator '{qualname}' was never "
-                         f"finalized: its event loop could not run its "
-                         f"aclose()"]
+                         f"finalized: {why}"]
                 if obj.ag_origin is None:
                     lines.append(NOT_RECORDED[:-1] + ': track async '
                                  'generators with the asyncgen item)')

@@ -684,6 +684,17 @@ PyTypeObject _PyCoroOrigin_RecordType = {
 #define Record_Check(op) Py_IS_TYPE((op), &_PyCoroOrigin_RecordType)
 #define Record_CAST(op) (assert(Record_Check(op)), (origin_record *)(op))
 
+/* What the slot of the async generator "agen" holds (its finalizer, or
+   its origin record), looking through strict mode's watch if there is
+   one (see "Async generators and getters"). */
+static inline PyObject **
+agen_slot(PyAsyncGenObject *agen)
+{
+    PyObject **inner =
+        _PyCoroOrigin_WatchedSlot(agen->ag_origin_or_finalizer);
+    return inner != NULL ? inner : &agen->ag_origin_or_finalizer;
+}
+
 #ifdef Py_GIL_DISABLED
 #  define LIVE_LOCK(state) PyMutex_Lock(&(state)->live_mutex)
 #  define LIVE_UNLOCK(state) PyMutex_Unlock(&(state)->live_mutex)
@@ -1206,7 +1217,10 @@ error:
 /* ---- Async generators and getters ---------------------------------------
  *
  * An async generator's slot holds its finalizer (stock), or, when it is
- * tracked, an origin record holding the finalizer.
+ * tracked, an origin record holding the finalizer.  In strict mode, once
+ * the generator's aclose() may have been lost, either is held by a watch
+ * (Python/coro_origin_asyncio.c) that judges when the generator is freed;
+ * agen_slot() looks through it.
  */
 
 int
@@ -1218,7 +1232,7 @@ _PyCoroOrigin_IsRecord(PyObject *op)
 PyObject *
 _PyCoroOrigin_AsyncGenFinalizer(PyAsyncGenObject *agen)
 {
-    PyObject *slot = agen->ag_origin_or_finalizer;
+    PyObject *slot = *agen_slot(agen);
     return (slot != NULL && Record_Check(slot))
            ? Record_CAST(slot)->finalizer : slot;
 }
@@ -1227,12 +1241,12 @@ void
 _PyCoroOrigin_SetAsyncGenFinalizer(PyAsyncGenObject *agen,
                                    PyObject *finalizer)
 {
-    PyObject *slot = agen->ag_origin_or_finalizer;
-    if (slot != NULL && Record_Check(slot)) {
-        Py_XSETREF(Record_CAST(slot)->finalizer, Py_XNewRef(finalizer));
+    PyObject **slot = agen_slot(agen);
+    if (*slot != NULL && Record_Check(*slot)) {
+        Py_XSETREF(Record_CAST(*slot)->finalizer, Py_XNewRef(finalizer));
     }
     else {
-        Py_XSETREF(agen->ag_origin_or_finalizer, Py_XNewRef(finalizer));
+        Py_XSETREF(*slot, Py_XNewRef(finalizer));
     }
 }
 
@@ -1276,7 +1290,7 @@ _PyCoroOrigin_CoroGetChain(PyObject *coro, void *Py_UNUSED(closure))
 PyObject *
 _PyCoroOrigin_AsyncGenGetOrigin(PyObject *agen, void *Py_UNUSED(closure))
 {
-    PyObject *slot = ((PyAsyncGenObject *)agen)->ag_origin_or_finalizer;
+    PyObject *slot = *agen_slot((PyAsyncGenObject *)agen);
     if (!_PyCoroOrigin_IsRecord(slot)) {
         Py_RETURN_NONE;
     }
@@ -1286,7 +1300,7 @@ _PyCoroOrigin_AsyncGenGetOrigin(PyObject *agen, void *Py_UNUSED(closure))
 PyObject *
 _PyCoroOrigin_AsyncGenGetChain(PyObject *agen, void *Py_UNUSED(closure))
 {
-    PyObject *slot = ((PyAsyncGenObject *)agen)->ag_origin_or_finalizer;
+    PyObject *slot = *agen_slot((PyAsyncGenObject *)agen);
     if (!_PyCoroOrigin_IsRecord(slot)) {
         Py_RETURN_NONE;
     }

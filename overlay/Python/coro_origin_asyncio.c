@@ -396,11 +396,150 @@ strict_note(const char *kind, PyObject *obj)
     PyErr_SetRaisedException(exc);
 }
 
+/* ---- An async generator whose aclose() may be lost -----------------------
+ *
+ * When an async generator's finalizer hook raised (genobject.c), or
+ * asyncio's hook found its loop closed (Lib/asyncio/_origin.py), its
+ * aclose() may be lost, but need not be: trio's hook schedules aclose()
+ * and then issues a ResourceWarning, which an "error" warning filter
+ * turns into an exception; a hook may keep the generator to close it
+ * later.  What decides is how the generator ends.  So strict mode renders
+ * the problem at once (while the generator can still be read) and puts a
+ * *watch* in the generator's slot, holding what the slot held (its origin
+ * record or its finalizer: Python/coro_origin.c looks through the watch).
+ * The generator's slot is cleared only when the generator is freed
+ * (gen_dealloc(), before its frame is), and only the slot refers to the
+ * watch, so the watch's dealloc sees the generator's last state: still
+ * suspended in its body means its finally blocks and "async with" exits
+ * never ran, and the problem is kept; finished (someone ran aclose(), or
+ * the hook closed it) or never started means nothing was lost.
+ *
+ * A generator that stays alive is not judged: one that a hook kept and
+ * that outlives the run, or one referenced by the exception that its
+ * hook raised, which an unraisable hook may keep (pytest does, until the
+ * end of the test), is judged when that reference goes. */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *inner;            /* strong: what the slot held, or NULL */
+    PyAsyncGenObject *agen;     /* borrowed: the generator whose slot holds
+                                   this watch */
+    char *kind;                 /* PyMem_Raw copies */
+    char *text;
+    Py_ssize_t len;
+    long pid;                   /* the process that made the watch */
+} agen_watch;
+
+static void
+watch_dealloc(PyObject *op)
+{
+    agen_watch *w = (agen_watch *)op;
+    /* A fork() child frees its copy of a generator its parent watched:
+       the parent judges its own. */
+    if (w->agen != NULL && FRAME_STATE_SUSPENDED(w->agen->ag_frame_state)
+        && w->pid == current_pid())
+    {
+        strict_store(w->kind, w->text, w->len);
+    }
+    PyMem_RawFree(w->kind);
+    PyMem_RawFree(w->text);
+    Py_CLEAR(w->inner);
+    PyObject_Free(op);
+}
+
+/* Not a GC type and never given to Python code: async_gen_traverse()
+   visits the finalizer the watch holds (_PyCoroOrigin_AsyncGenFinalizer()
+   looks through it), not the watch. */
+static PyTypeObject AsyncGenWatch_Type = {
+    PyVarObject_HEAD_INIT(&PyType_Type, 0)
+    .tp_name = "async_generator_strict_watch",
+    .tp_basicsize = sizeof(agen_watch),
+    .tp_dealloc = watch_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+};
+
+PyObject **
+_PyCoroOrigin_WatchedSlot(PyObject *slot)
+{
+    if (slot != NULL && Py_IS_TYPE(slot, &AsyncGenWatch_Type)) {
+        return &((agen_watch *)slot)->inner;
+    }
+    return NULL;
+}
+
+/* The problem "kind" about the async generator "obj", whose aclose() may
+   be lost ("hook_raised": its finalizer hook raised; else asyncio's loop
+   was closed).  Never raises; keeps the exception being handled. */
+static void
+strict_note_agen(const char *kind, PyObject *obj, int hook_raised)
+{
+    PyAsyncGenObject *agen = (PyAsyncGenObject *)obj;
+    if (FRAME_STATE_FINISHED(agen->ag_frame_state)
+        || _PyCoroOrigin_WatchedSlot(agen->ag_origin_or_finalizer) != NULL)
+    {
+        /* The hook closed it before it raised; or it is already watched
+           (the first reason is kept). */
+        return;
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *args[3] = {PyUnicode_FromString(kind), obj,
+                         hook_raised ? Py_True : Py_False};
+    PyObject *text = NULL;
+    if (args[0] != NULL) {
+        text = _PyCoroOrigin_CallRenderer("problem_text", args, 3);
+        Py_DECREF(args[0]);
+    }
+    static const char fallback[] = "(the report could not be rendered: "
+                                   "see the message printed above)";
+    const char *utf8 = fallback;
+    Py_ssize_t len = (Py_ssize_t)sizeof(fallback) - 1;
+    if (text != NULL && PyUnicode_Check(text)) {
+        const char *s = PyUnicode_AsUTF8AndSize(text, &len);
+        if (s != NULL) {
+            utf8 = s;
+        }
+        else {
+            len = (Py_ssize_t)sizeof(fallback) - 1;
+        }
+    }
+    PyErr_Clear();
+    agen_watch *w = PyObject_New(agen_watch, &AsyncGenWatch_Type);
+    if (w != NULL) {
+        w->inner = NULL;
+        w->agen = NULL;             /* not in the slot yet */
+        w->kind = strict_strdup(kind, (Py_ssize_t)strlen(kind));
+        w->text = strict_strdup(utf8, len);
+        w->len = len;
+        if (w->kind == NULL || w->text == NULL) {
+            Py_CLEAR(w);
+        }
+    }
+    if (w == NULL) {
+        /* Cannot watch (out of memory): keep the problem now. */
+        PyErr_Clear();
+        strict_store(kind, utf8, len);
+    }
+    else {
+        w->pid = current_pid();
+        w->agen = agen;
+        w->inner = agen->ag_origin_or_finalizer;    /* moved */
+        agen->ag_origin_or_finalizer = (PyObject *)w;
+    }
+    Py_XDECREF(text);
+    PyErr_SetRaisedException(exc);
+}
+
 void
 _PyCoroOrigin_StrictNote(const char *kind, PyObject *obj)
 {
     if (_PyCoroOrigin_StrictEnabled()) {
-        strict_note(kind, obj);
+        if (PyAsyncGen_CheckExact(obj)) {
+            /* genobject.c: its finalizer hook raised */
+            strict_note_agen(kind, obj, 1);
+        }
+        else {
+            strict_note(kind, obj);
+        }
     }
 }
 
@@ -408,7 +547,13 @@ PyObject *
 _PyCoroOrigin_StrictNoteFromPython(const char *kind, PyObject *obj)
 {
     if (_PyCoroOrigin_StrictEnabled()) {
-        strict_note(kind, obj);
+        if (PyAsyncGen_CheckExact(obj)) {
+            /* asyncio's hook: its loop is closed */
+            strict_note_agen(kind, obj, 0);
+        }
+        else {
+            strict_note(kind, obj);
+        }
     }
     Py_RETURN_NONE;
 }

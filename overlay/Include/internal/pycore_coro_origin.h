@@ -103,13 +103,19 @@ extern int _PyCoroOrigin_CaptureAsyncGen(PyThreadState *tstate,
                                          PyAsyncGenObject *agen);
 
 /* An async generator's slot holds its finalizer (stock) or, tracked, an
-   origin record holding it.  The finalizer (borrowed, may be NULL), and
-   setting it (a new reference is taken). */
+   origin record holding it; in strict mode either may be inside a watch.
+   The finalizer (borrowed, may be NULL), and setting it (a new reference
+   is taken). */
 extern PyObject *_PyCoroOrigin_AsyncGenFinalizer(PyAsyncGenObject *agen);
 extern void _PyCoroOrigin_SetAsyncGenFinalizer(PyAsyncGenObject *agen,
                                                PyObject *finalizer);
 /* Is "op" (may be NULL) an origin record? */
 extern int _PyCoroOrigin_IsRecord(PyObject *op);
+/* In strict mode, once an async generator's aclose() may have been lost,
+   its slot holds a watch (Python/coro_origin_asyncio.c) around what it
+   held before.  If "slot" (may be NULL) is a watch, the address of what
+   it holds; else NULL. */
+extern PyObject **_PyCoroOrigin_WatchedSlot(PyObject *slot);
 
 /* Getters: cr_origin (stock's tuple, made on first read), cr_origin_chain
    (a tuple of (qualname, origin or None), nearest ancestor first, or

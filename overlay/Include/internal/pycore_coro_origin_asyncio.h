@@ -92,10 +92,14 @@ extern int _PyCoroOrigin_StrictEnabled(void);
 
 /* Record one problem of kind "kind" ("coroutine never awaited", ...)
    about "obj" if strict mode is on.  Never raises; keeps the exception
-   being handled.  For C hooks (_warnings.c, genobject.c). */
+   being handled.  For C hooks (_warnings.c, genobject.c).  An async
+   generator (its finalizer hook raised) is not recorded at once: it is
+   rendered now and recorded when it is freed, if still suspended in its
+   body (see "An async generator whose aclose() may be lost"). */
 extern void _PyCoroOrigin_StrictNote(const char *kind, PyObject *obj);
 
-/* sys._coroutine_origin_note_problem(): the same, returns None. */
+/* sys._coroutine_origin_note_problem(): the same (an async generator:
+   asyncio's hook found its loop closed), returns None. */
 extern PyObject *_PyCoroOrigin_StrictNoteFromPython(const char *kind,
                                                     PyObject *obj);
 

@@ -147,9 +147,10 @@ _NOT_RETRIEVED = ' exception was never retrieved'
 
 
 def note_unfinalized(agen):
-    """Record *agen*, an async generator whose event loop was closed
-    before its aclose() could be scheduled, in strict mode (else do
-    nothing); never raises."""
+    """In strict mode (else do nothing), *agen* is an async generator
+    whose event loop was closed before its aclose() could be scheduled:
+    it is recorded if it is freed still suspended in its body (see
+    Python/coro_origin_asyncio.c).  Never raises."""
     try:
         sys._coroutine_origin_note_problem(
             'async generator never finalized', agen)

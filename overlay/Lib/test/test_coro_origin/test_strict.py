@@ -265,5 +265,294 @@ class StrictTest(unittest.TestCase):
                       "strict takes no value", proc.stderr)
 
 
+# Finalizer hooks that raise (issue 15): how the generator ends decides.
+# Each scenario prints the first lines of what strict mode recorded before
+# the generator was dropped, after, and after the "event loop" ran.
+HOOKS = '''\
+import gc, sys, warnings
+
+log = []
+queue = []                  # the event loop's callbacks, or its generators
+origins = []
+
+async def numbers():
+    try:
+        yield 1
+        yield 2
+    finally:
+        log.append('finally')
+
+def step(awaitable):
+    try:
+        awaitable.send(None)
+    except StopIteration:
+        return True
+    return False
+
+def run(awaitable):
+    while not step(awaitable):
+        pass
+
+def drop_started():
+    agen = numbers()
+    step(agen.asend(None))
+    origins.append(agen.ag_origin)
+
+def problems():
+    gc.collect()
+    return [(kind, text.splitlines()[0], count)
+            for kind, text, count in sys._coroutine_origin_problems()]
+
+def scenario(name, hook):
+    log.clear()
+    sys.set_asyncgen_hooks(firstiter=None, finalizer=hook)
+    print(name)
+    print('  before:', problems())
+
+warnings.simplefilter('error')          # as pytest's filterwarnings=error
+sys.unraisablehook = lambda unraisable: None
+
+# asyncio's order: schedule aclose(), then warn (an error here).
+def schedules_aclose(agen):
+    queue.append(agen.aclose())
+    warnings.warn('collected before exhausted', ResourceWarning)
+scenario('schedules aclose()', schedules_aclose)
+drop_started()
+print('  dropped:', problems())
+run(queue.pop())
+print('  after the loop:', log, problems())
+
+# trio's order: keep the generator for the loop, then warn.
+def keeps_generator(agen):
+    queue.append(agen)
+    warnings.warn('collected before exhausted', ResourceWarning)
+scenario('keeps the generator', keeps_generator)
+drop_started()
+print('  dropped:', problems())
+kept = queue.pop()
+print('  reads as before:', kept.ag_origin == origins[-1],
+      kept.ag_origin is not None,
+      keeps_generator in gc.get_referents(kept),
+      [type(r).__name__ for r in gc.get_referents(kept)
+       if 'watch' in type(r).__name__])
+run(kept.aclose())
+del kept
+print('  after the loop:', log, problems())
+
+# The hook closes it, then raises.
+def closes(agen):
+    run(agen.aclose())
+    raise RuntimeError('raised after closing')
+scenario('closes it', closes)
+drop_started()
+print('  dropped:', log, problems())
+
+# Raises without scheduling anything: lost.
+def raises(agen):
+    raise RuntimeError('nothing scheduled')
+scenario('raises', raises)
+drop_started()
+print('  dropped:', log, problems())
+
+# ... unless the generator never started: nothing to lose.
+agen = numbers()
+awaitable = agen.asend(None)            # hooks set up, body not started
+del awaitable, agen
+print('  never started:', log, problems())
+
+# Kept by the hook and never closed: lost when the loop lets it go.
+def keeps_and_forgets(agen):
+    queue.append(agen)
+    raise RuntimeError('kept')
+scenario('kept, never closed', keeps_and_forgets)
+drop_started()
+print('  dropped:', problems())
+queue.clear()
+print('  let go:', log, problems())
+
+# The exception the hook raised keeps it alive (pytest's unraisable hook
+# keeps it until the end of the test): judged when the exception goes.
+unraisables = []
+sys.unraisablehook = unraisables.append
+scenario('exception kept', raises)
+drop_started()
+print('  dropped:', problems())
+unraisables.clear()
+print('  exception gone:', log, problems())
+sys.unraisablehook = lambda unraisable: None
+'''
+
+LOST = ('async generator never finalized',
+        "async generator 'numbers' was never finalized: its finalizer hook "
+        "raised, and it was freed before it finished", 1)
+
+
+class FinalizerHookTest(unittest.TestCase):
+
+    def run_source(self, source, spec):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'hooks.py')
+            with open(path, 'w') as f:
+                f.write(source)
+            proc = run_child([sys.executable, '-X', f'coro_origin={spec}',
+                              path], text=True)
+        return proc, path
+
+    def test_hooks(self):
+        lost = repr([LOST])
+        for spec, tracked in [('10,asyncgen,strict', True),
+                              ('10,strict', False), ('strict', False)]:
+            with self.subTest(spec=spec):
+                proc, _ = self.run_source(HOOKS, spec)
+                # Every problem was taken: nothing is left at exit.
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertNotIn(SUMMARY, proc.stderr)
+                self.assertEqual(proc.stdout.splitlines(), [
+                    'schedules aclose()',
+                    '  before: []',
+                    '  dropped: []',
+                    "  after the loop: ['finally'] []",
+                    'keeps the generator',
+                    '  before: []',
+                    '  dropped: []',
+                    f'  reads as before: True {tracked} True []',
+                    "  after the loop: ['finally'] []",
+                    'closes it',
+                    '  before: []',
+                    "  dropped: ['finally'] []",
+                    'raises',
+                    '  before: []',
+                    f'  dropped: [] {lost}',
+                    '  never started: [] []',
+                    'kept, never closed',
+                    '  before: []',
+                    '  dropped: []',
+                    f'  let go: [] {lost}',
+                    'exception kept',
+                    '  before: []',
+                    '  dropped: []',
+                    f'  exception gone: [] {lost}',
+                ])
+
+    def test_without_strict(self):
+        # The same hooks without strict: nothing recorded, same behaviour.
+        proc, _ = self.run_source(
+            HOOKS.replace('sys._coroutine_origin_problems()',
+                          '(sys._coroutine_origin_problems() or [])'),
+            '10,asyncgen')
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(
+            [line for line in proc.stdout.splitlines() if 'finally' in line],
+            ["  after the loop: ['finally'] []",
+             "  after the loop: ['finally'] []",
+             "  dropped: ['finally'] []"])
+        self.assertNotIn('never finalized', proc.stdout)
+
+    def test_summary(self):
+        # A hook that raised and scheduled nothing fails the run, with
+        # where the generator was created; one that scheduled aclose() and
+        # then raised does not count.
+        source = textwrap.dedent('''\
+            import gc, sys
+            async def numbers():
+                try:
+                    yield 1
+                finally:
+                    pass
+            def start(agen):
+                try:
+                    agen.asend(None).send(None)
+                except StopIteration:
+                    pass
+            later = []
+            def scheduled(agen):
+                later.append(agen.aclose())
+                raise RuntimeError("scheduled")
+            def lost(agen):
+                raise RuntimeError("lost")
+            sys.set_asyncgen_hooks(finalizer=scheduled)
+            start(numbers())                             # mark: scheduled
+            for aclose in later:
+                try:
+                    aclose.send(None)
+                except StopIteration:
+                    pass
+            del aclose
+            later.clear()
+            sys.set_asyncgen_hooks(finalizer=lost)
+            start(numbers())                             # mark: lost
+            gc.collect()
+            ''')
+        for spec, tracked in [('10,asyncgen,strict', True),
+                              ('strict', False)]:
+            with self.subTest(spec=spec):
+                proc, path = self.run_source(source, spec)
+                self.assertEqual(proc.returncode, STRICT_EXIT, proc.stderr)
+                # Both hooks' exceptions are reported as stock reports them.
+                self.assertIn('RuntimeError: scheduled', proc.stderr)
+                self.assertIn('RuntimeError: lost', proc.stderr)
+                summary = proc.stderr[proc.stderr.index(SUMMARY):]
+                items = summary.rstrip('\n').split('\n\n')
+                self.assertEqual(items[0].splitlines(), [
+                    SUMMARY + '1 problem of lost asyncio work '
+                              f'(exit status {STRICT_EXIT})',
+                    '  1 async generator never finalized'])
+                self.assertEqual(len(items), 2, summary)
+                block = items[1].splitlines()
+                self.assertEqual(block[0], '[1] ' + LOST[1])
+                if tracked:
+                    self.assertEqual(block[1:], [
+                        '    Async generator created at (most recent call '
+                        'last)',
+                        f'      File "{path}", line '
+                        f'{line_of(source, "lost")}, in <module>',
+                        '        start(numbers())'
+                        '                             # mark: lost'])
+                else:
+                    self.assertEqual(block[1:], [
+                        '    (creation site not recorded: track async '
+                        'generators with the asyncgen item)'])
+
+    @unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork()')
+    def test_fork_child_frees_parents_generator(self):
+        # Watched in the parent, freed in both processes: only the process
+        # that saw its hook raise judges it.
+        source = textwrap.dedent('''\
+            import gc, os, sys
+            async def numbers():
+                yield 1
+            kept = []
+            def keeps(agen):
+                kept.append(agen)
+                raise RuntimeError("kept")
+            sys.unraisablehook = lambda unraisable: None
+            sys.set_asyncgen_hooks(finalizer=keeps)
+            agen = numbers()
+            try:
+                agen.asend(None).send(None)
+            except StopIteration:
+                pass
+            del agen
+            gc.collect()
+            pid = os.fork()
+            if pid == 0:
+                kept.clear()
+                gc.collect()
+                print('child', sys._coroutine_origin_problems(), flush=True)
+                sys.exit(0)
+            _, status = os.waitpid(pid, 0)
+            print('child status', os.waitstatus_to_exitcode(status))
+            kept.clear()
+            gc.collect()
+            print('parent', [(kind, count) for kind, _, count
+                             in sys._coroutine_origin_problems()])
+            ''')
+        proc, _ = self.run_source(source, '2,asyncgen,strict')
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.splitlines(), [
+            'child []', 'child status 0',
+            "parent [('async generator never finalized', 1)]"])
+
+
 if __name__ == '__main__':
     unittest.main()
