@@ -1230,7 +1230,7 @@ _PyCoroOrigin_IsRecord(PyObject *op)
 }
 
 PyObject *
-_PyCoroOrigin_AsyncGenFinalizer(PyAsyncGenObject *agen)
+_PyCoroOrigin_AsyncGenSlotFinalizer(PyAsyncGenObject *agen)
 {
     PyObject *slot = *agen_slot(agen);
     return (slot != NULL && Record_Check(slot))

@@ -105,8 +105,13 @@ extern int _PyCoroOrigin_CaptureAsyncGen(PyThreadState *tstate,
 /* An async generator's slot holds its finalizer (stock) or, tracked, an
    origin record holding it; in strict mode either may be inside a watch.
    The finalizer (borrowed, may be NULL), and setting it (a new reference
-   is taken). */
-extern PyObject *_PyCoroOrigin_AsyncGenFinalizer(PyAsyncGenObject *agen);
+   is taken).  A macro, so that an empty slot (a generator never iterated,
+   or without hooks) costs what stock's field read costs: "agen" is
+   evaluated twice. */
+#define _PyCoroOrigin_AsyncGenFinalizer(agen) \
+    ((agen)->ag_origin_or_finalizer == NULL ? NULL \
+     : _PyCoroOrigin_AsyncGenSlotFinalizer(agen))
+extern PyObject *_PyCoroOrigin_AsyncGenSlotFinalizer(PyAsyncGenObject *agen);
 extern void _PyCoroOrigin_SetAsyncGenFinalizer(PyAsyncGenObject *agen,
                                                PyObject *finalizer);
 /* Is "op" (may be NULL) an origin record? */
