@@ -46,17 +46,6 @@ DOCUMENTED_TYPES = {
         lambda: type(sys.get_coroutine_origin_tracking()),
 }
 
-# Patches 0003 and 0006 list the items of -X coro_origin in
-# --help-xoptions, Doc/using/cmdline.rst and Misc/python.man without
-# "strict".  The change that adds it is with the patches' owner (issue 15,
-# item 7); this set becomes empty with it.
-NOT_LISTED_YET = {
-    ('--help-xoptions', 'strict'),
-    ('Doc/using/cmdline.rst', 'strict'),
-    ('Misc/python.man', 'strict'),
-}
-
-
 def doc_dir():
     """Doc/library of the source tree, or None."""
     candidates = []
@@ -292,7 +281,7 @@ class DocsTest(unittest.TestCase):
             for item in self.spec_items():
                 if not re.search(r'\b' + item + r'\b', text):
                     missing.add((where, item))
-        self.assertEqual(missing, NOT_LISTED_YET)
+        self.assertEqual(missing, set())
 
     # -- attributes ------------------------------------------------------
 
