@@ -5,7 +5,7 @@ SHELL := /bin/bash
 T := tools/timed
 PREFIX ?=
 
-.PHONY: all deps fetch src build debug stock test test-full fuzz patches prepare install bench rebase clean distclean ft asan shared dist
+.PHONY: all deps fetch src build debug stock test test-full fuzz patches prepare install bench rebase clean distclean ft asan shared dist differential
 
 # BUILD=1 is make rebase's "and build it"; the tools read BUILD from the
 # environment as the build directory, so do not pass that one on.
@@ -62,7 +62,7 @@ asan: src
 shared: src
 	@$(T) build-shared tools/build shared
 
-test: build debug ft asan
+test: build debug ft asan stock
 	@$(T) tests tools/run-tests
 
 # The whole upstream regression suite on the fork and on stock (slow: each
@@ -70,6 +70,16 @@ test: build debug ft asan
 # fork and fails if there are any.  TESTS="test_x ..." narrows it.
 test-full: build stock
 	@$(T) test-full tools/test-full
+
+# The differential test against stock (tools/differential): generated
+# asyncio programs run on the fork, with tracking off and on, and on stock
+# of the same tarball, and must print the same (the fork's own report
+# blocks aside).  SECONDS=N runs for N seconds (default 60) and prints
+# "N programs" and each failure with its seed; SEED=S prints program S and
+# runs it again.  JOBS=N workers (default 2).
+differential: build stock
+	@$(T) differential build/release/python tools/differential --jobs $(or $(JOBS),2) \
+	    $(if $(SEED),--seed $(SEED),--seconds $(or $(SECONDS),60))
 
 # Export the prepared tree's commits to patches/.
 patches:

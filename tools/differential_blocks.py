@@ -1,0 +1,272 @@
+"""What tools/differential compares: normalisation, and the parser that
+removes the fork's own report blocks from its output.
+
+The parser knows the exact layouts that Lib/_coro_origin_report.py, the
+asyncio reports (Lib/asyncio/_origin.py, base_tasks.py) and strict mode's
+summary (Python/coro_origin_asyncio.c) print, and removes a block only if
+every line of it has that layout.  Anything else stays, so that a line the
+fork prints instead of stock's, or a block in a shape nobody wrote down,
+shows up in the comparison.  Its layouts:
+
+* a creation-site block (the unawaited-coroutine warning, asyncio's
+  reports "Task was destroyed but it is pending!" / "... exception was
+  never retrieved", the warning of an async generator method never
+  awaited):
+
+      PHeader
+      P  File "FILE", line N, in FUNC
+      P    SOURCE LINE            (only if it is that line of FILE)
+      P  [K frames folded: asyncio, runpy]
+      P  [Previous line repeated K more times]
+      P... spawned from 'QUALNAME', created at (most recent call last)
+      P  File ...                 (a site, as above)
+      P... spawned from 'QUALNAME' (creation site not recorded)
+
+  where Header is "Coroutine created at (most recent call last)", "Async
+  generator created at (most recent call last)" or "Future created at
+  (most recent call last)", and P is the line prefix of where it is printed
+  ("" in reports and warnings; spaces and "|" margins inside exception
+  groups).  A site may also be one of the lines "(creation site not
+  recorded)", "(every frame of this site was skipped by skip=)" or
+  "(creation site could not be read)".
+
+* the exception-origin block of a traceback ("notes"): the line
+  "PThe exception escaped coroutine 'QUALNAME'." followed by a
+  creation-site block with the same prefix;
+
+* " created at FILE:LINE" at the end of a task's repr (right before its
+  closing ">"), where FILE:LINE is a line of an existing file; only when
+  the program does not use asyncio's debug mode, whose reprs have stock's
+  own "created at";
+
+* strict mode's summary, the last thing written to stderr:
+
+      (empty line)
+      origin-python strict: N problem(s) of lost asyncio work (exit status S)
+        N KIND                    (one line per kind)
+      (empty line)
+      [1] MESSAGE
+          INDENTED LINES
+      ...
+"""
+
+import linecache
+import os
+import re
+
+HEADERS = ('Coroutine created at (most recent call last)',
+           'Async generator created at (most recent call last)',
+           'Future created at (most recent call last)')
+ESCAPED = re.compile(r"The exception escaped coroutine '[^'\n]*'\.")
+FRAME = re.compile(r'File "(?P<file>[^"\n]+)", line (?P<line>\d+), '
+                   r'in (?P<func>\S.*)')
+FOLDED = re.compile(r'\[(?P<n>\d+) frames? folded: '
+                    r'(?P<mods>[a-z.]+(?:, [a-z.]+)*)\]')
+FOLDED_MODULES = {'asyncio', 'concurrent.futures', 'threading', 'selectors',
+                  'runpy'}
+REPEATED = re.compile(r'\[Previous line repeated \d+ more times?\]')
+SITE_SPECIAL = ('(creation site not recorded)',
+                '(every frame of this site was skipped by skip=)',
+                '(creation site could not be read)')
+CHAIN_SITE = re.compile(r"\.\.\. spawned from '[^'\n]*', created at "
+                        r"\(most recent call last\)")
+CHAIN_NONE = re.compile(r"\.\.\. spawned from '[^'\n]*' "
+                        r"\(creation site not recorded\)")
+CHAIN_UNREADABLE = ('... spawned from an ancestor that could not be read')
+PREFIX = re.compile(r'[ |]*')
+REPR_SITE = re.compile(r' created at (?P<file>[^\s<>]+):(?P<line>\d+)(?=>)')
+
+STRICT_HEAD = re.compile(r'origin-python strict: (?P<n>\d+) problems? of '
+                         r'lost asyncio work \(exit status (?P<status>-?\d+)\)')
+STRICT_KINDS = ('coroutine never awaited', 'task exception never retrieved',
+                'future exception never retrieved',
+                'task destroyed while pending',
+                'async generator never finalized',
+                'async generator finalizer raised')
+STRICT_KIND = re.compile(r'  (?P<n>\d+) (?P<kind>.+)')
+STRICT_NOT_KEPT = re.compile(r'  (?P<n>\d+) not kept \(more than \d+ '
+                             r'different problems\)')
+STRICT_ITEM = re.compile(r'\[(?P<i>\d+)\] \S.*')
+
+
+def _source(filename, lineno):
+    """The stripped line *lineno* of *filename*, as the renderer prints it,
+    or '' (the renderer then prints no source line)."""
+    line = linecache.getline(filename, int(lineno))
+    return line.partition('\n')[0].strip()
+
+
+def _site(lines, j, indent):
+    """Parse a site (at least one line) at *indent* from lines[j]; return
+    the index after it, or None if lines[j] is not a site line."""
+    start = j
+    while j < len(lines) and lines[j].startswith(indent):
+        content = lines[j][len(indent):]
+        m = FRAME.fullmatch(content)
+        if m:
+            j += 1
+            source = _source(m['file'], m['line'])
+            if (source and j < len(lines)
+                    and lines[j] == indent + '  ' + source):
+                j += 1
+            continue
+        m = FOLDED.fullmatch(content)
+        if m and set(m['mods'].split(', ')) <= FOLDED_MODULES:
+            j += 1
+            continue
+        if REPEATED.fullmatch(content) or content in SITE_SPECIAL:
+            j += 1
+            continue
+        break
+    return j if j > start else None
+
+
+def _origin_block(lines, i, prefix):
+    """Parse a creation-site block whose header is lines[i]; return the
+    index after it or None."""
+    j = _site(lines, i + 1, prefix + '  ')
+    if j is None:
+        return None
+    while j < len(lines) and lines[j].startswith(prefix + '... spawned'):
+        content = lines[j][len(prefix):]
+        if CHAIN_SITE.fullmatch(content):
+            k = _site(lines, j + 1, prefix + '  ')
+            if k is None:
+                break
+            j = k
+        elif CHAIN_NONE.fullmatch(content) or content == CHAIN_UNREADABLE:
+            j += 1
+        else:
+            break
+    return j
+
+
+def _block_at(lines, i):
+    """(end, kind) if a fork block starts at lines[i], else None."""
+    line = lines[i]
+    prefix = PREFIX.match(line).group()
+    content = line[len(prefix):]
+    if ESCAPED.fullmatch(content):
+        if i + 1 < len(lines) and lines[i + 1] in [prefix + h
+                                                   for h in HEADERS]:
+            end = _origin_block(lines, i + 1, prefix)
+            if end is not None:
+                return end, 'exception origin'
+        return None
+    if content in HEADERS:
+        end = _origin_block(lines, i, prefix)
+        if end is not None:
+            return end, content.split(' created at')[0].lower() + ' origin'
+    return None
+
+
+def _strip_repr_sites(line, removed):
+    def sub(m):
+        if _source(m['file'], m['line']) or os.path.isfile(m['file']):
+            removed.append(('repr site', [m.group()]))
+            return ''
+        return m.group()
+    return REPR_SITE.sub(sub, line)
+
+
+def strict_summary(text):
+    """If *text* (stderr) ends with strict mode's summary, return (text
+    without it, the summary's lines, its exit status); else (text, None,
+    None).  The summary must have the whole layout, or it stays."""
+    lines = text.split('\n')
+    # text ends with '\n': the last element is ''
+    if not lines or lines[-1] != '':
+        return text, None, None
+    for h in range(len(lines) - 2, 0, -1):
+        m = STRICT_HEAD.fullmatch(lines[h])
+        if m and lines[h - 1] == '':
+            break
+    else:
+        return text, None, None
+    body = lines[h + 1:-1]
+    j = 0
+    counted = 0
+    while j < len(body):
+        k = STRICT_KIND.fullmatch(body[j])
+        n = STRICT_NOT_KEPT.fullmatch(body[j])
+        if n:
+            counted += int(n['n'])
+        elif k and k['kind'] in STRICT_KINDS:
+            counted += int(k['n'])
+        else:
+            break
+        j += 1
+    if j == 0 or counted != int(m['n']):
+        return text, None, None
+    item = 0
+    while j < len(body):
+        if body[j] != '' or j + 1 >= len(body):
+            return text, None, None
+        im = STRICT_ITEM.fullmatch(body[j + 1])
+        if not im or int(im['i']) != item + 1:
+            return text, None, None
+        item += 1
+        j += 2
+        while j < len(body) and body[j].startswith('    '):
+            j += 1
+    if item == 0:
+        return text, None, None
+    kept = '\n'.join(lines[:h - 1]) + ('\n' if h > 1 else '')
+    return kept, lines[h - 1:-1], int(m['status'])
+
+
+def strip(text, repr_sites=True):
+    """(text without the fork's blocks, [(kind, lines) removed])."""
+    lines = text.split('\n')
+    out = []
+    removed = []
+    i = 0
+    while i < len(lines):
+        found = _block_at(lines, i)
+        if found:
+            end, kind = found
+            removed.append((kind, lines[i:end]))
+            i = end
+            continue
+        line = lines[i]
+        if repr_sites and ' created at ' in line:
+            line = _strip_repr_sites(line, removed)
+        out.append(line)
+        i += 1
+    return '\n'.join(out), removed
+
+
+# --- normalisation -----------------------------------------------------------
+
+ADDRESS = re.compile(r'0x[0-9a-fA-F]+')
+
+
+# reprlib.repr() cuts long reprs in the middle: "<Future finis...events.py:460>"
+CUT_PATH = re.compile(r'\.\.\.([^\s:"\'<>]*\.py):\d+')
+
+
+def normaliser(stdlib_dir):
+    """A function that normalises one interpreter's output: its standard
+    library directory becomes <stdlib>, line numbers of files there become
+    N (the fork patches them), also where reprlib cut the directory off
+    ("...events.py:460", when the rest names a file of the standard
+    library), and addresses become 0x?."""
+    prefix = os.path.join(stdlib_dir, '')
+    # a traceback's 'File "<stdlib>/x.py", line 3', a repr's
+    # '<stdlib>/x.py:3' and a FrameSummary's '<stdlib>/x.py, line 3 in f'
+    line = re.compile(r'(<stdlib>/[^\s"\':,<>]+\.py)("?)(, line |:)\d+')
+    files = []
+    for top, dirs, names in os.walk(stdlib_dir):
+        dirs[:] = [d for d in dirs if d not in ('test', 'idlelib', '__pycache__')]
+        files += [os.path.join(top, n) for n in names if n.endswith('.py')]
+
+    def stdlib_tail(tail):
+        return any(f.endswith(tail) for f in files)
+
+    def normalise(text):
+        text = text.replace(prefix, '<stdlib>/')
+        text = line.sub(r'\1\2\3N', text)
+        text = CUT_PATH.sub(lambda m: f'...{m[1]}:N' if stdlib_tail('/' + m[1])
+                            or stdlib_tail(m[1]) else m.group(), text)
+        return ADDRESS.sub('0x?', text)
+    return normalise
