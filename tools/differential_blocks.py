@@ -77,7 +77,8 @@ PREFIX = re.compile(r'[ |]*')
 REPR_SITE = re.compile(r' created at (?P<file>[^\s<>]+):(?P<line>\d+)(?=>)')
 
 STRICT_HEAD = re.compile(r'origin-python strict: (?P<n>\d+) problems? of '
-                         r'lost asyncio work \(exit status (?P<status>-?\d+)\)')
+                         r'lost asyncio work \((?:exit status '
+                         r'(?P<status>-?\d+)|(?P<sigint>ended by SIGINT))\)')
 STRICT_KINDS = ('coroutine never awaited', 'task exception never retrieved',
                 'future exception never retrieved',
                 'task destroyed while pending',
@@ -212,7 +213,9 @@ def strict_summary(text):
     if item == 0:
         return text, None, None
     kept = '\n'.join(lines[:h - 1]) + ('\n' if h > 1 else '')
-    return kept, lines[h - 1:-1], int(m['status'])
+    # "ended by SIGINT": an unhandled KeyboardInterrupt, the process
+    # kills itself with SIGINT (status -2 as subprocess reports it).
+    return kept, lines[h - 1:-1], (-2 if m['sigint'] else int(m['status']))
 
 
 def strip(text, repr_sites=True):

@@ -403,6 +403,9 @@ def _context_origin_text(context):
         task = context.get('task')
         if task is None:
             task = context.get('future')
+        if getattr(task, '_source_traceback', None):
+            # Debug mode: the task's repr already says where it was made.
+            return None
         get_coro = getattr(task, 'get_coro', None)
         if get_coro is None:
             # A plain future: where it was created, with origin tracking on.

@@ -42,6 +42,7 @@
 #include "pycore_typeobject.h"    // _PyStaticType_InitBuiltin()
 #include "pycore_tstate.h"        // _PyThreadStateImpl
 #include "pycore_runtime.h"       // _Py_ID()
+#include "pycore_setobject.h"     // _PySet_NextEntry()
 
 
 typedef struct {
@@ -1162,6 +1163,52 @@ _PyCoroOrigin_StackSummaryType(PyInterpreterState *interp)
     return type;
 }
 
+/* At most this many source files are read at exit (warm_linecache()). */
+#define LINECACHE_FILES 256
+
+/* Read the source files of the frames in the intern table into linecache:
+   a frame stack made into a traceback while modules are torn down (asyncio
+   debug mode's _source_traceback, a report's site) could not read them
+   then, where stock's debug mode registered them with linecache when it
+   captured.  Parked frame stacks hold no code objects and are skipped. */
+static void
+warm_linecache(struct _Py_coro_origin_state *state)
+{
+    PyObject *files = PySet_New(NULL);
+    if (files == NULL) {
+        return;
+    }
+    TABLE_LOCK(state);
+    for (size_t i = 0; state->buckets != NULL && i <= state->mask; i++) {
+        for (frame_stack *s = state->buckets[i]; s != NULL; s = s->next) {
+            for (Py_ssize_t j = 0; s->park_slot < 0 && j < Py_SIZE(s); j++) {
+                if (PySet_GET_SIZE(files) >= LINECACHE_FILES
+                    || PySet_Add(files,
+                                 s->entries[j].code->co_filename) < 0)
+                {
+                    goto done;
+                }
+            }
+        }
+    }
+done:
+    TABLE_UNLOCK(state);
+    PyObject *getlines = _PyImport_GetModuleAttrString("linecache",
+                                                       "getlines");
+    Py_ssize_t pos = 0;
+    PyObject *name;
+    Py_hash_t hash;
+    while (getlines != NULL && _PySet_NextEntry(files, &pos, &name, &hash)) {
+        PyObject *lines = PyObject_CallOneArg(getlines, name);
+        if (lines == NULL) {
+            break;
+        }
+        Py_DECREF(lines);
+    }
+    Py_XDECREF(getlines);
+    Py_DECREF(files);
+}
+
 void
 _PyCoroOrigin_BindReports(PyThreadState *tstate)
 {
@@ -1172,6 +1219,8 @@ _PyCoroOrigin_BindReports(PyThreadState *tstate)
            _source_traceback, made when read): keep traceback.StackSummary
            (traceback is imported already: asyncio imports it). */
         Py_XDECREF(_PyCoroOrigin_StackSummaryType(interp));
+        warm_linecache(&interp->coro_origin);
+        PyErr_Clear();
     }
     /* If no origin can exist, the reports are stock's: nothing to bind. */
     if (_PyCoroOrigin_MayRender(interp)) {

@@ -20,6 +20,7 @@
 #include "pycore_pystate.h"       // _Py_IsMainInterpreter()
 #include "pycore_lock.h"          // PyMutex_LockFlags()
 #include "pycore_pylifecycle.h"   // _Py_IsInterpreterFinalizing()
+#include "pycore_runtime.h"       // _PyRuntime.signals
 
 #include <errno.h>                // EINTR
 #ifdef MS_WINDOWS
@@ -707,10 +708,19 @@ _PyCoroOrigin_StrictExit(int exitcode)
     }
     if (total > 0) {
         int status = exitcode ? exitcode : _Py_CORO_ORIGIN_STRICT_EXIT;
+        /* After an unhandled KeyboardInterrupt, Py_RunMain() ends the
+           process with SIGINT whatever the status: say so. */
+        char how[40];
+        if (_PyRuntime.signals.unhandled_keyboard_interrupt) {
+            PyOS_snprintf(how, sizeof(how), "ended by SIGINT");
+        }
+        else {
+            PyOS_snprintf(how, sizeof(how), "exit status %d", status);
+        }
         PyOS_snprintf(buf, sizeof(buf),
                       "\norigin-python strict: %zd problem%s of lost asyncio "
-                      "work (exit status %d)\n",
-                      total, total == 1 ? "" : "s", status);
+                      "work (%s)\n",
+                      total, total == 1 ? "" : "s", how);
         strict_puts(buf);
         /* The count of each kind, in the order first seen. */
         for (strict_problem *p = all; p != NULL; p = p->next) {

@@ -3,6 +3,7 @@
 # This module is part of origin-python, not of upstream CPython.
 
 import os
+import signal
 import sys
 import tempfile
 import textwrap
@@ -200,6 +201,27 @@ class StrictTest(unittest.TestCase):
                               f'(exit status {status})\n', proc.stderr)
                 self.assertIn("[1] coroutine 'f' was never awaited\n",
                               proc.stderr)
+
+    def test_keyboard_interrupt(self):
+        # An unhandled KeyboardInterrupt: Py_RunMain() ends the process
+        # with SIGINT after the summary, which says so (not "exit status").
+        source = textwrap.dedent('''\
+            import asyncio, signal
+            async def work():
+                return 1
+            async def main():
+                c = work(); del c
+                # (as Ctrl-C, also when this test runs with SIGINT ignored)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                signal.raise_signal(signal.SIGINT)
+                await asyncio.sleep(3600)
+            asyncio.run(main())
+            ''')
+        proc, _ = self.run_script(source, '2,strict')
+        self.assertEqual(proc.returncode, -signal.SIGINT, proc.stderr)
+        self.assertIn(SUMMARY + '1 problem of lost asyncio work '
+                      '(ended by SIGINT)\n', proc.stderr)
+        self.assertNotIn('(exit status', proc.stderr)
 
     def test_ignored_warning_still_counts(self):
         source = 'async def f(): pass\nf()\n'
