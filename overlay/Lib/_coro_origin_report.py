@@ -1557,7 +1557,7 @@ def _build(format, missed, failure):
         return _render_text(d, _notes(missed, failure))
     except Exception as exc:
         try:
-            why = f'{type(exc).__name__}: {_safe_str(exc)}'
+            why = _failure_text(exc)
         except Exception:
             why = 'unknown error'
         if format == 'json':
@@ -1573,7 +1573,15 @@ def _build(format, missed, failure):
 
 
 def _failure_text(exc):
-    return f'{type(exc).__name__}: {_safe_str(exc)}'
+    """'Type: message', and the exception it was raised from: a C
+    function that returns a result with an exception set, which upstream's
+    json encoder does when memory runs out, gives a SystemError whose
+    cause is what really failed."""
+    text = f'{type(exc).__name__}: {_safe_str(exc)}'
+    cause = exc.__cause__
+    if cause is not None:
+        text += f' (from {type(cause).__name__}: {_safe_str(cause)})'
+    return text
 
 
 def _write_fd(fd, data):

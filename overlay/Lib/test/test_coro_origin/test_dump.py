@@ -908,6 +908,28 @@ class InProcessTest(unittest.TestCase):
         self.assertEqual(json.loads(doc), {
             'version': 1, 'error': 'RuntimeError: inside'})
 
+    def test_building_fails_with_cause(self):
+        # A C function that returns a result with an exception set (the C
+        # json encoder does when memory runs out) raises a SystemError
+        # from the real failure: the dump names both.
+        out = io.StringIO()
+        old = report._Dumper.collect
+        def collect(self):
+            try:
+                raise MemoryError('inner')
+            except MemoryError as exc:
+                raise SystemError('returned a result with an exception '
+                                  'set') from exc
+        report._Dumper.collect = collect
+        try:
+            report.dump(out, 'json')
+        finally:
+            report._Dumper.collect = old
+        self.assertEqual(json.loads(out.getvalue()), {
+            'version': 1,
+            'error': 'SystemError: returned a result with an exception set '
+                     '(from MemoryError: inner)'})
+
 
 @unittest.skipUnless(hasattr(signal, 'SIGUSR2'), 'needs SIGUSR1/SIGUSR2')
 class SafetyTest(ScriptMixin, unittest.TestCase):
