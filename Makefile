@@ -68,8 +68,10 @@ test: build debug ft asan stock
 # The whole upstream regression suite on the fork and on stock (slow: each
 # run takes 15-25 minutes on 2 cores); prints the tests failing only on the
 # fork and fails if there are any.  TESTS="test_x ..." narrows it.
+# TRACKING=SPEC runs the fork with PYTHONCOROORIGIN=SPEC instead and
+# compares it with the last stock run.
 test-full: build stock
-	@$(T) test-full tools/test-full
+	@$(T) test-full tools/test-full $(if $(TRACKING),--tracking $(TRACKING))
 
 # The differential test against stock (tools/differential): generated
 # asyncio programs run on the fork, with tracking off and on, and on stock

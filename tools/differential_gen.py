@@ -24,16 +24,13 @@ thing, and fork and stock must too):
   address: a program leaves at most one task and one async generator
   that print something then;
 * SIGINT is sent with signal.raise_signal() (delivered to the main
-  thread at once) unless asyncio.run()'s own handler takes it;
-* no asyncio debug mode with a never-awaited coroutine inside the loop
-  (debug mode switches on stock's own origin tracking, whose warning text
-  the fork folds; see DIFFERENCES in tools/differential).
+  thread at once) unless asyncio.run()'s own handler takes it.
 """
 
 import random
 import textwrap
 
-VERSION = 1
+VERSION = 2
 
 EXCEPTIONS = ['ValueError', 'KeyError', 'RuntimeError', 'AppError',
               'ZeroDivisionError']
@@ -838,13 +835,12 @@ def scene_exceptions(p, n):
                 await asyncio.sleep(0)
                 ''', n=n, raises=raises, default=default))
         elif v == 'unawaited':
-            if not p.debug:
-                p.features.add('unawaited')
-                body.append(block('''
-                    c = fail('never awaited')
-                    del c
-                    out('$n unawaited dropped')
-                    ''', n=n))
+            p.features.add('unawaited')
+            body.append(block('''
+                c = fail('never awaited')
+                del c
+                out('$n unawaited dropped')
+                ''', n=n))
         elif v == 'manual':
             # A coroutine driven by send() and throw(), not by a task.
             p.imports.add('traceback')
@@ -936,9 +932,6 @@ def scene_callbacks(p, n):
 
 
 def scene_unawaited(p, n):
-    if p.debug:
-        # (see the module's docstring: not with debug mode)
-        return f"out('{n} not in debug mode')"
     p.features.add('unawaited')
     body = [block('''
         async def work(x):
@@ -1075,12 +1068,11 @@ def leftovers(p):
                 KEEP.append(kept_future)
                 '''))
         elif what == 'coro':
-            if not p.debug:
-                p.main_tail.append(block('''
-                    async def never_run():
-                        out('never_run ran')
-                    KEEP.append(never_run())
-                    '''))
+            p.main_tail.append(block('''
+                async def never_run():
+                    out('never_run ran')
+                KEEP.append(never_run())
+                '''))
         elif what == 'agen':
             p.main_tail.append(block('''
                 async def kept_gen():

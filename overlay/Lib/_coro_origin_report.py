@@ -120,12 +120,20 @@ def _machinery(filename):
 
 def _folding(fold):
     """Whether to fold: *fold* if it is True or False, otherwise the
-    interpreter's setting (folding is off with the "full" item)."""
+    interpreter's setting: off with the "full" item, and off when only
+    stock's sys.set_coroutine_origin_tracking_depth() turned tracking on
+    (asyncio's debug mode does), so that stock's programs print stock's
+    text; on when the fork's tracking is configured (a start-up spec, the
+    default, or any item beyond the depth)."""
     if fold is not None:
         return bool(fold)
     try:
         settings = sys.get_coroutine_origin_tracking()
-        return not getattr(settings, 'full', False)
+        if settings.full:
+            return False
+        return bool(sys.get_coroutine_origin_tracking_default().depth
+                    or settings.chain or settings.skip or settings.asyncgen
+                    or settings.notes)
     except Exception:
         return True
 

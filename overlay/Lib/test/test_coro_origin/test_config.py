@@ -671,6 +671,17 @@ class RuntimeAPITests(unittest.TestCase):
         import _coro_origin_report
         sys.set_coroutine_origin_tracking(full=False)
         self.assertIs(sys.get_coroutine_origin_tracking().full, False)
+        # Only stock's depth (what asyncio's debug mode sets): stock's text.
+        sys.set_coroutine_origin_tracking_default(0)
+        sys.set_coroutine_origin_tracking(chain=0, asyncgen=False,
+                                          notes=False, skip=())
+        sys.set_coroutine_origin_tracking_depth(10)
+        self.assertIs(_coro_origin_report._folding(None), False)
+        # The fork's tracking configured: folded.
+        sys.set_coroutine_origin_tracking(chain=2)
+        self.assertIs(_coro_origin_report._folding(None), True)
+        sys.set_coroutine_origin_tracking(chain=0)
+        sys.set_coroutine_origin_tracking_default(5)
         self.assertIs(_coro_origin_report._folding(None), True)
         sys.set_coroutine_origin_tracking(full=True)
         self.assertIs(sys.get_coroutine_origin_tracking().full, True)

@@ -194,7 +194,8 @@ class SiteLinesTest(unittest.TestCase):
             self.assertEqual(report.site_lines(origin, fold=True),
                              ['  [1 frame folded: asyncio]']
                              + frame_lines(A()))
-        folded = types.SimpleNamespace(full=False, **fields)
+        # (folded once the fork's tracking is configured: a chain here)
+        folded = types.SimpleNamespace(full=False, **dict(fields, chain=1))
         with mock.patch('sys.get_coroutine_origin_tracking',
                         return_value=folded):
             self.assertEqual(report.site_lines(origin),
@@ -206,16 +207,26 @@ class SiteLinesTest(unittest.TestCase):
                          'the interpreter has no "full" setting yet')
     def test_full_setting_real(self):
         origin = (A(), (EVENTS, 20, '_run'))
-        old = sys.get_coroutine_origin_tracking()
-        sys.set_coroutine_origin_tracking(old.depth, full=True)
-        try:
+        with settings(chain=1, full=True):
             self.assertEqual(report.site_lines(origin),
                              frame_lines((EVENTS, 20, '_run'))
                              + frame_lines(A()))
-        finally:
-            sys.set_coroutine_origin_tracking(old.depth, full=False)
-        self.assertEqual(report.site_lines(origin),
-                         ['  [1 frame folded: asyncio]'] + frame_lines(A()))
+        with settings(chain=1):
+            self.assertEqual(report.site_lines(origin),
+                             ['  [1 frame folded: asyncio]']
+                             + frame_lines(A()))
+
+    def test_stock_depth_alone_does_not_fold(self):
+        # What asyncio's debug mode does on stock: stock's text, every
+        # frame listed (unless the fork's tracking is configured).
+        origin = (A(), (EVENTS, 20, '_run'))
+        default = sys.get_coroutine_origin_tracking_default()
+        with settings():
+            sys.set_coroutine_origin_tracking_depth(10)
+            want = (frame_lines((EVENTS, 20, '_run')) + frame_lines(A())
+                    if default.depth == 0 else
+                    ['  [1 frame folded: asyncio]'] + frame_lines(A()))
+            self.assertEqual(report.site_lines(origin), want)
 
     def test_recursion_cutoff_as_stock(self):
         # more than 3 identical consecutive frames: stock's
@@ -380,7 +391,10 @@ class ShortSiteTest(unittest.TestCase):
     def test_skips_machinery(self):
         origin = ((BASE_EVENTS, 10, 'create_task'), (EVENTS, 5, '_run'),
                   B(), A())
-        self.assertEqual(report.short_site(origin),
+        with settings(chain=1):
+            self.assertEqual(report.short_site(origin),
+                             f'{FILE}:{line("site-b")}')
+        self.assertEqual(report.short_site(origin, fold=True),
                          f'{FILE}:{line("site-b")}')
         self.assertEqual(report.short_site(origin, fold=False),
                          f'{BASE_EVENTS}:10')
