@@ -1092,26 +1092,38 @@ _PyCoroOrigin_AsyncGenWhere(PyObject *agen)
  * _PyCoroOrigin_BindReports() before that, while imports work.
  */
 
+/* *slot, or else module *modname* (attr NULL) or its attribute *attr*,
+   kept in *slot* from then on: a new reference, or NULL with an exception
+   set. */
+static PyObject *
+bound_object(struct _Py_coro_origin_state *state, PyObject **slot,
+             const char *modname, const char *attr)
+{
+    TABLE_LOCK(state);
+    PyObject *obj = Py_XNewRef(*slot);
+    TABLE_UNLOCK(state);
+    if (obj != NULL) {
+        return obj;
+    }
+    obj = (attr == NULL ? PyImport_ImportModule(modname)
+           : _PyImport_GetModuleAttrString(modname, attr));
+    if (obj == NULL) {
+        return NULL;
+    }
+    TABLE_LOCK(state);
+    if (*slot == NULL) {
+        *slot = Py_NewRef(obj);
+    }
+    TABLE_UNLOCK(state);
+    return obj;
+}
+
 static PyObject *
 get_renderer(PyInterpreterState *interp)
 {
     struct _Py_coro_origin_state *state = &interp->coro_origin;
-    TABLE_LOCK(state);
-    PyObject *mod = Py_XNewRef(state->renderer);
-    TABLE_UNLOCK(state);
-    if (mod != NULL) {
-        return mod;
-    }
-    mod = PyImport_ImportModule("_coro_origin_report");
-    if (mod == NULL) {
-        return NULL;
-    }
-    TABLE_LOCK(state);
-    if (state->renderer == NULL) {
-        state->renderer = Py_NewRef(mod);
-    }
-    TABLE_UNLOCK(state);
-    return mod;
+    return bound_object(state, &state->renderer, "_coro_origin_report",
+                        NULL);
 }
 
 PyObject *
@@ -1145,22 +1157,8 @@ PyObject *
 _PyCoroOrigin_StackSummaryType(PyInterpreterState *interp)
 {
     struct _Py_coro_origin_state *state = &interp->coro_origin;
-    TABLE_LOCK(state);
-    PyObject *type = Py_XNewRef(state->stack_summary);
-    TABLE_UNLOCK(state);
-    if (type != NULL) {
-        return type;
-    }
-    type = _PyImport_GetModuleAttrString("traceback", "StackSummary");
-    if (type == NULL) {
-        return NULL;
-    }
-    TABLE_LOCK(state);
-    if (state->stack_summary == NULL) {
-        state->stack_summary = Py_NewRef(type);
-    }
-    TABLE_UNLOCK(state);
-    return type;
+    return bound_object(state, &state->stack_summary, "traceback",
+                        "StackSummary");
 }
 
 /* At most this many source files are read at exit (warm_linecache()). */
