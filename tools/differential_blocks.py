@@ -34,10 +34,22 @@ shows up in the comparison.  Its layouts:
   "PThe exception escaped coroutine 'QUALNAME'." followed by a
   creation-site block with the same prefix;
 
+* the cancellation block of a CancelledError's traceback (the request
+  that asyncio._origin kept):
+
+      PCancellation requested at (most recent call last)
+      P  File ...                 (a site, as above)
+      P  by task 'NAME' (created at FILE:LINE)[, thread 'NAME']
+         or: P  by task 'NAME'[, thread 'NAME']
+         or: P  outside any task (by an event loop callback)[, thread 'NAME']
+      P  because REASON           (only if asyncio itself asked)
+      P  (N requests; the first is shown)    (only if N > 1)
+
 * " created at FILE:LINE" at the end of a task's repr (right before its
   closing ">"), where FILE:LINE is a line of an existing file; only when
   the program does not use asyncio's debug mode, whose reprs have stock's
-  own "created at";
+  own "created at"; and " cancel requested at FILE:LINE" there, in every
+  mode;
 
 * strict mode's summary, the last thing written to stderr:
 
@@ -75,6 +87,14 @@ CHAIN_NONE = re.compile(r"\.\.\. spawned from '[^'\n]*' "
 CHAIN_UNREADABLE = ('... spawned from an ancestor that could not be read')
 PREFIX = re.compile(r'[ |]*')
 REPR_SITE = re.compile(r' created at (?P<file>[^\s<>]+):(?P<line>\d+)(?=>)')
+REPR_CANCEL = re.compile(r' cancel requested at (?P<file>[^\s<>]+):'
+                         r'(?P<line>\d+)(?=>)')
+CANCEL_HEADER = 'Cancellation requested at (most recent call last)'
+CANCEL_BY = re.compile(r"  (?:by task '[^'\n]*'(?: \(created at \S+:\d+\))?"
+                       r"|outside any task \(by an event loop callback\))"
+                       r"(?:, thread '[^'\n]*')?")
+CANCEL_BECAUSE = re.compile(r'  because \S.*')
+CANCEL_COUNT = re.compile(r'  \(\d+ requests; the first is shown\)')
 
 STRICT_HEAD = re.compile(r'origin-python strict: (?P<n>\d+) problems? of '
                          r'lost asyncio work \((?:exit status '
@@ -142,11 +162,31 @@ def _origin_block(lines, i, prefix):
     return j
 
 
+def _cancel_block(lines, i, prefix):
+    """Parse a cancellation block whose header is lines[i]; return the
+    index after it or None."""
+    j = _site(lines, i + 1, prefix + '  ')
+    if j is None or j >= len(lines):
+        return None
+    if not (lines[j].startswith(prefix)
+            and CANCEL_BY.fullmatch(lines[j][len(prefix):])):
+        return None
+    j += 1
+    for pattern in (CANCEL_BECAUSE, CANCEL_COUNT):
+        if (j < len(lines) and lines[j].startswith(prefix)
+                and pattern.fullmatch(lines[j][len(prefix):])):
+            j += 1
+    return j
+
+
 def _block_at(lines, i):
     """(end, kind) if a fork block starts at lines[i], else None."""
     line = lines[i]
     prefix = PREFIX.match(line).group()
     content = line[len(prefix):]
+    if content == CANCEL_HEADER:
+        end = _cancel_block(lines, i, prefix)
+        return None if end is None else (end, 'cancellation')
     if ESCAPED.fullmatch(content):
         if i + 1 < len(lines) and lines[i + 1] in [prefix + h
                                                    for h in HEADERS]:
@@ -161,13 +201,13 @@ def _block_at(lines, i):
     return None
 
 
-def _strip_repr_sites(line, removed):
+def _strip_repr_sites(line, removed, pattern):
     def sub(m):
         if _source(m['file'], m['line']) or os.path.isfile(m['file']):
             removed.append(('repr site', [m.group()]))
             return ''
         return m.group()
-    return REPR_SITE.sub(sub, line)
+    return pattern.sub(sub, line)
 
 
 def strict_summary(text):
@@ -232,8 +272,10 @@ def strip(text, repr_sites=True):
             i = end
             continue
         line = lines[i]
+        if ' cancel requested at ' in line:
+            line = _strip_repr_sites(line, removed, REPR_CANCEL)
         if repr_sites and ' created at ' in line:
-            line = _strip_repr_sites(line, removed)
+            line = _strip_repr_sites(line, removed, REPR_SITE)
         out.append(line)
         i += 1
     return '\n'.join(out), removed

@@ -107,11 +107,32 @@ class Blocks(unittest.TestCase):
          KeyError: 'k'
         """
 
+    CANCELLED = """\
+         Traceback (most recent call last):
+           File "PROG", line 8, in <module>
+         asyncio.exceptions.CancelledError
+        +Cancellation requested at (most recent call last)
+        +  File "PROG", line 8, in <module>
+        +    asyncio.run(main())
+        +  [7 frames folded: asyncio]
+        +  outside any task (by an event loop callback), thread 'T-1'
+        +  because its asyncio.timeout() expired (asyncio.timeout(), timeout_at() or wait_for())
+        +  (2 requests; the first is shown)
+         Traceback (most recent call last):
+           File "PROG", line 8, in <module>
+         asyncio.exceptions.CancelledError: bye
+        +Cancellation requested at (most recent call last)
+        +  File "PROG", line 5, in main
+        +    c = work()
+        +  by task 'Task-1' (created at PROG:8)
+         The above exception was the direct cause of the following exception:
+        """
+
     def pairs(self):
         """(stock's text, the fork's text, which fork lines are stock's)."""
         result = []
         for fixture in (self.WARNING, self.DEPTH_WARNING, self.GROUP,
-                        self.REPORTS):
+                        self.REPORTS, self.CANCELLED):
             stock, fork, is_stock = [], [], []
             for line in textwrap.dedent(fixture).splitlines():
                 line = line.replace('PROG', self.prog)
@@ -200,6 +221,22 @@ class Blocks(unittest.TestCase):
         self.assertEqual(blocks.strip(missing)[0], missing)
         not_at_end = self.fill("<Task created at PROG:7 cb=[]>\n")
         self.assertEqual(blocks.strip(not_at_end)[0], not_at_end)
+        both = self.fill("<Task pending name='x' created at PROG:7 "
+                         "cancel requested at PROG:5>\n")
+        self.assertEqual(blocks.strip(both)[0], "<Task pending name='x'>\n")
+        # debug mode: stock's own "created at" stays
+        self.assertEqual(blocks.strip(both, repr_sites=False)[0],
+                         self.fill("<Task pending name='x' created at "
+                                   "PROG:7>\n"))
+
+    def test_cancel_block_needs_its_by_line(self):
+        text = self.fill("""\
+            Cancellation requested at (most recent call last)
+              File "PROG", line 5, in main
+                c = work()
+            something else
+            """)
+        self.assertEqual(blocks.strip(text)[0], text)
 
     def summary(self):
         return self.fill('''\

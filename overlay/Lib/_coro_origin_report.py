@@ -361,6 +361,8 @@ def exception_origin_lines(exc):
         if not (isinstance(info, tuple) and len(info) == 4):
             return []
         kind, qualname, origin, chain = info
+        if kind == 'cancelled':
+            return _cancelled_lines(qualname, origin)
         if not (isinstance(kind, str) and kind
                 and isinstance(qualname, str)):
             return []
@@ -379,6 +381,26 @@ def exception_origin_lines(exc):
                 + origin_block(origin, chain, header=header))
     except Exception:
         return []
+
+
+CANCEL_HEADER = 'Cancellation requested at (most recent call last)'
+
+
+def _cancelled_lines(info, frames):
+    """The block of a CancelledError whose cancellation asyncio._origin
+    recorded: where it was requested, by which task (or none) and thread,
+    why when asyncio itself asked, and how many requests there were."""
+    if not (isinstance(info, tuple) and len(info) == 3
+            and isinstance(frames, tuple)):
+        return []
+    by, reason, count = info
+    lines = [CANCEL_HEADER] + _site_lines(frames, '  ', _folding(None))
+    lines.append(f'  {_safe_str(by)}')
+    if reason is not None:
+        lines.append(f'  because {_safe_str(reason)}')
+    if type(count) is int and count > 1:
+        lines.append(f'  ({count} requests; the first is shown)')
+    return lines
 
 
 def unawaited_warning_lines(coro):
@@ -455,13 +477,21 @@ def context_origin_text(context):
         return None
 
 
-def repr_site(task):
-    """'created at FILE:LINE' for a pending task's repr, or None."""
+def repr_site(task, cancel_frames=None):
+    """What a task's repr adds: 'created at FILE:LINE' while it is pending
+    (not in debug mode, whose repr says it already), and 'cancel requested
+    at FILE:LINE' once a cancellation was requested (*cancel_frames*, from
+    asyncio._origin), or None."""
     try:
-        if task.done() or task._source_traceback:
-            return None
-        where = short_site(getattr(task.get_coro(), 'cr_origin', None))
-        return None if where is None else f'created at {where}'
+        parts = []
+        if not task.done() and not task._source_traceback:
+            where = short_site(getattr(task.get_coro(), 'cr_origin', None))
+            if where is not None:
+                parts.append(f'created at {where}')
+        where = short_site(cancel_frames)
+        if where is not None:
+            parts.append(f'cancel requested at {where}')
+        return ' '.join(parts) or None
     except Exception:
         return None
 

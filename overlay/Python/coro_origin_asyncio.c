@@ -194,6 +194,64 @@ _PyCoroOrigin_IsTracked(PyObject *coro)
             && ((PyCoroObject *)coro)->cr_origin_or_finalizer != NULL);
 }
 
+/* ---- Cancellation provenance ----------------------------------------------
+ *
+ * Future.cancel() and Task.cancel() of the C Future and Task call
+ * _PyCoroOrigin_NoteCancel(), and create_cancelled_error() calls
+ * _PyCoroOrigin_NoteCancelledError(): Lib/asyncio/_origin.py keeps who
+ * asked (note_cancel(), note_cancelled_error()), as for the Python ones.
+ * Nothing runs unless the thread tracks origins.  The Python functions
+ * catch every Exception of their own; what escapes them was raised by a
+ * signal handler that ran meanwhile (KeyboardInterrupt), and is passed on
+ * as a Python cancel() would: the callers return NULL.
+ */
+
+static int
+call_asyncio_origin(const char *name, PyObject *a, PyObject *b)
+{
+    PyThreadState *tstate = _PyThreadState_GET();
+    if (tstate->coroutine_origin_tracking_depth <= 0
+        || _Py_IsInterpreterFinalizing(tstate->interp))
+    {
+        return 0;
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *func = _PyImport_GetModuleAttrString("asyncio._origin", name);
+    if (func == NULL) {
+        /* asyncio._origin is gone (shutdown): nothing to record. */
+        PyErr_Clear();
+        PyErr_SetRaisedException(exc);
+        return 0;
+    }
+    PyObject *res = PyObject_CallFunctionObjArgs(func, a, b, NULL);
+    Py_DECREF(func);
+    if (res == NULL) {
+        Py_XDECREF(exc);
+        return -1;
+    }
+    Py_DECREF(res);
+    PyErr_SetRaisedException(exc);
+    return 0;
+}
+
+int
+_PyCoroOrigin_NoteCancel(PyObject *fut, PyObject *msg)
+{
+    return call_asyncio_origin("note_cancel", fut, msg ? msg : Py_None);
+}
+
+PyObject *
+_PyCoroOrigin_NoteCancelledError(PyObject *fut, PyObject *exc)
+{
+    if (exc != NULL
+        && call_asyncio_origin("note_cancelled_error", fut, exc) < 0)
+    {
+        Py_CLEAR(exc);
+    }
+    return exc;
+}
+
+
 /* ---- Live coroutine dump ------------------------------------------------
  *
  * The dump itself is written in Python (Lib/_coro_origin_report.py).  With

@@ -65,6 +65,16 @@ PyAPI_FUNC(int) _PyCoroOrigin_FutureMaterialize(PyObject **source_tb,
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_FutureDrop(PyObject *source_tb,
                                                 int *source_drop);
 
+/* Cancellation provenance (Lib/asyncio/_origin.py): Future.cancel() and
+   Task.cancel() of a pending future call NoteCancel() (0, or -1 with an
+   exception set that a signal handler raised meanwhile);
+   create_cancelled_error() passes the CancelledError it made (may be
+   NULL) through NoteCancelledError(), which returns it, or NULL with an
+   exception set (it is then released). */
+PyAPI_FUNC(int) _PyCoroOrigin_NoteCancel(PyObject *fut, PyObject *msg);
+PyAPI_FUNC(PyObject *) _PyCoroOrigin_NoteCancelledError(PyObject *fut,
+                                                        PyObject *exc);
+
 /* Is "coro" (may be NULL) a coroutine whose origin was recorded?  A task
    that fails during its eager start keeps such a coroutine (stock drops
    it) so that its report can say where it was created. */

@@ -136,8 +136,11 @@ def context_origin_text(context):
 
 
 def repr_site(task):
-    """'created at FILE:LINE' for a pending task's repr, or None."""
-    return sys._coroutine_origin_render('repr_site', task)
+    """'created at FILE:LINE' for a pending task's repr, and 'cancel
+    requested at FILE:LINE' once its cancellation was requested, or
+    None."""
+    return sys._coroutine_origin_render('repr_site', task,
+                                        cancel_frames(task))
 
 
 # Strict mode: the reports of call_exception_handler() that mean lost
@@ -179,3 +182,171 @@ def note_lost_work(context):
         sys._coroutine_origin_note_problem(kind, context)
     except Exception:
         pass
+
+
+# Cancellation provenance.  With the fork's tracking on, Future.cancel()
+# and Task.cancel() (C and Python) call note_cancel(): who asked is kept,
+# keyed by id() of the future with a weak reference whose callback removes
+# the entry, so that nothing is kept alive and nothing is added to the
+# future.  When asyncio makes the CancelledError it delivers (C:
+# create_cancelled_error(), Python: _make_cancelled_error()), it calls
+# note_cancelled_error(), which puts the request on the exception, as
+# plain tuples and strings, where traceback prints it (one block, after
+# the notes): ('cancelled', (by, reason, count), frames, None), read by
+# sys._coroutine_origin_of_exception() like the "notes" record (a
+# CancelledError is a BaseException: "notes" never records one).
+_cancels = {}
+
+# entries of _cancels: [ref, info, shared]; info: [stack, by, reason,
+# count], one list for a task and the future it waits on when the task's
+# cancel() cancels that future (the CancelledError the task then gets is
+# the future's); shared: that entry was made for that call, which counts
+# as no new request.
+_STACK, _BY, _REASON, _COUNT = range(4)
+
+
+def _forget(key):
+    def forget(ref):
+        entry = _cancels.get(key)
+        if entry is not None and entry[0] is ref:
+            del _cancels[key]
+    return forget
+
+
+def _fork_depth():
+    """The tracking depth if the fork's tracking is on in this thread, else
+    0: stock's sys.set_coroutine_origin_tracking_depth() alone (asyncio's
+    debug mode) is stock, and records nothing more."""
+    depth = sys.get_coroutine_origin_tracking_depth()
+    if depth:
+        s = sys.get_coroutine_origin_tracking()
+        if not (sys.get_coroutine_origin_tracking_default().depth
+                or s.chain or s.skip or s.asyncgen or s.notes):
+            return 0
+    return depth
+
+
+def _describe_task(task):
+    name = task.get_name()
+    where = sys._coroutine_origin_render('repr_site', task)
+    return f"task '{name}'" + (f' ({where})' if where else '')
+
+
+def _reason(frame):
+    """Why asyncio itself cancels, from the asyncio function that called
+    cancel() (its code object, never a message's text), or None."""
+    from . import runners, taskgroups, timeouts
+    while frame is not None:
+        code = frame.f_code
+        if code is taskgroups.TaskGroup._on_task_done.__code__:
+            child = frame.f_locals.get('task')
+            text = 'a task of its TaskGroup failed'
+            try:
+                exc = child.exception()
+                text = (f"{_describe_task(child)} of its TaskGroup failed "
+                        f"with {type(exc).__name__}")
+                tb = exc.__traceback__
+                while tb is not None and tb.tb_next is not None:
+                    tb = tb.tb_next
+                if tb is not None:
+                    text += (f' at {tb.tb_frame.f_code.co_filename}:'
+                             f'{tb.tb_lineno}')
+            except BaseException:
+                pass
+            return text
+        if code is timeouts.Timeout._on_timeout.__code__:
+            return ('its asyncio.timeout() expired (asyncio.timeout(), '
+                    'timeout_at() or wait_for())')
+        if code is runners._cancel_all_tasks.__code__:
+            return 'asyncio.run() or Runner cancels the tasks left at its end'
+        if code is runners.Runner._on_sigint.__code__:
+            return 'Ctrl-C (SIGINT) under asyncio.run() or Runner'
+        frame = frame.f_back
+    return None
+
+
+def note_cancel(fut, msg, skip=1):
+    """*fut*.cancel(msg) was called and *fut* is pending: keep who asked
+    (the first request, and a count), if the fork's tracking is on.
+    *skip*: asyncio's frames of the call (note_cancel() itself included).
+    Never raises."""
+    try:
+        depth = _fork_depth()
+        if not depth or fut.done():
+            return
+        caller = sys._getframe(skip)
+        if caller.f_code is _task_step_code():
+            # The Python Task ends a coroutine that raised CancelledError
+            # (or returned with a cancellation pending): no new request.
+            return
+        entry = _cancels.get(id(fut))
+        if entry is not None and entry[0]() is fut:
+            if entry[2]:
+                entry[2] = False
+            else:
+                entry[1][_COUNT] += 1
+            return
+        stack = sys._frame_stack_capture(depth, skip, origin=True)
+        from . import events, tasks
+        loop = events._get_running_loop()
+        task = tasks.current_task(loop) if loop is not None else None
+        by = ('by ' + _describe_task(task) if task is not None
+              else 'outside any task (by an event loop callback)')
+        import threading
+        thread = threading.current_thread()
+        if thread is not threading.main_thread():
+            by += f", thread '{thread.name}'"
+        info = [stack, by, _reason(caller), 1]
+        _remember(fut, info, False)
+        # A task's cancel() cancels the future it waits on: that future's
+        # CancelledError is the one the task gets.
+        waiter = getattr(fut, '_fut_waiter', None)
+        if waiter is not None and not waiter.done():
+            _remember(waiter, info, True)
+    except Exception:
+        pass
+
+
+def _remember(fut, info, shared):
+    key = id(fut)
+    _cancels[key] = [weakref.ref(fut, _forget(key)), info, shared]
+
+
+def note_cancelled_error(fut, exc):
+    """*exc* is the CancelledError that asyncio made for *fut*: give it
+    the request kept by note_cancel(), if any.  Never raises."""
+    try:
+        entry = _cancels.get(id(fut))
+        if entry is None or entry[0]() is not fut:
+            return
+        if '__coro_origin__' in vars(exc):
+            return
+        info = entry[1]
+        exc.__coro_origin__ = ('cancelled',
+                               (info[_BY], info[_REASON], info[_COUNT]),
+                               info[_STACK].frames(), None)
+    except Exception:
+        pass
+
+
+def cancel_frames(fut):
+    """The frames (cr_origin's format) where *fut*'s first cancellation
+    was requested, or None."""
+    try:
+        entry = _cancels.get(id(fut))
+        if entry is None or entry[0]() is not fut:
+            return None
+        return entry[1][_STACK].frames()
+    except Exception:
+        return None
+
+
+_STEP_CODE = None
+
+
+def _task_step_code():
+    global _STEP_CODE
+    if _STEP_CODE is None:
+        from . import tasks
+        _STEP_CODE = tasks._PyTask._Task__step_run_and_handle_result.__code__
+    return _STEP_CODE
