@@ -322,6 +322,10 @@ _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len, int *signum,
 
 /* ---- The spec parser ---------------------------------------------------- */
 
+/* The depth of a spec that names none (asyncio.constants'
+   DEBUG_STACK_DEPTH, what debug mode gives stock's tracking). */
+#define SPEC_DEFAULT_DEPTH 10
+
 /* The items: counts, then flags, then the others. */
 enum { DEPTH, CHAIN, ASYNCGEN, NOTES, FULL, STRICT, SKIP, DUMP, NITEMS };
 static const char *const item_names[NITEMS] = {
@@ -423,6 +427,11 @@ _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
         if (res < 0) {
             goto bad_item;
         }
+    }
+    if (!seen[DEPTH]) {
+        /* Every other item works on tracked coroutines: a spec that names
+           no depth ("chain=8,notes") gets asyncio's debug depth. */
+        settings.depth = SPEC_DEFAULT_DEPTH;
     }
     *result = settings;
     return 0;

@@ -177,13 +177,19 @@ class StartupLayerTests(unittest.TestCase):
         self.assertEqual(run_settings('-X', f'coro_origin={INT_MAX}'),
                          settings(INT_MAX))
         self.assertEqual(run_settings('-X', 'coro_origin=notes'),
-                         settings(notes=True))
+                         settings(10, notes=True))
+        # A spec that names no depth gets asyncio's DEBUG_STACK_DEPTH (10);
+        # one that names it keeps it, 0 included.
+        self.assertEqual(run_settings('-X', 'coro_origin=chain=8,notes'),
+                         settings(10, 8, notes=True))
+        self.assertEqual(run_settings('-X', 'coro_origin=0,chain=8'),
+                         settings(0, 8))
 
     def test_full_item(self):
         self.assertEqual(run_settings('-X', 'coro_origin=full'),
-                         settings(full=True))
+                         settings(10, full=True))
         self.assertEqual(run_settings(**{ENVVAR: 'full'}),
-                         settings(full=True))
+                         settings(10, full=True))
         self.assertEqual(run_settings('-X', 'coro_origin=full,3,chain=1'),
                          settings(3, 1, full=True))
         self.assertEqual(run_settings('-X', 'coro_origin=notes,full,4'),
@@ -194,7 +200,7 @@ class StartupLayerTests(unittest.TestCase):
                          settings(5))
         self.assertEqual(run_settings('-X', 'coro_origin=full',
                                       **{ENVVAR: '5,notes'}),
-                         settings(full=True))
+                         settings(10, full=True))
         # The report renderer follows it.
         res = assert_python_ok(
             '-X', 'coro_origin=full', '-c',
@@ -220,14 +226,14 @@ class StartupLayerTests(unittest.TestCase):
     def test_skip_keeps_order(self):
         self.assertEqual(
             run_settings('-X', 'coro_origin=skip=b:a:_x.y1:a'),
-            settings(skip=('b', 'a', '_x.y1', 'a')))
+            settings(10, skip=('b', 'a', '_x.y1', 'a')))
 
 
     def test_environment(self):
         self.assertEqual(run_settings(**{ENVVAR: '4,chain=2'}),
                          settings(4, 2))
         self.assertEqual(run_settings(**{ENVVAR: 'asyncgen'}),
-                         settings(asyncgen=True))
+                         settings(10, asyncgen=True))
 
     def test_environment_ignored_with_E_and_I(self):
         base = run_settings('-E')
@@ -252,7 +258,7 @@ class StartupLayerTests(unittest.TestCase):
             settings(3))
         self.assertEqual(
             run_settings('-X', 'coro_origin=notes', **{ENVVAR: '4'}),
-            settings(notes=True))
+            settings(10, notes=True))
 
     def test_last_xoption_ignored(self):
         # Like other -X options, the first -X coro_origin is used.
@@ -507,7 +513,7 @@ class DumpSignalTests(unittest.TestCase):
             with self.subTest(value=value):
                 self.assertEqual(
                     run_settings('-X', 'coro_origin=dump=' + value),
-                    settings(dump=int(signum)))
+                    settings(10, dump=int(signum)))
         self.assertEqual(run_settings(**{ENVVAR: '2,dump=SIGRTMIN+2'}),
                          settings(2, dump=RTMIN + 2))
 

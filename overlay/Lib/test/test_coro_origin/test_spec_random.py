@@ -177,6 +177,9 @@ def model_spec(spec):
                 result[key] = model_signal(value)
         except Bad as exc:
             raise Bad(f'item {quote(item)}: {exc.args[0]}') from None
+    if 'depth' not in seen:
+        # a spec that names no depth gets asyncio's DEBUG_STACK_DEPTH
+        result['depth'] = 10
     return tuple(result[f] for f in FIELDS)
 
 
