@@ -375,7 +375,8 @@ static void
 check_accepted(const wchar_t *spec, size_t len,
                const _PyCoroOriginSettings *s)
 {
-    int depth = 0, chain = 0, asyncgen = 0, notes = 0, full = 0;
+    /* a spec that names no depth gets 10 (asyncio's DEBUG_STACK_DEPTH) */
+    int depth = 10, chain = 0, asyncgen = 0, notes = 0, full = 0;
     int dump = 0, dump_known = 1;
     const wchar_t *skip = NULL;
     size_t skiplen = 0;
