@@ -27,6 +27,7 @@ never-retrieved report).
 import collections.abc
 import functools
 import sys
+import threading
 import types
 import weakref
 
@@ -226,41 +227,74 @@ def _fork_depth():
     return depth
 
 
+_last_described = (None, None)      # (weak reference to a task, its text)
+
+
 def _describe_task(task):
-    name = task.get_name()
+    """"task 'NAME' (created at FILE:LINE)"; the last one is kept, for a
+    task that cancels many things in a row."""
+    global _last_described
+    ref, text = _last_described
+    if ref is not None and ref() is task:
+        return text
     where = sys._coroutine_origin_render('repr_site', task)
-    return f"task '{name}'" + (f' ({where})' if where else '')
+    text = f"task '{task.get_name()}'" + (f' ({where})' if where else '')
+    _last_described = (weakref.ref(task), text)
+    return text
+
+
+# code object of an asyncio function that calls cancel() -> why (None: a
+# TaskGroup's failed task, described from the frame); made on first use
+_REASONS = None
+# how many callers of cancel() are looked at: asyncio calls it from the
+# function that knows why, or one that it calls (TaskGroup._abort())
+_REASON_FRAMES = 2
+
+
+def _reasons():
+    global _REASONS
+    if _REASONS is None:
+        from . import runners, taskgroups, timeouts
+        _REASONS = {
+            taskgroups.TaskGroup._on_task_done.__code__: None,
+            timeouts.Timeout._on_timeout.__code__:
+                'its asyncio.timeout() expired (asyncio.timeout(), '
+                'timeout_at() or wait_for())',
+            runners._cancel_all_tasks.__code__:
+                'asyncio.run() or Runner cancels the tasks left at its end',
+            runners.Runner._on_sigint.__code__:
+                'Ctrl-C (SIGINT) under asyncio.run() or Runner',
+        }
+    return _REASONS
+
+
+def _failed_child(frame):
+    child = frame.f_locals.get('task')
+    text = 'a task of its TaskGroup failed'
+    try:
+        exc = child.exception()
+        text = (f"{_describe_task(child)} of its TaskGroup failed "
+                f"with {type(exc).__name__}")
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is not None:
+            text += f' at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}'
+    except Exception:
+        pass
+    return text
 
 
 def _reason(frame):
     """Why asyncio itself cancels, from the asyncio function that called
     cancel() (its code object, never a message's text), or None."""
-    from . import runners, taskgroups, timeouts
-    while frame is not None:
+    reasons = _reasons()
+    for _ in range(_REASON_FRAMES):
+        if frame is None:
+            break
         code = frame.f_code
-        if code is taskgroups.TaskGroup._on_task_done.__code__:
-            child = frame.f_locals.get('task')
-            text = 'a task of its TaskGroup failed'
-            try:
-                exc = child.exception()
-                text = (f"{_describe_task(child)} of its TaskGroup failed "
-                        f"with {type(exc).__name__}")
-                tb = exc.__traceback__
-                while tb is not None and tb.tb_next is not None:
-                    tb = tb.tb_next
-                if tb is not None:
-                    text += (f' at {tb.tb_frame.f_code.co_filename}:'
-                             f'{tb.tb_lineno}')
-            except BaseException:
-                pass
-            return text
-        if code is timeouts.Timeout._on_timeout.__code__:
-            return ('its asyncio.timeout() expired (asyncio.timeout(), '
-                    'timeout_at() or wait_for())')
-        if code is runners._cancel_all_tasks.__code__:
-            return 'asyncio.run() or Runner cancels the tasks left at its end'
-        if code is runners.Runner._on_sigint.__code__:
-            return 'Ctrl-C (SIGINT) under asyncio.run() or Runner'
+        if code in reasons:
+            return reasons[code] or _failed_child(frame)
         frame = frame.f_back
     return None
 
@@ -287,12 +321,10 @@ def note_cancel(fut, msg, skip=1):
                 entry[1][_COUNT] += 1
             return
         stack = sys._frame_stack_capture(depth, skip, origin=True)
-        from . import events, tasks
-        loop = events._get_running_loop()
-        task = tasks.current_task(loop) if loop is not None else None
+        loop = _events._get_running_loop()
+        task = _tasks.current_task(loop) if loop is not None else None
         by = ('by ' + _describe_task(task) if task is not None
               else 'outside any task (by an event loop callback)')
-        import threading
         thread = threading.current_thread()
         if thread is not threading.main_thread():
             by += f", thread '{thread.name}'"
@@ -345,8 +377,9 @@ _STEP_CODE = None
 
 
 def _task_step_code():
-    global _STEP_CODE
+    global _STEP_CODE, _events, _tasks
     if _STEP_CODE is None:
-        from . import tasks
+        from . import events, tasks
+        _events, _tasks = events, tasks
         _STEP_CODE = tasks._PyTask._Task__step_run_and_handle_result.__code__
     return _STEP_CODE
