@@ -45,6 +45,18 @@ shows up in the comparison.  Its layouts:
       P  because REASON           (only if asyncio itself asked)
       P  (N requests; the first is shown)    (only if N > 1)
 
+* the report of an exception that cancel() would drop (stock clears the
+  flag that reports it when the task or future is collected, and prints
+  nothing), logged by the loop's exception handler:
+
+      Task exception was never retrieved      (or "Future ...")
+      dropped_by: 'cancel() called at FILE:LINE after it failed'
+      future: <...>
+      (creation-site block, as above)
+      Traceback (most recent call last):      (a whole traceback, chained
+        ...                                    ones included, to its last
+      ExcType: message                         exception line)
+
 * " created at FILE:LINE" at the end of a task's repr (right before its
   closing ">"), where FILE:LINE is a line of an existing file; only when
   the program does not use asyncio's debug mode, whose reprs have stock's
@@ -90,6 +102,16 @@ REPR_SITE = re.compile(r' created at (?P<file>[^\s<>]+):(?P<line>\d+)(?=>)')
 REPR_CANCEL = re.compile(r' cancel requested at (?P<file>[^\s<>]+):'
                          r'(?P<line>\d+)(?=>)')
 CANCEL_HEADER = 'Cancellation requested at (most recent call last)'
+DROPPED_HEADS = ('Task exception was never retrieved',
+                 'Future exception was never retrieved')
+DROPPED_BY = re.compile(r"dropped_by: 'cancel\(\) called at \S+:\d+ after it "
+                        r"failed'")
+TRACEBACK_HEADS = ('Traceback (most recent call last):',
+                   '  + Exception Group Traceback (most recent call last):')
+CHAINED = ('During handling of the above exception, another exception '
+           'occurred:',
+           'The above exception was the direct cause of the following '
+           'exception:')
 CANCEL_BY = re.compile(r"  (?:by task '[^'\n]*'(?: \(created at \S+:\d+\))?"
                        r"|outside any task \(by an event loop callback\))"
                        r"(?:, thread '[^'\n]*')?")
@@ -179,9 +201,51 @@ def _cancel_block(lines, i, prefix):
     return j
 
 
+def _traceback_end(lines, j):
+    """The index after a traceback (chained ones included) that starts at
+    lines[j], or None."""
+    if j >= len(lines) or lines[j] not in TRACEBACK_HEADS:
+        return None
+    while True:
+        j += 1
+        while j < len(lines) and lines[j].startswith(' '):
+            j += 1
+        if j >= len(lines):
+            return None
+        j += 1                              # the exception's line
+        found = _block_at(lines, j) if j < len(lines) else None
+        while found:                        # its origin blocks
+            j = found[0]
+            found = _block_at(lines, j) if j < len(lines) else None
+        if (j + 2 < len(lines) and lines[j] == ''
+                and lines[j + 1] in CHAINED
+                and lines[j + 2] == '' and j + 3 < len(lines)
+                and lines[j + 3] in TRACEBACK_HEADS):
+            j += 3
+            continue
+        return j
+
+
+def _dropped_report(lines, i):
+    """The index after a report of an exception that cancel() dropped
+    whose first line is lines[i], or None."""
+    if (lines[i] not in DROPPED_HEADS or i + 2 >= len(lines)
+            or not DROPPED_BY.fullmatch(lines[i + 1])
+            or not lines[i + 2].startswith('future: ')):
+        return None
+    j = i + 3
+    found = _block_at(lines, j) if j < len(lines) else None
+    if found:
+        j = found[0]
+    return _traceback_end(lines, j)
+
+
 def _block_at(lines, i):
     """(end, kind) if a fork block starts at lines[i], else None."""
     line = lines[i]
+    end = _dropped_report(lines, i)
+    if end is not None:
+        return end, 'dropped exception report'
     prefix = PREFIX.match(line).group()
     content = line[len(prefix):]
     if content == CANCEL_HEADER:

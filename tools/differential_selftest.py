@@ -128,11 +128,41 @@ class Blocks(unittest.TestCase):
          The above exception was the direct cause of the following exception:
         """
 
+    DROPPED = """\
+         before
+        +Task exception was never retrieved
+        +dropped_by: 'cancel() called at PROG:7 after it failed'
+        +future: <Task finished name='Task-2' coro=<work() done, defined at PROG:2> exception=ValueError('x')>
+        +Coroutine created at (most recent call last)
+        +  File "PROG", line 7, in main
+        +    t = asyncio.create_task(work())
+        +Traceback (most recent call last):
+        +  File "PROG", line 3, in work
+        +    return 1
+        +KeyError: 'k'
+        +
+        +During handling of the above exception, another exception occurred:
+        +
+        +Traceback (most recent call last):
+        +  File "PROG", line 3, in work
+        +ValueError: x
+        +The exception escaped coroutine 'work'.
+        +Coroutine created at (most recent call last)
+        +  File "PROG", line 8, in <module>
+        +    asyncio.run(main())
+         Task exception was never retrieved
+         future: <Task finished name='Task-3' coro=<work() done, defined at PROG:2> exception=ValueError('y')>
+         Traceback (most recent call last):
+           File "PROG", line 3, in work
+         ValueError: y
+         after
+        """
+
     def pairs(self):
         """(stock's text, the fork's text, which fork lines are stock's)."""
         result = []
         for fixture in (self.WARNING, self.DEPTH_WARNING, self.GROUP,
-                        self.REPORTS, self.CANCELLED):
+                        self.REPORTS, self.CANCELLED, self.DROPPED):
             stock, fork, is_stock = [], [], []
             for line in textwrap.dedent(fixture).splitlines():
                 line = line.replace('PROG', self.prog)

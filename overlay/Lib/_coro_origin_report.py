@@ -521,6 +521,10 @@ def _context_problem_lines(context):
     # The task's or future's repr is left out: it names the object, so
     # that identical problems of many tasks would not be counted together.
     lines = [message]
+    dropped = context.get('dropped_by')
+    if isinstance(dropped, str):
+        # asyncio._origin: cancel() would have dropped it silently
+        lines.append(f'Dropped by {dropped}')
     if exc is not None:
         lines += _raised_at_lines(exc)
         escaped = exception_origin_lines(exc)

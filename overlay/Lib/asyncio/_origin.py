@@ -306,7 +306,14 @@ def note_cancel(fut, msg, skip=1):
     Never raises."""
     try:
         depth = _fork_depth()
-        if not depth or fut.done():
+        if not depth:
+            return
+        if fut.done():
+            # (a KeyboardInterrupt or SystemExit that a task stored went on
+            # out of the loop: it was not lost)
+            if (fut._log_traceback and not fut.cancelled()
+                    and isinstance(fut.exception(), Exception)):
+                _report_dropped(fut, depth, skip + 1)
             return
         caller = sys._getframe(skip)
         if caller.f_code is _task_step_code():
@@ -337,6 +344,23 @@ def note_cancel(fut, msg, skip=1):
             _remember(waiter, info, True)
     except Exception:
         pass
+
+
+def _report_dropped(fut, depth, skip):
+    """cancel() of *fut*, which holds an exception nobody retrieved, is
+    about to drop it silently (stock clears the flag that would report it
+    when *fut* is collected): report it now, through the loop's exception
+    handler as that report would be, saying where cancel() was called."""
+    exc = fut.exception()
+    frames = sys._frame_stack_capture(depth, skip, origin=True).frames()
+    where = sys._coroutine_origin_render('short_site', frames)
+    kind = 'Task' if callable(getattr(fut, 'get_coro', None)) else 'Future'
+    fut.get_loop().call_exception_handler({
+        'message': f'{kind} exception was never retrieved',
+        'exception': exc,
+        'future': fut,
+        'dropped_by': f'cancel() called at {where} after it failed',
+    })
 
 
 def _remember(fut, info, shared):

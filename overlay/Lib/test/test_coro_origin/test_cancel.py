@@ -260,5 +260,74 @@ class CancelProvenanceTest(unittest.TestCase):
         self.assertNotIn(key, _origin._cancels)
 
 
+class DroppedByCancelTest(unittest.TestCase):
+    """cancel() of a task or future that holds an exception nobody
+    retrieved drops it silently on stock: with tracking on it is reported
+    then, through the loop's exception handler."""
+
+    def contexts(self, make, retrieve=False):
+        seen = []
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            loop.set_exception_handler(lambda loop, ctx: seen.append(ctx))
+            fut = make(loop)
+            await asyncio.sleep(0)
+            if retrieve:
+                fut.exception()
+            fut.cancel()  # marker: drop
+            return fut
+        return run(main), seen
+
+    @staticmethod
+    def failed_task(loop):
+        async def bad():
+            raise ValueError('lost')
+        return loop.create_task(bad())
+
+    @staticmethod
+    def failed_future(loop):
+        fut = loop.create_future()
+        fut.set_exception(KeyError('k'))
+        return fut
+
+    def test_task(self):
+        with fork_tracking():
+            fut, seen = self.contexts(self.failed_task)
+        self.assertEqual(len(seen), 1, seen)
+        ctx = seen[0]
+        self.assertEqual(sorted(ctx), ['dropped_by', 'exception', 'future',
+                                       'message'])
+        self.assertEqual(ctx['message'], 'Task exception was never retrieved')
+        self.assertIs(ctx['future'], fut)
+        self.assertIs(ctx['exception'], fut.exception())
+        self.assertEqual(ctx['dropped_by'],
+                         f'cancel() called at {FILE}:{line("drop")} after '
+                         f'it failed')
+
+    def test_future(self):
+        for make in (self.failed_future,
+                     lambda loop: futures._PyFuture(loop=loop)):
+            with self.subTest(make=make), fork_tracking():
+                if make is not self.failed_future:
+                    def make(loop, _make=make):
+                        fut = _make(loop)
+                        fut.set_exception(KeyError('k'))
+                        return fut
+                fut, seen = self.contexts(make)
+                self.assertEqual([c['message'] for c in seen],
+                                 ['Future exception was never retrieved'])
+
+    def test_retrieved_is_not_reported(self):
+        with fork_tracking():
+            fut, seen = self.contexts(self.failed_task, retrieve=True)
+        self.assertEqual(seen, [])
+
+    def test_tracking_off_as_stock(self):
+        with settings():
+            fut, seen = self.contexts(self.failed_task)
+        self.assertEqual(seen, [])
+
+
 if __name__ == '__main__':
     unittest.main()
