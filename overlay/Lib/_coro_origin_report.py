@@ -350,7 +350,7 @@ def short_site(origin, fold=None):
         return None
 
 
-def exception_origin_lines(exc):
+def exception_origin_lines(exc, dedupe=True):
     """The lines that say which coroutine an exception escaped and where
     that coroutine was created, from the record (kind, qualname, origin,
     chain) that sys._coroutine_origin_of_exception() reads without running
@@ -370,6 +370,8 @@ def exception_origin_lines(exc):
             return []
         if chain is not None and not isinstance(chain, tuple):
             return []
+        if dedupe and _traceback_shows(exc, origin, chain):
+            return []
         if kind == 'coroutine':
             header = HEADER
         elif kind == 'async generator':
@@ -381,6 +383,35 @@ def exception_origin_lines(exc):
                 + origin_block(origin, chain, header=header))
     except Exception:
         return []
+
+
+def _traceback_shows(exc, origin, chain):
+    """Does *exc*'s own traceback already show every frame that its origin
+    block would (each user frame of the site and of its chain, the folded
+    ones aside)?  Then the block says nothing new: asyncio.run(main())
+    where main() raises prints the asyncio.run() line in both."""
+    try:
+        if not origin or not _folding(None):
+            return False
+        shown = set()
+        # (the slot itself: no code of the exception's type runs)
+        tb = BaseException.__traceback__.__get__(exc)
+        while tb is not None:
+            shown.add((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+            tb = tb.tb_next
+    except Exception:
+        return False
+    sites = [origin] + [site for _, site in chain or ()]
+    for site in sites:
+        if not isinstance(site, tuple) or not site:
+            return False
+        for frame in site:
+            if not (isinstance(frame, tuple) and len(frame) == 3):
+                return False
+            if (_machinery(frame[0]) is None
+                    and (frame[0], frame[1]) not in shown):
+                return False
+    return True
 
 
 CANCEL_HEADER = 'Cancellation requested at (most recent call last)'
@@ -527,7 +558,8 @@ def _context_problem_lines(context):
         lines.append(f'Dropped by {dropped}')
     if exc is not None:
         lines += _raised_at_lines(exc)
-        escaped = exception_origin_lines(exc)
+        # (a record shows one frame of the traceback: the block stays)
+        escaped = exception_origin_lines(exc, dedupe=False)
         if escaped:
             return lines + escaped
     text = context_origin_text(context)

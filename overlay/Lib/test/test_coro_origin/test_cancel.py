@@ -329,5 +329,18 @@ class DroppedByCancelTest(unittest.TestCase):
         self.assertEqual(seen, [])
 
 
+_saved_policy = None
+
+
+def setUpModule():
+    global _saved_policy
+    _saved_policy = asyncio.events._event_loop_policy
+
+
+def tearDownModule():
+    # asyncio.run() may have made the default policy: leave what was found
+    asyncio.events._event_loop_policy = _saved_policy
+
+
 if __name__ == '__main__':
     unittest.main()

@@ -283,12 +283,31 @@ class NotesTest(unittest.TestCase):
         ])
         rc, out, err = assert_python_failure(
             '-X', 'coro_origin=1,notes', '-c', code)
-        self.assertIn(
+        # main() was created on the asyncio.run() line, which the
+        # traceback shows already: no block repeats it.
+        self.assertTrue(err.replace(b'\r\n', b'\n').endswith(
+            b'  File "<string>", line 3, in main\n'
+            b'    raise ValueError("boom")\n'
+            b'ValueError: boom\n'), err)
+        self.assertEqual(err.count(b'The exception escaped'), 0)
+        # A task's coroutine was created on a line the traceback does not
+        # show: the block says where.
+        code = '\n'.join([
+            'import asyncio',
+            'async def child():',
+            '    raise ValueError("boom")',
+            'async def main():',
+            '    t = asyncio.create_task(child())',
+            '    await t',
+            'asyncio.run(main())',
+        ])
+        rc, out, err = assert_python_failure(
+            '-X', 'coro_origin=1,notes', '-c', code)
+        self.assertTrue(err.replace(b'\r\n', b'\n').endswith(
             b'ValueError: boom\n'
-            b"The exception escaped coroutine 'main'.\n"
+            b"The exception escaped coroutine 'child'.\n"
             b'Coroutine created at (most recent call last)\n'
-            b'  File "<string>", line 4, in <module>\n',
-            err.replace(b'\r\n', b'\n'))
+            b'  File "<string>", line 5, in main\n'), err)
         self.assertEqual(err.count(b'The exception escaped'), 1)
 
 
