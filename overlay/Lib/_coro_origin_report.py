@@ -1098,6 +1098,7 @@ class _Dumper:
             try:
                 if task.cancelling():
                     rec.state = 'cancelling'
+                    rec.cancel = _cancel_request(task)
                 rec.keys, rec.tail, _ = self.walk(task.get_coro(), in_task)
                 rec.waiter = task._fut_waiter
             except Exception as exc:
@@ -1335,11 +1336,34 @@ class _Dumper:
                 'chain': self.chain_json(chain)}
 
 
+def _cancel_request(task):
+    """(site, by, because, requests) of the cancellation request that
+    asyncio._origin kept for *task*, or None.  Read from the module if it
+    is loaded; nothing is imported."""
+    origin = sys.modules.get('asyncio._origin')
+    entry = getattr(origin, '_cancels', {}).get(id(task))
+    if entry is None or entry[0]() is not task:
+        return None
+    stack, by, because, count = entry[1]
+    return (short_site(stack.frames()), by, because, count)
+
+
+def _cancel_text(cancel):
+    site, by, because, count = cancel
+    text = f'cancel requested at {site} {by}'
+    if because:
+        text += f', because {because}'
+    if count > 1:
+        text += f' ({count} requests; the first is shown)'
+    return text
+
+
 class _TaskRecord:
     """A task: its await chain, the tasks it waits for, its group key."""
 
     __slots__ = ('task', 'name', 'state', 'keys', 'children', 'refs',
-                 'tail', 'waiter', 'sig', 'error', 'size', 'cycle')
+                 'tail', 'waiter', 'sig', 'error', 'size', 'cycle',
+                 'cancel')
 
     def __init__(self, task, name):
         self.task = task
@@ -1349,9 +1373,11 @@ class _TaskRecord:
         self.tail = self.waiter = self.sig = self.error = None
         self.size = 1
         self.cycle = False
+        self.cancel = None
 
     def signature(self, dumper):
         keys = self.keys
+        state = (self.state, self.cancel) if self.cancel else self.state
         stack = keys[0] if len(keys) == 1 else keys
         children = self.children
         if children or self.refs:
@@ -1361,14 +1387,14 @@ class _TaskRecord:
                 counts[child.sig] = counts.get(child.sig, 0) + 1
                 size += child.size
             self.size = size
-            sig = (self.state, stack, type(self.waiter), type(self.tail),
+            sig = (state, stack, type(self.waiter), type(self.tail),
                    self.error, self.cycle, tuple(sorted(counts.items())),
                    tuple([id(r) for r in self.refs]))
         elif self.error or self.cycle:
-            sig = (self.state, stack, type(self.waiter), type(self.tail),
+            sig = (state, stack, type(self.waiter), type(self.tail),
                    self.error, self.cycle)
         else:
-            sig = (self.state, stack, type(self.waiter), type(self.tail))
+            sig = (state, stack, type(self.waiter), type(self.tail))
         key = dumper.task_keys.get(sig)
         if key is None:
             key = dumper.task_keys[sig] = len(dumper.task_keys)
@@ -1445,6 +1471,8 @@ def _text_task(d, group, first, rest, lines, budget, depth):
         head += ' (in an await cycle)'
     out = [first + head]
     pad = rest + '  '
+    if rec.cancel:
+        out.append(pad + _cancel_text(rec.cancel))
     if rec.error:
         out.append(f'{pad}(could not be read: {rec.error})')
         nodes = ()
@@ -1517,6 +1545,11 @@ def _json_task(d, group, budget, depth):
         entry['names'] = [r.name for r in group[:10]]
     if rec.cycle:
         entry['cycle'] = True
+    if rec.cancel:
+        site, by, because, count = rec.cancel
+        entry['cancel_requested'] = {'site': site,
+                                     'by': by.removeprefix('by '),
+                                     'because': because, 'requests': count}
     if rec.error:
         entry['error'] = rec.error
         nodes = ()

@@ -9,6 +9,7 @@ import asyncio
 import copy
 import linecache
 import pickle
+import re
 import sys
 import threading
 import traceback
@@ -63,7 +64,7 @@ def run(main, task_factory=None):
     try:
         if task_factory is not None:
             loop.set_task_factory(task_factory)
-        return loop.run_until_complete(main())
+        return loop.run_until_complete(main())  # marker: run-main
     finally:
         loop.close()
 
@@ -258,6 +259,50 @@ class CancelProvenanceTest(unittest.TestCase):
         gc.collect()
         self.assertIsNone(ref())
         self.assertNotIn(key, _origin._cancels)
+
+
+class DumpTest(unittest.TestCase):
+    """A task whose cancellation was asked for (it may swallow the
+    CancelledError and go on: a hang) says in the dump who asked."""
+
+    def test_text_and_json(self):
+        import io
+        import json
+
+        async def stubborn():
+            while True:
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError:
+                    pass
+
+        async def main():
+            t = asyncio.create_task(stubborn(), name='stubborn')
+            await asyncio.sleep(0)
+            t.cancel()  # marker: dump-cancel
+            await asyncio.sleep(0)
+            text, doc = io.StringIO(), io.StringIO()
+            sys._dump_coroutines(text)
+            sys._dump_coroutines(doc, format='json')
+            t.cancel()
+            return text.getvalue(), json.loads(doc.getvalue())
+        with fork_tracking():
+            text, doc = run(main)
+        lines = text.splitlines()
+        head = lines.index("Task 'stubborn' (cancelling)")
+        self.assertRegex(
+            lines[head + 1],
+            rf"^  cancel requested at {re.escape(FILE)}:"
+            rf"{line('dump-cancel')} by task 'Task-\d+' \(created at "
+            rf"{re.escape(FILE)}:{line('run-main')}\)$")
+        entry, = [e for e in doc['tasks'] if e['name'] == 'stubborn']
+        request = entry['cancel_requested']
+        self.assertEqual(request['site'], f'{FILE}:{line("dump-cancel")}')
+        self.assertRegex(request['by'], rf"^task 'Task-\d+' \(created at "
+                                        rf"{re.escape(FILE)}:"
+                                        rf"{line('run-main')}\)$")
+        self.assertEqual((request['because'], request['requests']),
+                         (None, 1))
 
 
 class DroppedByCancelTest(unittest.TestCase):
