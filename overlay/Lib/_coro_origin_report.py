@@ -128,12 +128,21 @@ def _folding(fold):
     if fold is not None:
         return bool(fold)
     try:
+        return (not sys.get_coroutine_origin_tracking().full
+                and _fork_configured())
+    except Exception:
+        return True
+
+
+def _fork_configured():
+    """Is the fork's tracking configured (a start-up spec, the default, or
+    an item of this thread's settings beyond the depth), not only stock's
+    sys.set_coroutine_origin_tracking_depth()?"""
+    try:
         settings = sys.get_coroutine_origin_tracking()
-        if settings.full:
-            return False
         return bool(sys.get_coroutine_origin_tracking_default().depth
                     or settings.chain or settings.skip or settings.asyncgen
-                    or settings.notes)
+                    or settings.notes or settings.full)
     except Exception:
         return True
 
@@ -444,9 +453,39 @@ def unawaited_warning_lines(coro):
         origin = coro.cr_origin
         if origin is None:
             return []
-        return origin_block(origin, getattr(coro, 'cr_origin_chain', None))
+        chain = getattr(coro, 'cr_origin_chain', None)
+        if not _fork_configured():
+            return origin_block(origin, chain, fold=False)
+        fold = _folding(None)
+        lines = [HEADER] + _site_lines(origin, '  ', fold)
+        # The warning's own line follows the block (warnings prints the
+        # source of where the coroutine was dropped): a coroutine made and
+        # dropped on one line ("g()" without await) would show that source
+        # line twice.  The block's copy goes.
+        where = _warning_location()
+        if (where is not None and isinstance(origin[0], tuple)
+                and origin[0][:2] == where and len(lines) >= 3
+                and lines[-2].startswith('  File ')
+                and lines[-1] == '    ' + _source_line(*where)):
+            del lines[-1]
+        return lines + _chain_lines(chain, '', fold)
     except Exception:
         return []
+
+
+def _warning_location():
+    """(filename, lineno) that warnings._warn_unawaited_coroutine() gives
+    the warning (its caller, stacklevel=2), or None."""
+    try:
+        frame = sys._getframe(2)    # (1: unawaited_warning_lines)
+        if frame.f_code.co_name != '_warn_unawaited_coroutine':
+            return None
+        frame = frame.f_back
+        if frame is None:
+            return None
+        return (frame.f_code.co_filename, frame.f_lineno)
+    except Exception:
+        return None
 
 
 # --- asyncio's reports ----------------------------------------------------

@@ -502,5 +502,48 @@ class UnawaitedWarningLinesTest(unittest.TestCase):
         self.assertEqual(report.unawaited_warning_lines(object()), [])
 
 
+
+class WarningSourceOnceTest(unittest.TestCase):
+    """A coroutine made and dropped on one line ("g()" without await): the
+    warning prints that line's source after the block; the block does not
+    print it too, once the fork's tracking is configured.  Stock's
+    tracking alone keeps stock's text."""
+
+    SCRIPT = (
+        'import asyncio, sys\n'
+        'async def g(): pass\n'
+        'def main():\n'
+        '    g()\n'
+        'SETUP\n'
+        'main()\n')
+
+    def run_script(self, setup, *args):
+        import tempfile
+        from test.support import script_helper
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'prog.py')
+            with open(path, 'w') as f:
+                f.write(self.SCRIPT.replace('SETUP', setup))
+            res = script_helper.assert_python_ok(*args, path)
+        return res.err.decode().replace(path, 'PROG')
+
+    def test_fork_tracking(self):
+        err = self.run_script('pass', '-X', 'coro_origin=1')
+        self.assertEqual(err.splitlines()[:4], [
+            "PROG:4: RuntimeWarning: coroutine 'g' was never awaited",
+            'Coroutine created at (most recent call last)',
+            '  File "PROG", line 4, in main',
+            '  g()'])
+
+    def test_stock_tracking(self):
+        err = self.run_script('sys.set_coroutine_origin_tracking_depth(1)',
+                              '-E')
+        self.assertEqual(err.splitlines()[:5], [
+            "PROG:4: RuntimeWarning: coroutine 'g' was never awaited",
+            'Coroutine created at (most recent call last)',
+            '  File "PROG", line 4, in main',
+            '    g()',
+            '  g()'])
+
 if __name__ == '__main__':
     unittest.main()
