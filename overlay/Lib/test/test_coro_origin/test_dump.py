@@ -1143,13 +1143,15 @@ FORKING = textwrap.dedent("""\
             global count
             count += 1
         def report():
-            print(f'child count {count}', flush=True)
+            os.write(1, f'child count {count}\n'.encode())
         signal.signal(signal.SIGUSR1, count_it)
         os.write(1, f'child {os.getpid()}\\n'.encode())
         os.read(r, 1)
         report()
         sys.exit(0)
-    print('ready', flush=True)
+    # one write (print() makes two when stdout is unbuffered, and the
+    # child's line could come between them)
+    os.write(1, b'ready\n')
     sys.stdin.readline()
     os.write(w, b'x')
     os.waitpid(kid, 0)
