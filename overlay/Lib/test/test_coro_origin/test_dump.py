@@ -1143,7 +1143,7 @@ FORKING = textwrap.dedent("""\
             global count
             count += 1
         def report():
-            os.write(1, f'child count {count}\n'.encode())
+            os.write(1, f'child count {count}\\n'.encode())
         signal.signal(signal.SIGUSR1, count_it)
         os.write(1, f'child {os.getpid()}\\n'.encode())
         os.read(r, 1)
@@ -1151,7 +1151,7 @@ FORKING = textwrap.dedent("""\
         sys.exit(0)
     # one write (print() makes two when stdout is unbuffered, and the
     # child's line could come between them)
-    os.write(1, b'ready\n')
+    os.write(1, b'ready\\n')
     sys.stdin.readline()
     os.write(w, b'x')
     os.waitpid(kid, 0)
