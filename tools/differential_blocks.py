@@ -42,6 +42,7 @@ shows up in the comparison.  Its layouts:
       P  by task 'NAME' (created at FILE:LINE)[, thread 'NAME']
          or: P  by task 'NAME'[, thread 'NAME']
          or: P  outside any task (by an event loop callback)[, thread 'NAME']
+         or: P  outside any task (no event loop running)[, thread 'NAME']
       P  because REASON           (only if asyncio itself asked)
       P  (N requests; the first is shown)    (only if N > 1)
 
@@ -113,7 +114,8 @@ CHAINED = ('During handling of the above exception, another exception '
            'The above exception was the direct cause of the following '
            'exception:')
 CANCEL_BY = re.compile(r"  (?:by task '[^'\n]*'(?: \(created at \S+:\d+\))?"
-                       r"|outside any task \(by an event loop callback\))"
+                       r"|outside any task \((?:by an event loop callback"
+                       r"|no event loop running)\))"
                        r"(?:, thread '[^'\n]*')?")
 CANCEL_BECAUSE = re.compile(r'  because \S.*')
 CANCEL_COUNT = re.compile(r'  \(\d+ requests; the first is shown\)')

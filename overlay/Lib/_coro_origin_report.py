@@ -530,7 +530,24 @@ def _context_origin_text(context):
     if (escaped is not None and escaped[1] == obj.__qualname__
             and escaped[2] == origin):
         return None
-    return coroutine_origin_text(obj)
+    text = coroutine_origin_text(obj)
+    if context.get('message') == 'Task was destroyed but it is pending!':
+        # cancel() was asked for, and the loop went away before the task
+        # ran again: who asked
+        request = _cancel_lines(task)
+        if request:
+            text = '\n'.join(([text] if text else []) + request)
+    return text
+
+
+def _cancel_lines(task):
+    """The "Cancellation requested at" block of *task*'s kept request, or
+    []."""
+    entry = _cancel_entry(task)
+    if entry is None:
+        return []
+    stack, by, because, count = entry
+    return _cancelled_lines((by, because, count), stack.frames())
 
 
 def context_origin_text(context):
@@ -1379,12 +1396,22 @@ def _cancel_request(task):
     """(site, by, because, requests) of the cancellation request that
     asyncio._origin kept for *task*, or None.  Read from the module if it
     is loaded; nothing is imported."""
+    entry = _cancel_entry(task)
+    if entry is None:
+        return None
+    stack, by, because, count = entry
+    return (short_site(stack.frames()), by, because, count)
+
+
+def _cancel_entry(task):
+    """[stack, by, because, count] that asyncio._origin kept for *task*'s
+    cancellation, or None; read from the module if it is loaded (nothing
+    is imported)."""
     origin = sys.modules.get('asyncio._origin')
     entry = getattr(origin, '_cancels', {}).get(id(task))
     if entry is None or entry[0]() is not task:
         return None
-    stack, by, because, count = entry[1]
-    return (short_site(stack.frames()), by, because, count)
+    return entry[1]
 
 
 def _cancel_text(cancel):

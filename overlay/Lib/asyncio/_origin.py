@@ -331,7 +331,9 @@ def note_cancel(fut, msg, skip=1):
         loop = _events._get_running_loop()
         task = _tasks.current_task(loop) if loop is not None else None
         by = ('by ' + _describe_task(task) if task is not None
-              else 'outside any task (by an event loop callback)')
+              else 'outside any task (by an event loop callback)'
+              if loop is not None
+              else 'outside any task (no event loop running)')
         thread = threading.current_thread()
         if thread is not threading.main_thread():
             by += f", thread '{thread.name}'"

@@ -217,8 +217,31 @@ class CancelProvenanceTest(unittest.TestCase):
         with fork_tracking():
             exc = run(main)
         self.assertEqual(record(exc)[1][0],
-                         "outside any task (by an event loop callback), "
+                         "outside any task (no event loop running), "
                          "thread 'canceller'")
+
+    def test_destroyed_pending(self):
+        # cancel() was asked for, and the loop was closed before the task
+        # ran again: "Task was destroyed but it is pending!" says who
+        # asked, after where the task was created.
+        seen = []
+        loop = asyncio.new_event_loop()
+        loop.set_exception_handler(lambda loop, ctx: seen.append(ctx))
+        with fork_tracking():
+            t = loop.create_task(sleeper())
+            loop.run_until_complete(asyncio.sleep(0))
+            t.cancel()  # marker: never-run
+        loop.close()
+        import _coro_origin_report
+        with fork_tracking():
+            text = _coro_origin_report.context_origin_text(
+                {'message': 'Task was destroyed but it is pending!',
+                 'task': t})
+        self.assertEqual(text.split('\n')[-4:], [HEADER] + frame_lines(
+            'never-run', 'test_destroyed_pending') + [
+            '  outside any task (no event loop running)'])
+        t._log_destroy_pending = False
+        del t
 
     def test_pickle_and_copy(self):
         with fork_tracking():
