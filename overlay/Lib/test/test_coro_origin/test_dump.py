@@ -1059,8 +1059,15 @@ class ChainingTest(ScriptMixin, unittest.TestCase):
 
     def test_sigint_default(self):
         path = self.write(SAFE)
-        child = Child(self, [sys.executable, '-X',
-                             'coro_origin=3,dump=SIGINT', path, 'plain'])
+        # The child starts with SIGINT at its default, also when this test
+        # runs with SIGINT ignored (a background job): a handler set here
+        # is reset to the default by exec(), an ignored signal is not.
+        old = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            child = Child(self, [sys.executable, '-X',
+                                 'coro_origin=3,dump=SIGINT', path, 'plain'])
+        finally:
+            signal.signal(signal.SIGINT, old)
         child.ready()
         child.dump_by_signal(signal.SIGINT, resend=False)
         self.assertEqual(child.finish(None), 0)
