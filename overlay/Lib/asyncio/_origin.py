@@ -316,9 +316,18 @@ def note_cancel(fut, msg, skip=1):
                 _report_dropped(fut, depth, skip + 1)
             return
         caller = sys._getframe(skip)
-        if caller.f_code is _task_step_code():
-            # The Python Task ends a coroutine that raised CancelledError
-            # (or returned with a cancellation pending): no new request.
+        step = _task_step_code()
+        if caller.f_code is step or (caller.f_code is _HANDLE_RUN_CODE
+                                     and _tasks.current_task() is not None):
+            # A task's step (Python, or the C one run by Handle._run()):
+            # it ends a coroutine that raised CancelledError, or passes a
+            # pending cancellation on to the future its coroutine just
+            # awaited: no new request, the task's own goes on.
+            task = _tasks.current_task()
+            entry = _cancels.get(id(task))
+            if (fut is not task and entry is not None
+                    and entry[0]() is task):
+                _remember(fut, entry[1], False)
             return
         entry = _cancels.get(id(fut))
         if entry is not None and entry[0]() is fut:
@@ -399,13 +408,14 @@ def cancel_frames(fut):
         return None
 
 
-_STEP_CODE = None
+_STEP_CODE = _HANDLE_RUN_CODE = None
 
 
 def _task_step_code():
-    global _STEP_CODE, _events, _tasks
+    global _STEP_CODE, _HANDLE_RUN_CODE, _events, _tasks
     if _STEP_CODE is None:
         from . import events, tasks
         _events, _tasks = events, tasks
+        _HANDLE_RUN_CODE = events.Handle._run.__code__
         _STEP_CODE = tasks._PyTask._Task__step_run_and_handle_result.__code__
     return _STEP_CODE

@@ -243,6 +243,25 @@ class CancelProvenanceTest(unittest.TestCase):
         t._log_destroy_pending = False
         del t
 
+    def test_pending_cancel_passed_to_awaited_future(self):
+        # cancel() while the task runs (no waiter yet): its step passes
+        # the request on to the future it then awaits, whose
+        # CancelledError the task gets: it names the same request.
+        for factory in (None, py_task_factory):
+            async def victim():
+                asyncio.current_task().cancel()  # marker: self-cancel
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError as exc:
+                    return exc
+
+            async def main():
+                return await asyncio.create_task(victim())
+            with self.subTest(factory=factory), fork_tracking():
+                exc = run(main, factory)
+                self.assertEqual(record(exc)[2][0],
+                                 (FILE, line('self-cancel'), 'victim'))
+
     def test_pickle_and_copy(self):
         with fork_tracking():
             t, s, exc = run(cancelled_by_stopper)
