@@ -139,10 +139,7 @@ def _fork_configured():
     an item of this thread's settings beyond the depth), not only stock's
     sys.set_coroutine_origin_tracking_depth()?"""
     try:
-        settings = sys.get_coroutine_origin_tracking()
-        return bool(sys.get_coroutine_origin_tracking_default().depth
-                    or settings.chain or settings.skip or settings.asyncgen
-                    or settings.notes or settings.full)
+        return sys._coroutine_origin_configured()
     except Exception:
         return True
 
@@ -426,16 +423,46 @@ def _traceback_shows(exc, origin, chain):
 CANCEL_HEADER = 'Cancellation requested at (most recent call last)'
 
 
-def _cancelled_lines(info, frames):
+def _frames_of(stack):
+    """The frames (cr_origin's format) of a frame stack, or *stack* if it
+    is already such a tuple (or None)."""
+    return stack if stack is None or isinstance(stack, tuple) \
+        else stack.frames()
+
+
+def cancel_by_text(by):
+    """Who asked for a cancellation, from the "by" that asyncio._origin
+    keeps (see there): "by task 'NAME' (created at FILE:LINE)", "outside
+    any task (by an event loop callback)" or "outside any task (no event
+    loop running)", and ", thread 'NAME'" for another thread than the main
+    one."""
+    name, site, in_loop, thread = by
+    if name is not None:
+        text = f"by task '{_safe_str(name)}'"
+        where = short_site(_frames_of(site))
+        if where is not None:
+            text += f' (created at {where})'
+    elif in_loop:
+        text = 'outside any task (by an event loop callback)'
+    else:
+        text = 'outside any task (no event loop running)'
+    if thread is not None:
+        text += f", thread '{_safe_str(thread)}'"
+    return text
+
+
+def _cancelled_lines(info, stack):
     """The block of a CancelledError whose cancellation asyncio._origin
     recorded: where it was requested, by which task (or none) and thread,
     why when asyncio itself asked, and how many requests there were."""
-    if not (isinstance(info, tuple) and len(info) == 3
-            and isinstance(frames, tuple)):
+    if not (isinstance(info, tuple) and len(info) == 3):
         return []
     by, reason, count = info
+    frames = _frames_of(stack)
+    if not isinstance(frames, tuple):
+        return []
     lines = [CANCEL_HEADER] + _site_lines(frames, '  ', _folding(None))
-    lines.append(f'  {_safe_str(by)}')
+    lines.append(f'  {cancel_by_text(by)}')
     if reason is not None:
         lines.append(f'  because {_safe_str(reason)}')
     if type(count) is int and count > 1:
@@ -547,7 +574,7 @@ def _cancel_lines(task):
     if entry is None:
         return []
     stack, by, because, count = entry
-    return _cancelled_lines((by, because, count), stack.frames())
+    return _cancelled_lines((by, because, count), stack)
 
 
 def context_origin_text(context):
@@ -1400,7 +1427,7 @@ def _cancel_request(task):
     if entry is None:
         return None
     stack, by, because, count = entry
-    return (short_site(stack.frames()), by, because, count)
+    return (short_site(stack.frames()), cancel_by_text(by), because, count)
 
 
 def _cancel_entry(task):

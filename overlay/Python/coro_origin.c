@@ -1017,6 +1017,18 @@ frame_stack_frames(PyObject *self, PyObject *Py_UNUSED(ignored))
     return _PyCoroOrigin_AsTuple(self);
 }
 
+/* A pickled or copied frame stack (the record of a CancelledError holds
+   one) is the tuple of its frames, which every reader accepts. */
+static PyObject *
+frame_stack_reduce(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *frames = frame_stack_frames(self, NULL);
+    if (frames == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(O(N))", (PyObject *)&PyTuple_Type, frames);
+}
+
 static PyObject *
 frame_stack_summary(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1041,6 +1053,7 @@ static PyMethodDef frame_stack_methods[] = {
      PyDoc_STR("summary($self, drop=0, /)\n--\n\n"
                "A traceback.StackSummary, oldest frame first, without the\n"
                "drop innermost frames (asyncio's _source_traceback).")},
+    {"__reduce__", frame_stack_reduce, METH_NOARGS, NULL},
     {NULL, NULL}
 };
 
@@ -1311,6 +1324,16 @@ _PyCoroOrigin_CaptureAsyncGen(PyThreadState *tstate, PyAsyncGenObject *agen)
     }
     agen->ag_origin_or_finalizer = origin;
     return 0;
+}
+
+PyObject *
+_PyCoroOrigin_CoroSite(PyObject *coro)
+{
+    if (coro == NULL || !PyCoro_CheckExact(coro)) {
+        return NULL;
+    }
+    return Py_XNewRef(
+        origin_frames(((PyCoroObject *)coro)->cr_origin_or_finalizer));
 }
 
 PyObject *

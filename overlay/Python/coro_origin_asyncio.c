@@ -19,6 +19,7 @@
 #include "pycore_interp.h"        // PyInterpreterState.coro_origin_config
 #include "pycore_pystate.h"       // _Py_IsMainInterpreter()
 #include "pycore_lock.h"          // PyMutex_LockFlags()
+#include "pycore_long.h"          // _PyLong_GetOne()
 #include "pycore_pylifecycle.h"   // _Py_IsInterpreterFinalizing()
 #include "pycore_runtime.h"       // _PyRuntime.signals
 
@@ -198,56 +199,494 @@ _PyCoroOrigin_IsTracked(PyObject *coro)
  *
  * Future.cancel() and Task.cancel() of the C Future and Task call
  * _PyCoroOrigin_NoteCancel(), and create_cancelled_error() calls
- * _PyCoroOrigin_NoteCancelledError(): Lib/asyncio/_origin.py keeps who
- * asked (note_cancel(), note_cancelled_error()), as for the Python ones.
- * Nothing runs unless the thread tracks origins.  The Python functions
- * catch every Exception of their own; what escapes them was raised by a
- * signal handler that ran meanwhile (KeyboardInterrupt), and is passed on
- * as a Python cancel() would: the callers return NULL.
+ * _PyCoroOrigin_NoteCancelledError(): who asked is kept in
+ * asyncio._origin._cancels, in the format that Lib/asyncio/_origin.py
+ * describes and uses for the Python Future and Task.  A cancel() is common
+ * enough to be done here: a frame stack, a few lookups, nothing rendered
+ * (the renderer makes the text when it is shown).  What is rare goes to
+ * asyncio._origin.note_cancel(): a future already done (its exception may
+ * be dropped), a cancel() that asyncio makes for a reason (the text of
+ * which names a TaskGroup's failed child), another thread than the main
+ * one (its name), and what is not set up yet.  Nothing runs unless the
+ * fork's tracking is on in the thread.  Errors of our own are cleared: the
+ * program's cancel() goes on; only what asyncio._origin.note_cancel() lets
+ * escape (raised by a signal handler that ran meanwhile, such as
+ * KeyboardInterrupt) is passed on, as a Python cancel() would: the callers
+ * return NULL.
  */
 
+/* The items of asyncio._origin.c_state(). */
+enum {
+    CANCELS, STEP_CODE, RUN_CODE, REASON_CODES, REASON_FRAMES,
+    GET_RUNNING_LOOP, CURRENT_TASK,
+    NAME_DONE, NAME_GET_NAME, NAME_GET_CORO, NAME_FUT_WAITER, NAME_ORIGIN,
+    KIND_CANCELLED, LAST_BY, CANCEL_STATE_SIZE
+};
+#define CANCEL_STATE(state, item) PyTuple_GET_ITEM((state), (item))
+
 static int
-call_asyncio_origin(const char *name, PyObject *a, PyObject *b)
+cancel_state_ok(PyObject *state)
 {
-    PyThreadState *tstate = _PyThreadState_GET();
-    if (tstate->coroutine_origin_tracking_depth <= 0
-        || _Py_IsInterpreterFinalizing(tstate->interp))
+    if (!PyTuple_CheckExact(state)
+        || PyTuple_GET_SIZE(state) != CANCEL_STATE_SIZE
+        || !PyDict_CheckExact(CANCEL_STATE(state, CANCELS))
+        || !PyTuple_CheckExact(CANCEL_STATE(state, REASON_CODES))
+        || !PyLong_CheckExact(CANCEL_STATE(state, REASON_FRAMES))
+        || !PyList_CheckExact(CANCEL_STATE(state, LAST_BY))
+        || PyList_GET_SIZE(CANCEL_STATE(state, LAST_BY)) != 2)
     {
         return 0;
     }
-    PyObject *exc = PyErr_GetRaisedException();
-    PyObject *func = _PyImport_GetModuleAttrString("asyncio._origin", name);
-    if (func == NULL) {
-        /* asyncio._origin is gone (shutdown): nothing to record. */
-        PyErr_Clear();
-        PyErr_SetRaisedException(exc);
-        return 0;
+    for (int i = NAME_DONE; i <= KIND_CANCELLED; i++) {
+        if (!PyUnicode_CheckExact(CANCEL_STATE(state, i))) {
+            return 0;
+        }
     }
-    PyObject *res = PyObject_CallFunctionObjArgs(func, a, b, NULL);
-    Py_DECREF(func);
-    if (res == NULL) {
-        Py_XDECREF(exc);
+    return 1;
+}
+
+/* asyncio._origin.c_state() (a new reference), made on first use and kept
+   by the interpreter; or NULL (with an exception if it failed; without
+   one if asyncio._origin is not imported). */
+static PyObject *
+cancel_state(void)
+{
+    struct _Py_coro_origin_state *ours =
+        &_PyInterpreterState_GET()->coro_origin;
+    PyMutex_LockFlags(&ours->mutex, _Py_LOCK_DONT_DETACH);
+    PyObject *state = Py_XNewRef(ours->cancel_state);
+    PyMutex_Unlock(&ours->mutex);
+    if (state != NULL) {
+        return state;
+    }
+    PyObject *module = NULL;
+    if (PyMapping_GetOptionalItemString(PyImport_GetModuleDict(),
+                                        "asyncio._origin", &module) <= 0)
+    {
+        return NULL;
+    }
+    state = PyObject_CallMethod(module, "c_state", NULL);
+    Py_DECREF(module);
+    if (state != NULL && !cancel_state_ok(state)) {
+        Py_CLEAR(state);
+        PyErr_SetString(PyExc_TypeError, "malformed asyncio._origin state");
+    }
+    if (state != NULL) {
+        PyMutex_LockFlags(&ours->mutex, _Py_LOCK_DONT_DETACH);
+        if (ours->cancel_state == NULL) {
+            ours->cancel_state = Py_NewRef(state);
+        }
+        PyMutex_Unlock(&ours->mutex);
+    }
+    return state;
+}
+
+/* Entries of _cancels: [ref, info, shared]; info: [stack, by, reason,
+   count]. */
+enum { ENTRY_REF, ENTRY_INFO, ENTRY_SHARED };
+enum { INFO_STACK, INFO_BY, INFO_REASON, INFO_COUNT };
+
+/* The entry (a new reference) of "fut" in "cancels", or NULL (with an
+   exception if the lookup failed). */
+static PyObject *
+cancel_entry(PyObject *cancels, PyObject *fut)
+{
+    PyObject *key = PyLong_FromVoidPtr(fut);
+    PyObject *entry = NULL;
+    if (key == NULL || PyDict_GetItemRef(cancels, key, &entry) <= 0) {
+        Py_XDECREF(key);
+        return NULL;
+    }
+    Py_DECREF(key);
+    if (PyList_CheckExact(entry) && PyList_GET_SIZE(entry) == 3
+        && PyWeakref_CheckRef(PyList_GET_ITEM(entry, ENTRY_REF))
+        && PyList_CheckExact(PyList_GET_ITEM(entry, ENTRY_INFO))
+        && PyList_GET_SIZE(PyList_GET_ITEM(entry, ENTRY_INFO)) == 4)
+    {
+        PyObject *referent;
+        if (PyWeakref_GetRef(PyList_GET_ITEM(entry, ENTRY_REF),
+                             &referent) > 0)
+        {
+            Py_DECREF(referent);
+            if (referent == fut) {
+                return entry;
+            }
+        }
+    }
+    Py_DECREF(entry);
+    return NULL;                /* a dead future's, or not ours */
+}
+
+static PyObject *
+forget_cancel(PyObject *key, PyObject *ref)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *state = cancel_state();
+    PyObject *entry = NULL;
+    if (state != NULL
+        && PyDict_GetItemRef(CANCEL_STATE(state, CANCELS), key, &entry) > 0
+        && PyList_CheckExact(entry) && PyList_GET_SIZE(entry) == 3
+        && PyList_GET_ITEM(entry, ENTRY_REF) == ref)
+    {
+        (void)PyDict_DelItem(CANCEL_STATE(state, CANCELS), key);
+    }
+    Py_XDECREF(entry);
+    Py_XDECREF(state);
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef forget_cancel_def = {
+    "_forget_cancel", forget_cancel, METH_O, NULL
+};
+
+/* _cancels[id(fut)] = [weakref(fut, forget), info, shared]. */
+static int
+remember_cancel(PyObject *cancels, PyObject *fut, PyObject *info,
+                int shared)
+{
+    PyObject *key = PyLong_FromVoidPtr(fut);
+    PyObject *callback = NULL, *ref = NULL, *entry = NULL;
+    int res = -1;
+    if (key == NULL) {
+        goto error;
+    }
+    callback = PyCFunction_New(&forget_cancel_def, key);
+    if (callback == NULL) {
+        goto error;
+    }
+    ref = PyWeakref_NewRef(fut, callback);
+    if (ref == NULL) {
+        goto error;
+    }
+    entry = PyList_New(3);
+    if (entry == NULL) {
+        goto error;
+    }
+    PyList_SET_ITEM(entry, ENTRY_REF, Py_NewRef(ref));
+    PyList_SET_ITEM(entry, ENTRY_INFO, Py_NewRef(info));
+    PyList_SET_ITEM(entry, ENTRY_SHARED, PyBool_FromLong(shared));
+    /* (it holds nothing that can refer back: no cycle to look for) */
+    PyObject_GC_UnTrack(entry);
+    res = PyDict_SetItem(cancels, key, entry);
+error:
+    Py_XDECREF(entry);
+    Py_XDECREF(ref);
+    Py_XDECREF(callback);
+    Py_XDECREF(key);
+    return res;
+}
+
+/* The running loop and its current task (new references, or NULL for
+   none).  0, or -1 with an exception set. */
+static int
+running_task(PyObject *state, PyObject **loop, PyObject **task)
+{
+    *loop = PyObject_CallNoArgs(CANCEL_STATE(state, GET_RUNNING_LOOP));
+    if (*loop == NULL) {
         return -1;
     }
-    Py_DECREF(res);
-    PyErr_SetRaisedException(exc);
+    if (*loop == Py_None) {
+        Py_CLEAR(*loop);
+        return 0;
+    }
+    *task = PyObject_CallOneArg(CANCEL_STATE(state, CURRENT_TASK), *loop);
+    if (*task == NULL) {
+        return -1;
+    }
+    if (*task == Py_None) {
+        Py_CLEAR(*task);
+    }
     return 0;
+}
+
+/* "by" of a new request (see Lib/asyncio/_origin.py): (task name or None,
+   where that task's coroutine was created or None, was a loop running,
+   None: the main thread). */
+static PyObject *
+cancel_by(PyObject *state, PyObject *loop, PyObject *task)
+{
+    PyObject *name = NULL, *coro = NULL, *site = NULL, *by = NULL;
+    PyObject *last = CANCEL_STATE(state, LAST_BY), *ref;
+    if (task != NULL) {
+        PyObject *was;
+        ref = PyList_GET_ITEM(last, 0);
+        if (PyWeakref_CheckRef(ref) && PyWeakref_GetRef(ref, &was) > 0) {
+            Py_DECREF(was);
+            if (was == task) {
+                return Py_NewRef(PyList_GET_ITEM(last, 1));
+            }
+        }
+        name = PyObject_CallMethodNoArgs(
+            task, CANCEL_STATE(state, NAME_GET_NAME));
+        if (name == NULL) {
+            goto error;
+        }
+        coro = PyObject_CallMethodNoArgs(
+            task, CANCEL_STATE(state, NAME_GET_CORO));
+        if (coro == NULL) {
+            goto error;
+        }
+        site = _PyCoroOrigin_CoroSite(coro);
+    }
+    by = PyTuple_Pack(4, name ? name : Py_None, site ? site : Py_None,
+                      loop ? Py_True : Py_False, Py_None);
+    if (by != NULL && task != NULL
+        && (ref = PyWeakref_NewRef(task, NULL)) != NULL)
+    {
+        PyList_SetItem(last, 0, ref);
+        PyList_SetItem(last, 1, Py_NewRef(by));
+    }
+    PyErr_Clear();              /* (a task that refuses weak references) */
+error:
+    Py_XDECREF(site);
+    Py_XDECREF(coro);
+    Py_XDECREF(name);
+    return by;
+}
+
+/* Is the code of "frame" (may be NULL) one of the items of "codes" (a
+   tuple)? */
+static int
+frame_code_in(_PyInterpreterFrame *frame, PyObject *codes)
+{
+    if (frame == NULL) {
+        return 0;
+    }
+    PyObject *code = (PyObject *)_PyFrame_GetCode(frame);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(codes); i++) {
+        if (PyTuple_GET_ITEM(codes, i) == code) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static inline _PyInterpreterFrame *
+caller_frame(_PyInterpreterFrame *frame)
+{
+    return frame ? _PyFrame_GetFirstComplete(frame->previous) : NULL;
+}
+
+/* What note_cancel() in Lib/asyncio/_origin.py does, for the C Future and
+   Task.  0: done; 1: leave it to note_cancel(); -1: an error (to be
+   cleared). */
+static int
+note_cancel(PyThreadState *tstate, int depth, PyObject *state,
+            PyObject *fut)
+{
+    PyObject *cancels = CANCEL_STATE(state, CANCELS);
+    PyObject *step_code = CANCEL_STATE(state, STEP_CODE);
+    PyObject *run_code = CANCEL_STATE(state, RUN_CODE);
+    PyObject *reasons = CANCEL_STATE(state, REASON_CODES);
+    if (!_Py_IsMainThread()) {
+        return 1;               /* its name: see note_cancel() */
+    }
+    PyObject *done = PyObject_CallMethodNoArgs(
+        fut, CANCEL_STATE(state, NAME_DONE));
+    if (done == NULL) {
+        return -1;
+    }
+    int is_done = PyObject_IsTrue(done);
+    Py_DECREF(done);
+    if (is_done != 0) {
+        return is_done < 0 ? -1 : 1;    /* its exception may be dropped */
+    }
+    _PyInterpreterFrame *caller =
+        _PyFrame_GetFirstComplete(tstate->current_frame);
+    long nframes = PyLong_AsLong(CANCEL_STATE(state, REASON_FRAMES));
+    _PyInterpreterFrame *frame = caller;
+    for (long i = 0; i < nframes && frame != NULL; i++) {
+        if (frame_code_in(frame, reasons)) {
+            return 1;           /* why: see note_cancel() */
+        }
+        frame = caller_frame(frame);
+    }
+
+    int res = -1, asked = 0;
+    PyObject *loop = NULL, *task = NULL, *entry = NULL, *info = NULL;
+    PyObject *stack = NULL, *by = NULL, *waiter = NULL;
+    PyObject *code = caller ? (PyObject *)_PyFrame_GetCode(caller) : NULL;
+    if (code != NULL && (code == step_code || code == run_code)) {
+        if (running_task(state, &loop, &task) < 0) {
+            goto error;
+        }
+        asked = 1;
+        if (code == step_code || task != NULL) {
+            /* A task's step passes a pending cancellation on to the future
+               its coroutine awaited: no new request, the task's own goes
+               on. */
+            res = 0;
+            if (task != NULL && task != fut
+                && (entry = cancel_entry(cancels, task)) != NULL)
+            {
+                res = remember_cancel(cancels, fut,
+                                      PyList_GET_ITEM(entry, ENTRY_INFO), 0);
+            }
+            goto error;
+        }
+    }
+    entry = cancel_entry(cancels, fut);
+    if (entry != NULL) {
+        /* Asked again: the first request is kept, and counted. */
+        res = 0;
+        if (PyList_GET_ITEM(entry, ENTRY_SHARED) == Py_True) {
+            PyList_SetItem(entry, ENTRY_SHARED, Py_NewRef(Py_False));
+            goto error;
+        }
+        info = PyList_GET_ITEM(entry, ENTRY_INFO);
+        PyObject *count = PyNumber_Add(PyList_GET_ITEM(info, INFO_COUNT),
+                                       _PyLong_GetOne());
+        res = count ? PyList_SetItem(info, INFO_COUNT, count) : -1;
+        info = NULL;
+        goto error;
+    }
+    if (PyErr_Occurred()
+        || (!asked && running_task(state, &loop, &task) < 0))
+    {
+        goto error;
+    }
+    stack = _PyCoroOrigin_Capture(tstate, caller, depth, 1);
+    if (stack == NULL) {
+        goto error;
+    }
+    by = cancel_by(state, loop, task);
+    if (by == NULL) {
+        goto error;
+    }
+    info = PyList_New(4);
+    if (info == NULL) {
+        goto error;
+    }
+    PyList_SET_ITEM(info, INFO_STACK, Py_NewRef(stack));
+    PyList_SET_ITEM(info, INFO_BY, Py_NewRef(by));
+    PyList_SET_ITEM(info, INFO_REASON, Py_NewRef(Py_None));
+    PyList_SET_ITEM(info, INFO_COUNT, PyLong_FromLong(1));
+    PyObject_GC_UnTrack(info);  /* as an entry (remember_cancel()) */
+    if (remember_cancel(cancels, fut, info, 0) < 0) {
+        goto error;
+    }
+    /* A task's cancel() cancels the future it waits on: that future's
+       CancelledError is the one the task gets. */
+    if (PyObject_GetOptionalAttr(
+            fut, CANCEL_STATE(state, NAME_FUT_WAITER), &waiter) < 0) {
+        goto error;
+    }
+    res = 0;
+    if (waiter != NULL && waiter != Py_None) {
+        done = PyObject_CallMethodNoArgs(
+            waiter, CANCEL_STATE(state, NAME_DONE));
+        if (done == NULL) {
+            res = -1;
+            goto error;
+        }
+        is_done = PyObject_IsTrue(done);
+        Py_DECREF(done);
+        res = is_done ? (is_done < 0 ? -1 : 0)
+                      : remember_cancel(cancels, waiter, info, 1);
+    }
+error:
+    Py_XDECREF(waiter);
+    Py_XDECREF(info);
+    Py_XDECREF(by);
+    Py_XDECREF(stack);
+    Py_XDECREF(entry);
+    Py_XDECREF(task);
+    Py_XDECREF(loop);
+    return res;
+}
+
+/* The depth to capture if the fork's tracking is on in the calling
+   thread and the interpreter is not shutting down, else 0. */
+static int
+cancel_depth(PyThreadState *tstate)
+{
+    int depth = tstate->coroutine_origin_tracking_depth;
+    if (depth <= 0 || _Py_IsInterpreterFinalizing(tstate->interp)
+        || !_PyCoroOrigin_Configured(tstate))
+    {
+        return 0;
+    }
+    return depth;
 }
 
 int
 _PyCoroOrigin_NoteCancel(PyObject *fut, PyObject *msg)
 {
-    return call_asyncio_origin("note_cancel", fut, msg ? msg : Py_None);
+    PyThreadState *tstate = _PyThreadState_GET();
+    int depth = cancel_depth(tstate);
+    if (depth == 0) {
+        return 0;
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *state = cancel_state();
+    int res = state ? note_cancel(tstate, depth, state, fut) : 0;
+    Py_XDECREF(state);
+    PyErr_Clear();              /* ours: the program's cancel() goes on */
+    if (res == 1) {
+        PyObject *func = _PyImport_GetModuleAttrString("asyncio._origin",
+                                                       "note_cancel");
+        PyObject *ret = func ? PyObject_CallFunctionObjArgs(
+                                   func, fut, msg ? msg : Py_None, NULL)
+                             : NULL;
+        Py_XDECREF(func);
+        if (ret == NULL && func != NULL) {
+            /* what note_cancel() let escape (see above) */
+            Py_XDECREF(exc);
+            return -1;
+        }
+        Py_XDECREF(ret);
+        PyErr_Clear();
+    }
+    PyErr_SetRaisedException(exc);
+    return 0;
 }
 
 PyObject *
 _PyCoroOrigin_NoteCancelledError(PyObject *fut, PyObject *exc)
 {
-    if (exc != NULL
-        && call_asyncio_origin("note_cancelled_error", fut, exc) < 0)
+    PyThreadState *tstate = _PyThreadState_GET();
+    if (exc == NULL || tstate->coroutine_origin_tracking_depth <= 0
+        || _Py_IsInterpreterFinalizing(tstate->interp))
     {
-        Py_CLEAR(exc);
+        return exc;
     }
+    PyObject *raised = PyErr_GetRaisedException();
+    PyObject *state = cancel_state();
+    PyObject *entry = NULL, *record = NULL, *reqs = NULL;
+    PyObject **dictptr;
+    if (state == NULL
+        || (entry = cancel_entry(CANCEL_STATE(state, CANCELS), fut)) == NULL
+        || (dictptr = _PyObject_GetDictPtr(exc)) == NULL)
+    {
+        goto done;
+    }
+    if (*dictptr != NULL) {
+        int has = PyDict_Contains(*dictptr, CANCEL_STATE(state, NAME_ORIGIN));
+        if (has != 0) {
+            goto done;          /* the first is kept */
+        }
+    }
+    PyObject *info = PyList_GET_ITEM(entry, ENTRY_INFO);
+    reqs = PyTuple_Pack(3, PyList_GET_ITEM(info, INFO_BY),
+                        PyList_GET_ITEM(info, INFO_REASON),
+                        PyList_GET_ITEM(info, INFO_COUNT));
+    if (reqs == NULL) {
+        goto done;
+    }
+    record = PyTuple_Pack(4, CANCEL_STATE(state, KIND_CANCELLED), reqs,
+                          PyList_GET_ITEM(info, INFO_STACK), Py_None);
+    if (record != NULL) {
+        (void)PyObject_SetAttr(exc, CANCEL_STATE(state, NAME_ORIGIN), record);
+    }
+done:
+    Py_XDECREF(record);
+    Py_XDECREF(reqs);
+    Py_XDECREF(entry);
+    Py_XDECREF(state);
+    PyErr_Clear();
+    PyErr_SetRaisedException(raised);
     return exc;
 }
 

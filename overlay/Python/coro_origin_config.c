@@ -552,6 +552,7 @@ _PyCoroOrigin_FiniInterpreter(PyInterpreterState *interp)
     Py_CLEAR(interp->coro_origin.renderer);
     Py_CLEAR(interp->coro_origin.exc_origins);
     Py_CLEAR(interp->coro_origin.stack_summary);
+    Py_CLEAR(interp->coro_origin.cancel_state);
 }
 
 void
@@ -587,6 +588,24 @@ _PyCoroOrigin_GetSettings(PyThreadState *tstate, int for_default,
         copy_settings(settings, _PyCoroOrigin_ThreadSettings(tstate));
         settings->depth = tstate->coroutine_origin_tracking_depth;
     }
+}
+
+int
+_PyCoroOrigin_Configured(PyThreadState *tstate)
+{
+    const _PyCoroOriginSettings *settings =
+        _PyCoroOrigin_ThreadSettings(tstate);
+    if (settings->chain || settings->asyncgen || settings->notes
+        || settings->full || settings->skip != NULL)
+    {
+        return 1;
+    }
+    struct _PyCoroOrigin_config_state *state =
+        &tstate->interp->coro_origin_config;
+    PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
+    int depth = state->default_settings.depth;
+    PyMutex_Unlock(&state->mutex);
+    return depth != 0;
 }
 
 void

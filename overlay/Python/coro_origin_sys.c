@@ -440,6 +440,25 @@ sys__coroutine_origin_live_impl(PyObject *module)
 }
 
 /*[clinic input]
+sys._coroutine_origin_configured -> bool
+
+Return True if the fork's origin tracking is configured in this thread.
+
+That is an item of the thread's settings beyond the depth, or a default
+depth (a start-up spec, set_coroutine_origin_tracking_default()), not
+only set_coroutine_origin_tracking_depth() as stock has it (asyncio's
+debug mode).  Internal: the fork's additions to reports and to asyncio
+follow it, so that stock's API alone gives stock's output.
+[clinic start generated code]*/
+
+static int
+sys__coroutine_origin_configured_impl(PyObject *module)
+/*[clinic end generated code: output=720f3b58873b6339 input=24a3705e211032ff]*/
+{
+    return _PyCoroOrigin_Configured(_PyThreadState_GET());
+}
+
+/*[clinic input]
 sys._frame_stack_capture
 
     depth: int
@@ -607,6 +626,7 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS_GET_COROUTINE_ORIGIN_TRACKING_DEFAULT_METHODDEF
     SYS__COROUTINE_ORIGIN_DUMP_SIGNAL_METHODDEF
     SYS__COROUTINE_ORIGIN_LIVE_METHODDEF
+    SYS__COROUTINE_ORIGIN_CONFIGURED_METHODDEF
     SYS__FRAME_STACK_CAPTURE_METHODDEF
     SYS__DUMP_COROUTINES_METHODDEF
     SYS__COROUTINE_ORIGIN_PROBLEMS_METHODDEF

@@ -66,6 +66,9 @@ struct _Py_coro_origin_state {
     PyObject *renderer;
     PyObject *exc_origins;
     PyObject *stack_summary;    /* traceback.StackSummary, kept likewise */
+    /* asyncio._origin.c_state() once made: what cancellation provenance
+       needs on each cancel() (Python/coro_origin_asyncio.c). */
+    PyObject *cancel_state;
     /* Set once an origin was recorded (a coroutine's, an async
        generator's or a future's; not debug mode's tracebacks): reports
        may then have sites to render. */

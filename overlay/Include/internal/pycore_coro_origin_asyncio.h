@@ -75,6 +75,11 @@ PyAPI_FUNC(int) _PyCoroOrigin_NoteCancel(PyObject *fut, PyObject *msg);
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_NoteCancelledError(PyObject *fut,
                                                         PyObject *exc);
 
+/* Where "coro" (may be NULL) was created: a new reference to the frame
+   stack of its origin (or the tuple given to its cr_origin), or NULL,
+   without an exception, if it is not a tracked coroutine. */
+extern PyObject *_PyCoroOrigin_CoroSite(PyObject *coro);
+
 /* Is "coro" (may be NULL) a coroutine whose origin was recorded?  A task
    that fails during its eager start keeps such a coroutine (stock drops
    it) so that its report can say where it was created. */

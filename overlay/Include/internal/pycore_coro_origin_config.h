@@ -157,6 +157,14 @@ extern void _PyCoroOrigin_ClearThread(PyThreadState *tstate);
    skip list. */
 extern void _PyCoroOrigin_GetSettings(PyThreadState *tstate, int for_default,
                                       _PyCoroOriginSettings *settings);
+/* Is the fork's tracking configured for "tstate" (the calling thread):
+   an item of its settings beyond the depth, or a default depth (a
+   start-up spec, sys.set_coroutine_origin_tracking_default()), not only
+   stock's sys.set_coroutine_origin_tracking_depth()?  1 or 0; the depth
+   itself is not looked at.  The fork's additions to reports and to
+   asyncio (folding, cancellation provenance) follow it: with stock's
+   depth alone (asyncio's debug mode), output is stock's. */
+extern int _PyCoroOrigin_Configured(PyThreadState *tstate);
 /* Release settings->skip and reset "*settings" to all zero. */
 extern void _PyCoroOrigin_ClearSettings(_PyCoroOriginSettings *settings);
 /* Change the settings of the calling thread "tstate" or the interpreter

@@ -186,16 +186,23 @@ def note_lost_work(context):
 
 
 # Cancellation provenance.  With the fork's tracking on, Future.cancel()
-# and Task.cancel() (C and Python) call note_cancel(): who asked is kept,
-# keyed by id() of the future with a weak reference whose callback removes
-# the entry, so that nothing is kept alive and nothing is added to the
-# future.  When asyncio makes the CancelledError it delivers (C:
-# create_cancelled_error(), Python: _make_cancelled_error()), it calls
-# note_cancelled_error(), which puts the request on the exception, as
-# plain tuples and strings, where traceback prints it (one block, after
-# the notes): ('cancelled', (by, reason, count), frames, None), read by
-# sys._coroutine_origin_of_exception() like the "notes" record (a
-# CancelledError is a BaseException: "notes" never records one).
+# and Task.cancel() (C and Python) note who asked: the C ones in
+# Python/coro_origin_asyncio.c (_PyCoroOrigin_NoteCancel(), which calls
+# note_cancel() below only for what is rare: a future already done, a
+# cancel() that asyncio itself makes for a reason, another thread), the
+# Python ones here.  Both keep it in _cancels, keyed by id() of the future
+# with a weak reference whose callback removes the entry, so that nothing
+# is kept alive and nothing is added to the future.  When asyncio makes
+# the CancelledError it delivers (C: create_cancelled_error(), Python:
+# _make_cancelled_error()), the request goes onto the exception, where
+# traceback prints it (one block, after the notes): ('cancelled', (by,
+# reason, count), stack, None), read by sys._coroutine_origin_of_exception()
+# like the "notes" record (a CancelledError is a BaseException: "notes"
+# never records one).  Nothing is rendered when cancel() is called: the
+# stack is a frame stack (line numbers come when shown), and "by" a tuple
+# (task name or None, the frame stack where that task's coroutine was
+# created or None, was an event loop running, thread name or None (main
+# thread)) that _coro_origin_report.cancel_by_text() renders.
 _cancels = {}
 
 # entries of _cancels: [ref, info, shared]; info: [stack, by, reason,
@@ -218,29 +225,19 @@ def _fork_depth():
     """The tracking depth if the fork's tracking is on in this thread, else
     0: stock's sys.set_coroutine_origin_tracking_depth() alone (asyncio's
     debug mode) is stock, and records nothing more."""
-    depth = sys.get_coroutine_origin_tracking_depth()
-    if depth:
-        s = sys.get_coroutine_origin_tracking()
-        if not (sys.get_coroutine_origin_tracking_default().depth
-                or s.chain or s.skip or s.asyncgen or s.notes):
-            return 0
-    return depth
+    if sys._coroutine_origin_configured():
+        return sys.get_coroutine_origin_tracking_depth()
+    return 0
 
 
-_last_described = (None, None)      # (weak reference to a task, its text)
-
-
-def _describe_task(task):
-    """"task 'NAME' (created at FILE:LINE)"; the last one is kept, for a
-    task that cancels many things in a row."""
-    global _last_described
-    ref, text = _last_described
-    if ref is not None and ref() is task:
-        return text
-    where = sys._coroutine_origin_render('repr_site', task)
-    text = f"task '{task.get_name()}'" + (f' ({where})' if where else '')
-    _last_described = (weakref.ref(task), text)
-    return text
+def _by(task, loop):
+    """Who calls cancel(): "by" of an entry (see above)."""
+    thread = threading.current_thread()
+    thread = None if thread is threading.main_thread() else thread.name
+    if task is None:
+        return (None, None, loop is not None, thread)
+    site = getattr(task.get_coro(), 'cr_origin', None)
+    return (task.get_name(), site, True, thread)
 
 
 # code object of an asyncio function that calls cancel() -> why (None: a
@@ -273,7 +270,7 @@ def _failed_child(frame):
     text = 'a task of its TaskGroup failed'
     try:
         exc = child.exception()
-        text = (f"{_describe_task(child)} of its TaskGroup failed "
+        text = (f"task '{child.get_name()}' of its TaskGroup failed "
                 f"with {type(exc).__name__}")
         tb = exc.__traceback__
         while tb is not None and tb.tb_next is not None:
@@ -299,9 +296,24 @@ def _reason(frame):
     return None
 
 
+def c_state():
+    """What the C side of note_cancel() needs, made once per interpreter
+    (see Python/coro_origin_asyncio.c for the order): _cancels, the
+    step's and Handle._run()'s code objects, the code objects of
+    _reasons(), how many callers to look at, asyncio's _get_running_loop()
+    and current_task(), the names it looks up, the record's kind, and
+    [weak reference to a task, its "by"]: the last task that asked, which
+    often cancels many things in a row."""
+    _task_step_code()
+    return (_cancels, _STEP_CODE, _HANDLE_RUN_CODE, tuple(_reasons()),
+            _REASON_FRAMES, _events._get_running_loop, _tasks.current_task,
+            'done', 'get_name', 'get_coro', '_fut_waiter', '__coro_origin__',
+            'cancelled', [None, None])
+
+
 def note_cancel(fut, msg, skip=1):
-    """*fut*.cancel(msg) was called and *fut* is pending: keep who asked
-    (the first request, and a count), if the fork's tracking is on.
+    """*fut*.cancel(msg) was called: keep who asked (the first request,
+    and a count), if the fork's tracking is on and *fut* is pending.
     *skip*: asyncio's frames of the call (note_cancel() itself included).
     Never raises."""
     try:
@@ -339,14 +351,7 @@ def note_cancel(fut, msg, skip=1):
         stack = sys._frame_stack_capture(depth, skip, origin=True)
         loop = _events._get_running_loop()
         task = _tasks.current_task(loop) if loop is not None else None
-        by = ('by ' + _describe_task(task) if task is not None
-              else 'outside any task (by an event loop callback)'
-              if loop is not None
-              else 'outside any task (no event loop running)')
-        thread = threading.current_thread()
-        if thread is not threading.main_thread():
-            by += f", thread '{thread.name}'"
-        info = [stack, by, _reason(caller), 1]
+        info = [stack, _by(task, loop), _reason(caller), 1]
         _remember(fut, info, False)
         # A task's cancel() cancels the future it waits on: that future's
         # CancelledError is the one the task gets.
@@ -391,7 +396,7 @@ def note_cancelled_error(fut, exc):
         info = entry[1]
         exc.__coro_origin__ = ('cancelled',
                                (info[_BY], info[_REASON], info[_COUNT]),
-                               info[_STACK].frames(), None)
+                               info[_STACK], None)
     except Exception:
         pass
 

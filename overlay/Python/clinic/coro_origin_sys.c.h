@@ -416,6 +416,40 @@ sys__coroutine_origin_live(PyObject *module, PyObject *Py_UNUSED(ignored))
     return sys__coroutine_origin_live_impl(module);
 }
 
+PyDoc_STRVAR(sys__coroutine_origin_configured__doc__,
+"_coroutine_origin_configured($module, /)\n"
+"--\n"
+"\n"
+"Return True if the fork\'s origin tracking is configured in this thread.\n"
+"\n"
+"That is an item of the thread\'s settings beyond the depth, or a default\n"
+"depth (a start-up spec, set_coroutine_origin_tracking_default()), not\n"
+"only set_coroutine_origin_tracking_depth() as stock has it (asyncio\'s\n"
+"debug mode).  Internal: the fork\'s additions to reports and to asyncio\n"
+"follow it, so that stock\'s API alone gives stock\'s output.");
+
+#define SYS__COROUTINE_ORIGIN_CONFIGURED_METHODDEF    \
+    {"_coroutine_origin_configured", (PyCFunction)sys__coroutine_origin_configured, METH_NOARGS, sys__coroutine_origin_configured__doc__},
+
+static int
+sys__coroutine_origin_configured_impl(PyObject *module);
+
+static PyObject *
+sys__coroutine_origin_configured(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *return_value = NULL;
+    int _return_value;
+
+    _return_value = sys__coroutine_origin_configured_impl(module);
+    if ((_return_value == -1) && PyErr_Occurred()) {
+        goto exit;
+    }
+    return_value = PyBool_FromLong((long)_return_value);
+
+exit:
+    return return_value;
+}
+
 PyDoc_STRVAR(sys__frame_stack_capture__doc__,
 "_frame_stack_capture($module, depth, skip=0, /, *, origin=False)\n"
 "--\n"
@@ -740,4 +774,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=0f147c1c196a1e59 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=a0c0e5a2e7bd24f5 input=a9049054013a1b77]*/

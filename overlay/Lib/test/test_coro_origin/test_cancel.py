@@ -16,6 +16,8 @@ import traceback
 import unittest
 from asyncio import futures, tasks
 
+import _coro_origin_report as report
+
 from test.test_coro_origin._util import marker, settings
 
 FILE = __file__.removesuffix('c')
@@ -33,7 +35,16 @@ def frame_lines(name, func):
 
 
 def record(exc):
-    return sys._coroutine_origin_of_exception(exc)
+    """*exc*'s record, as the renderer reads it: who asked as text, the
+    frames as cr_origin has them (the record keeps a frame stack and the
+    parts of "by" until shown; a pickled or copied exception has the
+    frames)."""
+    info = sys._coroutine_origin_of_exception(exc)
+    if info is None or info[0] != 'cancelled':
+        return info
+    by, reason, count = info[1]
+    return (info[0], (report.cancel_by_text(by), reason, count),
+            report._frames_of(info[2]), info[3])
 
 
 def block(exc):

@@ -182,12 +182,7 @@ class SiteLinesTest(unittest.TestCase):
     def test_full_setting(self):
         # fold=None follows the interpreter: no folding with "full"
         origin = (A(), (EVENTS, 20, '_run'))
-        real = sys.get_coroutine_origin_tracking()
-        fields = {name: getattr(real, name) for name in
-                  ('depth', 'chain', 'asyncgen', 'notes', 'skip', 'dump')}
-        full = types.SimpleNamespace(full=True, **fields)
-        with mock.patch('sys.get_coroutine_origin_tracking',
-                        return_value=full):
+        with settings(depth=1, chain=1, full=True):
             self.assertEqual(report.site_lines(origin),
                              frame_lines((EVENTS, 20, '_run'))
                              + frame_lines(A()))
@@ -195,9 +190,7 @@ class SiteLinesTest(unittest.TestCase):
                              ['  [1 frame folded: asyncio]']
                              + frame_lines(A()))
         # (folded once the fork's tracking is configured: a chain here)
-        folded = types.SimpleNamespace(full=False, **dict(fields, chain=1))
-        with mock.patch('sys.get_coroutine_origin_tracking',
-                        return_value=folded):
+        with settings(depth=1, chain=1):
             self.assertEqual(report.site_lines(origin),
                              ['  [1 frame folded: asyncio]']
                              + frame_lines(A()))
