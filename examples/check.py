@@ -30,7 +30,8 @@ import threading
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = ['never_awaited', 'exception_never_retrieved', 'fire_and_forget',
             'deadlock', 'asyncgen_not_finalized', 'asyncgen_deadlock',
-            'eager_task']
+            'eager_task', 'cancelled_by', 'timeout_site', 'loop_stopped',
+            'threadsafe_dropped', 'threadsafe_self_wait']
 
 # Examples that need a feature of the interpreter; skipped with the reason
 # when the probe (run with the example's options) prints anything but "ok".

@@ -46,6 +46,22 @@ shows up in the comparison.  Its layouts:
       P  because REASON           (only if asyncio itself asked)
       P  (N requests; the first is shown)    (only if N > 1)
 
+* the block of "Event loop stopped before Future completed." (where
+  loop.stop() was called), and of "Task was destroyed but it is
+  pending!" of a task whose loop was stopped, as a cancellation block
+  with "PEvent loop stopped at (most recent call last)" for its header
+  (no "because" or count lines in practice);
+
+* the report of a wait on a run_coroutine_threadsafe() future from its
+  own loop's thread: its message line, "scheduled_at: 'FILE:LINE'" and
+  "waited_at: 'FILE:LINE'";
+
+* the report of an exception that a run_coroutine_threadsafe() future
+  dropped: "Future exception was never retrieved", "dropped_by: 'the
+  concurrent.futures.Future that run_coroutine_threadsafe() at FILE:LINE
+  returned was collected (or: was still referenced at exit) without its
+  result() or exception() read'" and a whole traceback;
+
 * the report of an exception that cancel() would drop (stock clears the
   flag that reports it when the task or future is collected, and prints
   nothing), logged by the loop's exception handler:
@@ -103,10 +119,22 @@ REPR_SITE = re.compile(r' created at (?P<file>[^\s<>]+):(?P<line>\d+)(?=>)')
 REPR_CANCEL = re.compile(r' cancel requested at (?P<file>[^\s<>]+):'
                          r'(?P<line>\d+)(?=>)')
 CANCEL_HEADER = 'Cancellation requested at (most recent call last)'
+STOP_HEADER = 'Event loop stopped at (most recent call last)'
 DROPPED_HEADS = ('Task exception was never retrieved',
                  'Future exception was never retrieved')
 DROPPED_BY = re.compile(r"dropped_by: 'cancel\(\) called at \S+:\d+ after it "
                         r"failed'")
+DROPPED_BY_THREADSAFE = re.compile(
+    r"dropped_by: 'the concurrent\.futures\.Future that "
+    r"run_coroutine_threadsafe\(\) at \S+:\d+ returned (?:was collected|was "
+    r"still referenced at exit) without its result\(\) or exception\(\) "
+    r"read'")
+LOOP_THREAD_WAIT = (
+    'A run_coroutine_threadsafe() future is waited for on the thread of its '
+    'own event loop, which cannot run the coroutine meanwhile: the wait can '
+    'only time out or hang')
+LOOP_THREAD_WAIT_SITES = (re.compile(r"scheduled_at: '\S+:\d+'"),
+                          re.compile(r"waited_at: '\S+:\d+'"))
 TRACEBACK_HEADS = ('Traceback (most recent call last):',
                    '  + Exception Group Traceback (most recent call last):')
 CHAINED = ('During handling of the above exception, another exception '
@@ -229,8 +257,12 @@ def _traceback_end(lines, j):
 
 
 def _dropped_report(lines, i):
-    """The index after a report of an exception that cancel() dropped
-    whose first line is lines[i], or None."""
+    """The index after a report of an exception that cancel() dropped, or
+    that a run_coroutine_threadsafe() future dropped, whose first line is
+    lines[i], or None."""
+    if (lines[i] == DROPPED_HEADS[1] and i + 1 < len(lines)
+            and DROPPED_BY_THREADSAFE.fullmatch(lines[i + 1])):
+        return _traceback_end(lines, i + 2)
     if (lines[i] not in DROPPED_HEADS or i + 2 >= len(lines)
             or not DROPPED_BY.fullmatch(lines[i + 1])
             or not lines[i + 2].startswith('future: ')):
@@ -248,11 +280,18 @@ def _block_at(lines, i):
     end = _dropped_report(lines, i)
     if end is not None:
         return end, 'dropped exception report'
+    if (line == LOOP_THREAD_WAIT and i + 2 < len(lines)
+            and all(pattern.fullmatch(lines[i + 1 + k])
+                    for k, pattern in enumerate(LOOP_THREAD_WAIT_SITES))):
+        return i + 3, 'wait on the loop thread'
     prefix = PREFIX.match(line).group()
     content = line[len(prefix):]
     if content == CANCEL_HEADER:
         end = _cancel_block(lines, i, prefix)
         return None if end is None else (end, 'cancellation')
+    if content == STOP_HEADER:
+        end = _cancel_block(lines, i, prefix)
+        return None if end is None else (end, 'loop stop')
     if ESCAPED.fullmatch(content):
         if i + 1 < len(lines) and lines[i + 1] in [prefix + h
                                                    for h in HEADERS]:

@@ -158,11 +158,33 @@ class Blocks(unittest.TestCase):
          after
         """
 
+    MISUSES = """\
+         before
+        +A run_coroutine_threadsafe() future is waited for on the thread of its own event loop, which cannot run the coroutine meanwhile: the wait can only time out or hang
+        +scheduled_at: 'PROG:7'
+        +waited_at: 'PROG:8'
+        +Future exception was never retrieved
+        +dropped_by: 'the concurrent.futures.Future that run_coroutine_threadsafe() at PROG:7 returned was collected without its result() or exception() read'
+        +Traceback (most recent call last):
+        +  File "PROG", line 3, in work
+        +    return 1
+        +KeyError: 'k'
+         Traceback (most recent call last):
+           File "PROG", line 8, in <module>
+         RuntimeError: Event loop stopped before Future completed.
+        +Event loop stopped at (most recent call last)
+        +  File "PROG", line 5, in main
+        +    c = work()
+        +  by task 'Task-1' (created at PROG:8)
+         after
+        """
+
     def pairs(self):
         """(stock's text, the fork's text, which fork lines are stock's)."""
         result = []
         for fixture in (self.WARNING, self.DEPTH_WARNING, self.GROUP,
-                        self.REPORTS, self.CANCELLED, self.DROPPED):
+                        self.REPORTS, self.CANCELLED, self.DROPPED,
+                        self.MISUSES):
             stock, fork, is_stock = [], [], []
             for line in textwrap.dedent(fixture).splitlines():
                 line = line.replace('PROG', self.prog)

@@ -369,6 +369,8 @@ def exception_origin_lines(exc, dedupe=True):
         kind, qualname, origin, chain = info
         if kind == 'cancelled':
             return _cancelled_lines(qualname, origin)
+        if kind == 'stopped':
+            return _cancelled_lines(qualname, origin, STOP_HEADER)
         if not (isinstance(kind, str) and kind
                 and isinstance(qualname, str)):
             return []
@@ -421,6 +423,7 @@ def _traceback_shows(exc, origin, chain):
 
 
 CANCEL_HEADER = 'Cancellation requested at (most recent call last)'
+STOP_HEADER = 'Event loop stopped at (most recent call last)'
 
 
 def _frames_of(stack):
@@ -451,17 +454,18 @@ def cancel_by_text(by):
     return text
 
 
-def _cancelled_lines(info, stack):
+def _cancelled_lines(info, stack, header=CANCEL_HEADER):
     """The block of a CancelledError whose cancellation asyncio._origin
     recorded: where it was requested, by which task (or none) and thread,
-    why when asyncio itself asked, and how many requests there were."""
+    why when asyncio itself asked, and how many requests there were; with
+    STOP_HEADER, where an event loop was stopped and by whom."""
     if not (isinstance(info, tuple) and len(info) == 3):
         return []
     by, reason, count = info
     frames = _frames_of(stack)
     if not isinstance(frames, tuple):
         return []
-    lines = [CANCEL_HEADER] + _site_lines(frames, '  ', _folding(None))
+    lines = [header] + _site_lines(frames, '  ', _folding(None))
     lines.append(f'  {cancel_by_text(by)}')
     if reason is not None:
         lines.append(f'  because {_safe_str(reason)}')
@@ -561,7 +565,7 @@ def _context_origin_text(context):
     if context.get('message') == 'Task was destroyed but it is pending!':
         # cancel() was asked for, and the loop went away before the task
         # ran again: who asked
-        request = _cancel_lines(task)
+        request = _cancel_lines(task) + _stop_lines(task)
         if request:
             text = '\n'.join(([text] if text else []) + request)
     return text
@@ -1428,6 +1432,20 @@ def _cancel_request(task):
         return None
     stack, by, because, count = entry
     return (short_site(stack.frames()), cancel_by_text(by), because, count)
+
+
+def _stop_lines(task):
+    """The "Event loop stopped at" block of the loop of *task* (pending,
+    destroyed), if that loop is not running and was last stopped by
+    someone else than run_until_complete(), or []."""
+    origin = sys.modules.get('asyncio._origin')
+    loop = task.get_loop()
+    if origin is None or loop.is_running():
+        return []
+    entry = origin.stop_entry(loop)
+    if entry is None:
+        return []
+    return _cancelled_lines((entry[2], None, 1), entry[1], STOP_HEADER)
 
 
 def _cancel_entry(task):

@@ -1553,6 +1553,9 @@ _PyCoroOrigin_ExceptionOrigin(PyObject *exc)
         Py_XDECREF(key);
         Py_DECREF(table);
     }
+    if (found == NULL) {
+        found = _PyCoroOrigin_AsyncioExceptionOrigin(exc);
+    }
     PyErr_Clear();
     PyErr_SetRaisedException(exc_now);
     return found;

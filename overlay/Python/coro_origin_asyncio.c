@@ -691,6 +691,37 @@ done:
 }
 
 
+/* ---- Loop stops ------------------------------------------------------------
+ *
+ * "Event loop stopped before Future completed." is a RuntimeError that
+ * run_until_complete() raises: the record that traceback prints for it
+ * (where loop.stop() was called) is made when it is read, by
+ * asyncio._origin.stop_record(), which knows it by the code object of the
+ * frame that raised it.  Only a RuntimeError, and only once asyncio._origin
+ * is imported (nothing is imported here).
+ */
+
+PyObject *
+_PyCoroOrigin_AsyncioExceptionOrigin(PyObject *exc)
+{
+    if (!Py_IS_TYPE(exc, (PyTypeObject *)PyExc_RuntimeError)) {
+        return NULL;
+    }
+    PyObject *module = NULL, *record = NULL;
+    if (PyMapping_GetOptionalItemString(PyImport_GetModuleDict(),
+                                        "asyncio._origin", &module) > 0)
+    {
+        record = PyObject_CallMethod(module, "stop_record", "O", exc);
+        Py_DECREF(module);
+    }
+    if (record == Py_None) {
+        Py_CLEAR(record);
+    }
+    PyErr_Clear();
+    return record;
+}
+
+
 /* ---- Live coroutine dump ------------------------------------------------
  *
  * The dump itself is written in Python (Lib/_coro_origin_report.py).  With

@@ -80,6 +80,13 @@ PyAPI_FUNC(PyObject *) _PyCoroOrigin_NoteCancelledError(PyObject *fut,
    without an exception, if it is not a tracked coroutine. */
 extern PyObject *_PyCoroOrigin_CoroSite(PyObject *coro);
 
+/* The record of an exception that asyncio raised and asyncio._origin can
+   explain from what it kept (where the loop was stopped, for
+   run_until_complete()'s "Event loop stopped before Future completed."),
+   as _PyCoroOrigin_ExceptionOrigin() returns it; or NULL, without an
+   exception. */
+extern PyObject *_PyCoroOrigin_AsyncioExceptionOrigin(PyObject *exc);
+
 /* Is "coro" (may be NULL) a coroutine whose origin was recorded?  A task
    that fails during its eager start keeps such a coroutine (stock drops
    it) so that its report can say where it was created. */

@@ -249,9 +249,13 @@ _REASON_FRAMES = 2
 
 
 def _reasons():
-    global _REASONS
+    global _REASONS, _ON_TIMEOUT_CODE, _AENTER_CODE, _WAIT_FOR_CODE
     if _REASONS is None:
         from . import runners, taskgroups, timeouts
+        _task_step_code()
+        _ON_TIMEOUT_CODE = timeouts.Timeout._on_timeout.__code__
+        _AENTER_CODE = timeouts.Timeout.__aenter__.__code__
+        _WAIT_FOR_CODE = _tasks.wait_for.__code__
         _REASONS = {
             taskgroups.TaskGroup._on_task_done.__code__: None,
             timeouts.Timeout._on_timeout.__code__:
@@ -284,16 +288,304 @@ def _failed_child(frame):
 
 def _reason(frame):
     """Why asyncio itself cancels, from the asyncio function that called
-    cancel() (its code object, never a message's text), or None."""
+    cancel() (its code object, never a message's text): (text, the frame
+    stack to show instead of the caller's, or None), or (None, None)."""
     reasons = _reasons()
     for _ in range(_REASON_FRAMES):
         if frame is None:
             break
         code = frame.f_code
         if code in reasons:
-            return reasons[code] or _failed_child(frame)
+            if code is _ON_TIMEOUT_CODE:
+                expired = _expired_timeout(frame)
+                if expired is not None:
+                    return expired
+            return reasons[code] or _failed_child(frame), None
         frame = frame.f_back
-    return None
+    return None, None
+
+
+# Timeouts: with the fork's tracking on, Timeout.reschedule() (which
+# __aenter__() calls) keeps where the deadline was set and how far away it
+# was: {id(timeout): [weak reference, frame stack, delay]}, an entry
+# removed with its timeout.  When the timeout expires, its cancellation is
+# shown at that site.
+_timeouts = {}
+_ON_TIMEOUT_CODE = _AENTER_CODE = _WAIT_FOR_CODE = None
+
+
+def _forget_timeout(key):
+    def forget(ref):
+        entry = _timeouts.get(key)
+        if entry is not None and entry[0] is ref:
+            del _timeouts[key]
+    return forget
+
+
+def note_timeout(timeout, when):
+    """*timeout*'s deadline was set to *when* (loop time, or None): keep
+    where (asyncio's reschedule() and __aenter__() left out) and the delay,
+    if the fork's tracking is on.  Never raises."""
+    try:
+        depth = _fork_depth()
+        if not depth:
+            return
+        key = id(timeout)
+        if when is None:
+            _timeouts.pop(key, None)
+            return
+        _reasons()
+        # note_timeout(), reschedule(), and the asyncio functions that
+        # call it for the user: __aenter__(), then wait_for()
+        skip = 2
+        for code in (_AENTER_CODE, _WAIT_FOR_CODE):
+            if sys._getframe(skip).f_code is code:
+                skip += 1
+        stack = sys._frame_stack_capture(depth, skip, origin=True)
+        delay = when - _events.get_running_loop().time()
+        _timeouts[key] = [weakref.ref(timeout, _forget_timeout(key)),
+                          stack, delay]
+    except Exception:
+        pass
+
+
+def _expired_timeout(frame):
+    """(text, site) for the Timeout whose _on_timeout() *frame* runs, if
+    note_timeout() kept its deadline, else None."""
+    timeout = frame.f_locals.get('self')
+    entry = _timeouts.get(id(timeout))
+    if entry is None or entry[0]() is not timeout:
+        return None
+    delay = round(entry[2], 3)      # (the loop's clock moved meanwhile)
+    if delay > 0:
+        text = f'the timeout set there expired ({delay:g} s)'
+    else:
+        text = 'the timeout set there expired (its deadline had passed)'
+    return text, entry[1]
+
+
+# Loop stops: with the fork's tracking on, BaseEventLoop.stop() keeps who
+# asked, {id(loop): [weak reference, frame stack, by]} ("by" as for a
+# cancellation), an entry removed with its loop; the stop that
+# run_until_complete() makes once its future is done is not kept (it
+# explains nothing, and asyncio.run() makes several after a failure).
+# "Event loop stopped before Future completed." and "Task was destroyed
+# but it is pending!" then say where the loop was stopped.
+_stops = {}
+_UNTIL_COMPLETE_CB_CODE = _UNTIL_COMPLETE_CODE = None
+
+
+def _forget_stop(key):
+    def forget(ref):
+        entry = _stops.get(key)
+        if entry is not None and entry[0] is ref:
+            del _stops[key]
+    return forget
+
+
+def note_stop(loop):
+    """*loop*.stop() was called: keep where and by whom, if the fork's
+    tracking is on.  Never raises."""
+    global _UNTIL_COMPLETE_CB_CODE, _UNTIL_COMPLETE_CODE
+    try:
+        depth = _fork_depth()
+        if not depth:
+            return
+        key = id(loop)
+        if _UNTIL_COMPLETE_CB_CODE is None:
+            from . import base_events
+            _UNTIL_COMPLETE_CB_CODE = base_events._run_until_complete_cb.__code__
+            _UNTIL_COMPLETE_CODE = (
+                base_events.BaseEventLoop.run_until_complete.__code__)
+        if sys._getframe(2).f_code is _UNTIL_COMPLETE_CB_CODE:
+            return              # run_until_complete()'s own, once done
+        _task_step_code()
+        stack = sys._frame_stack_capture(depth, 2, origin=True)
+        running = _events._get_running_loop()
+        task = _tasks.current_task(running) if running is not None else None
+        _stops[key] = [weakref.ref(loop, _forget_stop(key)), stack,
+                       _by(task, running)]
+    except Exception:
+        pass
+
+
+def stop_entry(loop):
+    """[ref, stack, by] that note_stop() kept for *loop*, or None."""
+    entry = _stops.get(id(loop))
+    if entry is None or entry[0]() is not loop:
+        return None
+    return entry
+
+
+def stop_record(exc):
+    """The record that sys._coroutine_origin_of_exception() gives *exc* (a
+    RuntimeError) if run_until_complete() raised it because its loop was
+    stopped, ('stopped', (by, None, 1), stack, None), else None: known by
+    the code object of the frame that raised it, never by its message."""
+    try:
+        if _UNTIL_COMPLETE_CODE is None or not _stops:
+            return None
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is None or tb.tb_frame.f_code is not _UNTIL_COMPLETE_CODE:
+            return None
+        entry = stop_entry(tb.tb_frame.f_locals.get('self'))
+        if entry is None:
+            return None
+        return ('stopped', (entry[2], None, 1), entry[1], None)
+    except Exception:
+        return None
+
+
+# run_coroutine_threadsafe(): with the fork's tracking on, the
+# concurrent.futures.Future it returns gets a condition of its own (the
+# Future's private _condition, replaced before anyone holds it), which
+# reports two mistakes when they happen, through the loop's exception
+# handler as asyncio reports lost work:
+# * a result() or exception() that waits on the thread of the loop that
+#   must run the coroutine: the loop cannot run it meanwhile, so the wait
+#   can only time out or hang (reported before it blocks);
+# * an exception that nobody retrieved (result(), exception(), or a done
+#   callback, which hands it on) when the future is collected, or at exit
+#   if it is still referenced then.  Stock drops both silently.
+_threadsafe_live = weakref.WeakSet()
+_threadsafe_atexit = False
+_CF_RETRIEVE_CODES = _CF_SET_EXCEPTION_CODE = _CHAIN_FUTURE_CODE = None
+
+
+class _ThreadsafeCondition(threading.Condition):
+
+    def __init__(self, loop, site):
+        super().__init__()
+        self._origin_loop = weakref.ref(loop)
+        self._origin_site = site
+        self._origin_retrieved = False
+        self._origin_waited = False
+        self._origin_exception = None
+
+    def __enter__(self):
+        try:
+            caller = sys._getframe(1)
+            if caller.f_code in _CF_RETRIEVE_CODES:
+                # (run_coroutine_threadsafe()'s own done callback, which
+                # asyncio's _chain_future() adds to it, hands nothing on)
+                chain = caller.f_back
+                if not (chain.f_code is _CHAIN_FUTURE_CODE
+                        and chain.f_locals.get('destination')
+                        is caller.f_locals.get('self')):
+                    self._origin_retrieved = True
+        except Exception:
+            pass
+        return super().__enter__()
+
+    def wait(self, timeout=None):
+        if not self._origin_waited:
+            self._origin_waited = True
+            _report_loop_thread_wait(self)
+        return super().wait(timeout)
+
+    def notify_all(self):
+        try:
+            caller = sys._getframe(1)
+            if caller.f_code is _CF_SET_EXCEPTION_CODE:
+                self._origin_exception = caller.f_locals['exception']
+        except Exception:
+            pass
+        super().notify_all()
+
+    def __del__(self):
+        _report_threadsafe_dropped(self, 'was collected')
+
+
+def watch_threadsafe(future, loop):
+    """run_coroutine_threadsafe() made *future* (a concurrent.futures
+    Future) for *loop*: watch it (see above) if the fork's tracking is on.
+    Never raises."""
+    global _CF_RETRIEVE_CODES, _CF_SET_EXCEPTION_CODE, _CHAIN_FUTURE_CODE
+    global _threadsafe_atexit
+    try:
+        depth = _fork_depth()
+        if not depth:
+            return
+        if _CF_RETRIEVE_CODES is None:
+            from . import futures
+            _task_step_code()
+            _CHAIN_FUTURE_CODE = futures._chain_future.__code__
+            cls = type(future)
+            _CF_RETRIEVE_CODES = frozenset(
+                getattr(cls, name).__code__
+                for name in ('result', 'exception', 'add_done_callback'))
+            _CF_SET_EXCEPTION_CODE = cls.set_exception.__code__
+        site = sys._frame_stack_capture(depth, 2, origin=True)
+        condition = _ThreadsafeCondition(loop, site)
+        future._condition = condition
+        _threadsafe_live.add(condition)
+        if not _threadsafe_atexit:
+            import atexit
+            atexit.register(_threadsafe_at_exit)
+            _threadsafe_atexit = True
+    except Exception:
+        pass
+
+
+def _site_text(stack):
+    return sys._coroutine_origin_render('short_site', stack.frames())
+
+
+def _report_loop_thread_wait(condition):
+    try:
+        loop = condition._origin_loop()
+        if loop is None or _events._get_running_loop() is not loop:
+            return
+        depth = _fork_depth() or constants.DEBUG_STACK_DEPTH
+        # _report_loop_thread_wait(), wait(), result() or exception()
+        waited = sys._frame_stack_capture(depth, 3, origin=True)
+        loop.call_exception_handler({
+            'message': (
+                'A run_coroutine_threadsafe() future is waited for on the '
+                "thread of its own event loop, which cannot run the "
+                'coroutine meanwhile: the wait can only time out or hang'),
+            'waited_at': _site_text(waited),
+            'scheduled_at': _site_text(condition._origin_site),
+        })
+    except Exception:
+        pass
+
+
+def _report_threadsafe_dropped(condition, how):
+    try:
+        exc = condition._origin_exception
+        if exc is None or condition._origin_retrieved:
+            return
+        condition._origin_exception = None      # once
+        if not isinstance(exc, Exception):
+            return      # (KeyboardInterrupt, SystemExit: not lost)
+        context = {
+            'message': 'Future exception was never retrieved',
+            'exception': exc,
+            'dropped_by': (
+                'the concurrent.futures.Future that '
+                'run_coroutine_threadsafe() at '
+                f'{_site_text(condition._origin_site)} returned {how} '
+                'without its result() or exception() read'),
+        }
+        loop = condition._origin_loop()
+        if loop is not None:
+            loop.call_exception_handler(context)
+        else:
+            from .log import logger
+            logger.error('%s\ndropped_by: %s', context['message'],
+                         context['dropped_by'],
+                         exc_info=(type(exc), exc, exc.__traceback__))
+            note_lost_work(context)
+    except Exception:
+        pass
+
+
+def _threadsafe_at_exit():
+    for condition in list(_threadsafe_live):
+        _report_threadsafe_dropped(condition, 'was still referenced at exit')
 
 
 def c_state():
@@ -351,7 +643,8 @@ def note_cancel(fut, msg, skip=1):
         stack = sys._frame_stack_capture(depth, skip, origin=True)
         loop = _events._get_running_loop()
         task = _tasks.current_task(loop) if loop is not None else None
-        info = [stack, _by(task, loop), _reason(caller), 1]
+        reason, site = _reason(caller)
+        info = [site or stack, _by(task, loop), reason, 1]
         _remember(fut, info, False)
         # A task's cancel() cancels the future it waits on: that future's
         # CancelledError is the one the task gets.

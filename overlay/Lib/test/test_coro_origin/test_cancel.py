@@ -14,7 +14,8 @@ import sys
 import threading
 import traceback
 import unittest
-from asyncio import futures, tasks
+from asyncio import _origin, futures, tasks
+from test import support
 
 import _coro_origin_report as report
 
@@ -176,9 +177,10 @@ class CancelProvenanceTest(unittest.TestCase):
             f"at {FILE}:{line('boom')}"])
 
     def test_timeout(self):
+        # with a deadline in the past: the reason, no delay
         async def main():
             try:
-                async with asyncio.timeout(0):
+                async with asyncio.timeout(0):  # marker: timeout-0
                     await asyncio.sleep(1)
             except TimeoutError as exc:
                 return exc
@@ -187,9 +189,58 @@ class CancelProvenanceTest(unittest.TestCase):
         cancelled = exc.__cause__
         self.assertIsInstance(cancelled, asyncio.CancelledError)
         self.assertEqual(record(cancelled)[1][1],
-                         'its asyncio.timeout() expired (asyncio.timeout(), '
-                         'timeout_at() or wait_for())')
+                         'the timeout set there expired (its deadline had '
+                         'passed)')
+        self.assertEqual(record(cancelled)[2][0],
+                         (FILE, line('timeout-0'), 'main'))
         self.assertIsNone(record(exc))
+
+    def test_timeout_site_and_delay(self):
+        # The block shows where the timeout was set (asyncio's
+        # __aenter__() and reschedule() left out) and its delay, for
+        # asyncio.timeout() and wait_for(), C and Python tasks.
+        async def with_timeout():
+            async with asyncio.timeout(0.05):  # marker: timeout-set
+                await asyncio.sleep(10)
+
+        async def with_wait_for():
+            await asyncio.wait_for(sleeper(), 0.05)  # marker: wait-for-set
+
+        for factory in (None, py_task_factory):
+            for func, name in ((with_timeout, 'timeout-set'),
+                               (with_wait_for, 'wait-for-set')):
+                async def main():
+                    try:
+                        await func()
+                    except TimeoutError as exc:
+                        return exc.__cause__
+                with self.subTest(factory=factory, func=func.__name__):
+                    with fork_tracking():
+                        exc = run(main, factory)
+                    lines = block(exc)
+                    self.assertEqual(lines[:3], [HEADER] + frame_lines(
+                        name, func.__name__))
+                    self.assertEqual(lines[-2:], [
+                        '  outside any task (by an event loop callback)',
+                        '  because the timeout set there expired (0.05 s)'])
+
+    def test_timeout_forgotten(self):
+        # an entry per timeout, removed with it; none with tracking off
+        async def main():
+            async with asyncio.timeout(10) as cm:
+                key = id(cm)
+                self.assertIn(key, _origin._timeouts)
+            return key
+        with fork_tracking():
+            key = run(main)
+        support.gc_collect()
+        self.assertNotIn(key, _origin._timeouts)
+
+        async def untracked():
+            async with asyncio.timeout(10) as cm:
+                return id(cm) in _origin._timeouts
+        with settings():
+            self.assertFalse(run(untracked))
 
     def test_run_cancels_leftovers(self):
         seen = []
@@ -312,6 +363,209 @@ class CancelProvenanceTest(unittest.TestCase):
         gc.collect()
         self.assertIsNone(ref())
         self.assertNotIn(key, _origin._cancels)
+
+
+STOP_HEADER = 'Event loop stopped at (most recent call last)'
+
+
+def stop_block(exc):
+    lines = traceback.format_exception_only(exc)
+    text = ''.join(lines).rstrip('\n').split('\n')
+    return text[text.index(STOP_HEADER):] if STOP_HEADER in text else []
+
+
+class LoopStopTest(unittest.TestCase):
+    """run_until_complete()'s "Event loop stopped before Future
+    completed." says where loop.stop() was called, and by whom."""
+    maxDiff = None
+
+    def stopped(self, main):
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(main())
+        except RuntimeError as exc:
+            return loop, exc
+        finally:
+            loop.close()
+        raise AssertionError('not stopped')
+
+    def test_stop_in_task(self):
+        async def stopper():
+            asyncio.get_running_loop().stop()  # marker: stop-call
+
+        async def main():
+            asyncio.create_task(stopper(), name='stopper')  # marker: stopper
+            await asyncio.sleep(10)
+        with fork_tracking():
+            loop, exc = self.stopped(main)
+        self.assertEqual(str(exc), 'Event loop stopped before Future '
+                                   'completed.')
+        self.assertEqual(stop_block(exc), [STOP_HEADER] + frame_lines(
+            'stop-call', 'stopper') + [
+            f"  by task 'stopper' (created at {FILE}:{line('stopper')})"])
+        # the record is made when read, from the loop the frame raised in
+        self.assertEqual(record(exc)[0], 'stopped')
+        self.assertFalse(hasattr(exc, '__coro_origin__'))
+
+    def test_stop_as_callback(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            loop.call_soon(loop.stop)
+            await asyncio.sleep(10)
+        with fork_tracking():
+            loop, exc = self.stopped(main)
+        self.assertEqual(stop_block(exc)[-1],
+                         '  outside any task (by an event loop callback)')
+
+    def test_tracking_off(self):
+        async def main():
+            asyncio.get_running_loop().stop()
+            await asyncio.sleep(10)
+        with settings():
+            loop, exc = self.stopped(main)
+        self.assertIsNone(record(exc))
+        self.assertEqual(stop_block(exc), [])
+
+    def test_own_stop_not_kept(self):
+        # run_until_complete() stops the loop itself once done: not kept
+        loop = asyncio.new_event_loop()
+        try:
+            with fork_tracking():
+                loop.run_until_complete(asyncio.sleep(0))
+            self.assertIsNone(_origin.stop_entry(loop))
+            with fork_tracking():
+                loop.stop()  # marker: early-stop
+                loop.run_forever()
+            entry = _origin.stop_entry(loop)
+            self.assertEqual(entry[1].frames()[0], (
+                FILE, line('early-stop'), 'test_own_stop_not_kept'))
+        finally:
+            loop.close()
+        key = id(loop)
+        del loop, entry
+        support.gc_collect()
+        self.assertNotIn(key, _origin._stops)
+
+    def test_destroyed_pending(self):
+        # run_forever() returned early: a task left pending says where
+        # its loop was stopped
+        async def main():
+            asyncio.get_running_loop().stop()  # marker: forever-stop
+            await asyncio.sleep(10)
+        loop = asyncio.new_event_loop()
+        with fork_tracking():
+            t = loop.create_task(main())  # marker: forever-task
+            loop.run_forever()
+        loop.close()
+        with fork_tracking():
+            text = report.context_origin_text(
+                {'message': 'Task was destroyed but it is pending!',
+                 'task': t})
+        self.assertEqual(text.split('\n')[-4:], [STOP_HEADER] + frame_lines(
+            'forever-stop', 'main') + [
+            f"  by task '{t.get_name()}' (created at "
+            f"{FILE}:{line('forever-task')})"])
+        t._log_destroy_pending = False
+        del t
+
+
+async def failing():
+    raise ConnectionError('refused')
+
+
+async def succeeding():
+    return 1
+
+
+class ThreadsafeTest(unittest.TestCase):
+    """run_coroutine_threadsafe()'s future reports a wait on its own
+    loop's thread (before it blocks) and an exception nobody retrieved
+    (when it is collected)."""
+    maxDiff = None
+
+    def run_loop(self, main):
+        seen = []
+        loop = asyncio.new_event_loop()
+        loop.set_exception_handler(lambda loop, ctx: seen.append(ctx))
+        try:
+            result = loop.run_until_complete(main(loop))
+        finally:
+            loop.close()
+        return result, seen
+
+    def test_wait_on_loop_thread(self):
+        async def main(loop):
+            future = asyncio.run_coroutine_threadsafe(  # marker: scheduled
+                succeeding(), loop)
+            try:
+                future.result(timeout=0.01)  # marker: waited
+            except TimeoutError:
+                future.cancel()
+                await asyncio.sleep(0)
+                return 'timed out'
+        with fork_tracking():
+            result, seen = self.run_loop(main)
+        self.assertEqual(result, 'timed out')
+        self.assertEqual(len(seen), 1, seen)
+        self.assertEqual(
+            {k: v for k, v in seen[0].items() if k != 'message'},
+            {'waited_at': f'{FILE}:{line("waited")}',
+             'scheduled_at': f'{FILE}:{line("scheduled")}'})
+        self.assertIn("thread of its own event loop", seen[0]['message'])
+
+    def dropped(self, use):
+        async def main(loop):
+            future = asyncio.run_coroutine_threadsafe(  # marker: ts-drop
+                failing(), loop)
+            use(future, loop)
+            for _ in range(3):
+                await asyncio.sleep(0)
+            if use == self.retrieve:
+                self.assertIsInstance(future.exception(), ConnectionError)
+            del future
+            support.gc_collect()
+        with fork_tracking():
+            return self.run_loop(main)
+
+    def retrieve(self, future, loop):
+        pass
+
+    def test_dropped_exception(self):
+        result, seen = self.dropped(lambda future, loop: None)
+        self.assertEqual(len(seen), 1, seen)
+        self.assertEqual(seen[0]['message'],
+                         'Future exception was never retrieved')
+        self.assertIsInstance(seen[0]['exception'], ConnectionError)
+        self.assertEqual(seen[0]['dropped_by'], (
+            'the concurrent.futures.Future that run_coroutine_threadsafe() '
+            f'at {FILE}:{line("ts-drop")} returned was collected without its '
+            'result() or exception() read'))
+
+    def test_retrieved_is_not_reported(self):
+        def callback(future, loop):
+            future.add_done_callback(lambda f: None)
+
+        def wrap(future, loop):
+            asyncio.wrap_future(future, loop=loop).add_done_callback(
+                lambda f: f.exception())
+        for use in (self.retrieve, callback, wrap):
+            with self.subTest(use=use):
+                result, seen = self.dropped(use)
+                self.assertEqual(seen, [])
+
+    def test_tracking_off(self):
+        async def main(loop):
+            future = asyncio.run_coroutine_threadsafe(succeeding(), loop)
+            try:
+                future.result(timeout=0.01)
+            except TimeoutError:
+                future.cancel()
+                await asyncio.sleep(0)
+                return type(future._condition)
+        with settings():
+            result, seen = self.run_loop(main)
+        self.assertIs(result, threading.Condition)
+        self.assertEqual(seen, [])
 
 
 class DumpTest(unittest.TestCase):
