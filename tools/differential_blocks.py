@@ -52,6 +52,11 @@ shows up in the comparison.  Its layouts:
   with "PEvent loop stopped at (most recent call last)" for its header
   (no "because" or count lines in practice);
 
+* the report of a call_soon() or call_at() from another thread than the
+  loop's (or from a signal handler run during the loop's select()): its
+  message line, "called_at: FILE:LINE" and "loop_thread:
+  'NAME', loop started at FILE:LINE";
+
 * the report of a wait on a run_coroutine_threadsafe() future from its
   own loop's thread: its message line, "scheduled_at: 'FILE:LINE'" and
   "waited_at: 'FILE:LINE'";
@@ -133,6 +138,18 @@ LOOP_THREAD_WAIT = (
     'A run_coroutine_threadsafe() future is waited for on the thread of its '
     'own event loop, which cannot run the coroutine meanwhile: the wait can '
     'only time out or hang')
+WRONG_THREAD = (
+    re.compile(r"Non-thread-safe call_(?:soon|at)\(\) of an event loop called "
+               r"from thread '[^'\n]*', not from the loop's own thread: the "
+               r"loop may not wake up for it \(use "
+               r"loop\.call_soon_threadsafe\(\), or "
+               r"asyncio\.run_coroutine_threadsafe\(\)\)"
+               r"|call_(?:soon|at)\(\) of an event loop called from a "
+               r"signal\.signal\(\) handler while the loop waits in "
+               r"select\(\): the loop does not wake up for it \(use "
+               r"loop\.add_signal_handler\(\)\)"),
+    re.compile(r"called_at: \S+:\d+"),
+    re.compile(r"loop_thread: '[^'\n]*'(?:, loop started at \S+:\d+)?"))
 LOOP_THREAD_WAIT_SITES = (re.compile(r"scheduled_at: '\S+:\d+'"),
                           re.compile(r"waited_at: '\S+:\d+'"))
 TRACEBACK_HEADS = ('Traceback (most recent call last):',
@@ -280,6 +297,10 @@ def _block_at(lines, i):
     end = _dropped_report(lines, i)
     if end is not None:
         return end, 'dropped exception report'
+    if (i + 2 < len(lines)
+            and all(pattern.fullmatch(lines[i + k])
+                    for k, pattern in enumerate(WRONG_THREAD))):
+        return i + 3, 'wrong-thread call'
     if (line == LOOP_THREAD_WAIT and i + 2 < len(lines)
             and all(pattern.fullmatch(lines[i + 1 + k])
                     for k, pattern in enumerate(LOOP_THREAD_WAIT_SITES))):

@@ -160,6 +160,9 @@ class Blocks(unittest.TestCase):
 
     MISUSES = """\
          before
+        +Non-thread-safe call_soon() of an event loop called from thread 'T-1', not from the loop's own thread: the loop may not wake up for it (use loop.call_soon_threadsafe(), or asyncio.run_coroutine_threadsafe())
+        +called_at: PROG:7
+        +loop_thread: 'MainThread', loop started at PROG:8
         +A run_coroutine_threadsafe() future is waited for on the thread of its own event loop, which cannot run the coroutine meanwhile: the wait can only time out or hang
         +scheduled_at: 'PROG:7'
         +waited_at: 'PROG:8'

@@ -530,7 +530,10 @@ def watch_threadsafe(future, loop):
 
 
 def _site_text(stack):
-    return sys._coroutine_origin_render('short_site', stack.frames())
+    """'FILE:LINE' of the user's innermost frame of *stack* (asyncio's
+    own frames folded whatever this thread's settings: a report made in
+    another thread than the one that set tracking up)."""
+    return sys._coroutine_origin_render('short_site', stack.frames(), True)
 
 
 def _report_loop_thread_wait(condition):
@@ -586,6 +589,129 @@ def _report_threadsafe_dropped(condition, how):
 def _threadsafe_at_exit():
     for condition in list(_threadsafe_live):
         _report_threadsafe_dropped(condition, 'was still referenced at exit')
+
+
+# Wake-ups from the wrong thread: call_soon() and call_at() (call_later())
+# are not thread-safe; from another thread, the callback waits in the
+# loop's queue while the loop may sleep in select() until some other event
+# comes.  Future.set_result(), Event.set(), Queue.put_nowait() and the
+# like reach call_soon() when someone waits.  With the fork's tracking on
+# in the loop's thread, _run_forever_setup() sets loop._origin_watch and
+# those calls (outside debug mode, which raises) call check_thread(): a
+# call from another thread is reported once per loop and line, through
+# asyncio's logger (not the loop's exception handler, which expects the
+# loop's thread), and goes on as on stock.
+_wrong_thread_seen = set()      # (id(loop), file, line)
+
+
+def watch_thread(loop):
+    """Should *loop*, about to run in this thread, check the threads of
+    its call_soon() and call_at()?  Keeps where it was started."""
+    try:
+        if not _fork_depth():
+            return False
+        # watch_thread(), _run_forever_setup(), run_forever(); as many
+        # frames as debug mode keeps, for the user's line past asyncio's
+        loop._origin_started = sys._frame_stack_capture(
+            constants.DEBUG_STACK_DEPTH, 3, origin=True)
+        return True
+    except Exception:
+        return False
+
+
+_SELECT_CODES = None
+# frames looked at above call_soon() for a signal handler's: the handler
+# (or asyncio's Event.set(), Queue.put_nowait() and the like, which it
+# calls, and what they call) runs on top of the interrupted select()
+_SIGNAL_FRAMES = 5
+
+
+def _select_codes():
+    global _SELECT_CODES
+    if _SELECT_CODES is None:
+        import selectors
+        _SELECT_CODES = frozenset(
+            cls.select.__code__ for cls in vars(selectors).values()
+            if isinstance(cls, type)
+            and issubclass(cls, selectors.BaseSelector)
+            and hasattr(cls.select, '__code__'))
+    return _SELECT_CODES
+
+
+def _in_signal_handler():
+    """Is a frame just above the caller's caller a selector's select(),
+    that is, does a signal handler run on top of the loop's wait?"""
+    codes = _select_codes()
+    frame = sys._getframe(3)
+    for _ in range(_SIGNAL_FRAMES):
+        if frame is None:
+            return False
+        if frame.f_code in codes:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def check_thread(loop, method):
+    """*loop*.*method*() was called outside debug mode: report it if that
+    was from another thread than the one running *loop*, or from a signal
+    handler that interrupted the loop's wait in select().  Never
+    raises."""
+    try:
+        owner = loop._thread_id
+        if owner is None:
+            return
+        if owner == threading.get_ident():
+            # Only a call that finds nothing ready can be one that the
+            # loop, asleep in select(), will not see: then (about once
+            # per loop iteration) look for a signal handler's frames.
+            if loop._ready or not _in_signal_handler():
+                return
+            _report_wrong_place(loop, method, True)
+            return
+        _report_wrong_place(loop, method, False)
+    except Exception:
+        pass
+
+
+def _report_wrong_place(loop, method, signal_handler):
+    try:
+        # _report_wrong_place(), check_thread(), call_soon() or call_at();
+        # as many frames as in watch_thread()
+        stack = sys._frame_stack_capture(constants.DEBUG_STACK_DEPTH, 3,
+                                         origin=True)
+        frames = stack.frames()
+        key = (id(loop), frames[0][:2] if frames else None)
+        if key in _wrong_thread_seen:
+            return
+        _wrong_thread_seen.add(key)
+        where = _site_text(stack)
+        started = getattr(loop, '_origin_started', None)
+        started = (_site_text(started) if started is not None else None)
+        owner = loop._thread_id
+        owner_name = next((t.name for t in threading.enumerate()
+                           if t.ident == owner), str(owner))
+        if signal_handler:
+            head = (
+                f'{method}() of an event loop called from a signal.signal() '
+                "handler while the loop waits in select(): the loop does "
+                'not wake up for it (use loop.add_signal_handler())')
+        else:
+            head = (
+                f'Non-thread-safe {method}() of an event loop called from '
+                f"thread '{threading.current_thread().name}', not from the "
+                "loop's own thread: the loop may not wake up for it (use "
+                'loop.call_soon_threadsafe(), or '
+                'asyncio.run_coroutine_threadsafe())')
+        lines = [
+            head,
+            f'called_at: {where}',
+            f"loop_thread: '{owner_name}'"
+            + (f', loop started at {started}' if started else '')]
+        from .log import logger
+        logger.error('\n'.join(lines))
+    except Exception:
+        pass
 
 
 def c_state():

@@ -8,8 +8,10 @@
 import asyncio
 import copy
 import linecache
+import os
 import pickle
 import re
+import signal
 import sys
 import threading
 import traceback
@@ -566,6 +568,106 @@ class ThreadsafeTest(unittest.TestCase):
             result, seen = self.run_loop(main)
         self.assertIs(result, threading.Condition)
         self.assertEqual(seen, [])
+
+
+class WrongThreadTest(unittest.TestCase):
+    """call_soon() and call_at() from another thread than the loop's
+    (Future.set_result(), Event.set() and the like reach call_soon()) are
+    reported once per loop and line, outside debug mode too."""
+    maxDiff = None
+
+    def run_with_thread(self, target, tracking=True):
+        async def main():
+            loop = asyncio.get_running_loop()
+            event = asyncio.Event()
+            thread = threading.Thread(target=target, args=(loop, event),
+                                      name='producer')
+            loop.call_soon(thread.start)    # once main() waits
+            await asyncio.wait_for(event.wait(), support.SHORT_TIMEOUT)
+            thread.join()
+        loop = asyncio.new_event_loop()
+        try:
+            with (fork_tracking() if tracking else settings()):
+                loop.run_until_complete(main())  # marker: loop-start
+        finally:
+            loop.close()
+
+    def expected(self, method, name):
+        return [
+            f'Non-thread-safe {method}() of an event loop called from '
+            "thread 'producer', not from the loop's own thread: the loop may "
+            'not wake up for it (use loop.call_soon_threadsafe(), or '
+            'asyncio.run_coroutine_threadsafe())',
+            f'called_at: {FILE}:{line(name)}',
+            f"loop_thread: '{threading.current_thread().name}', loop "
+            f'started at {FILE}:{line("loop-start")}']
+
+    def test_event_set(self):
+        def target(loop, event):
+            event.set()  # marker: event-set
+            for _ in range(2):
+                loop.call_soon(int)  # marker: twice
+            loop.call_soon_threadsafe(int)
+        with self.assertLogs('asyncio', 'ERROR') as cm:
+            self.run_with_thread(target)
+        # once for the line, however many calls
+        self.assertEqual([r.getMessage().split('\n') for r in cm.records],
+                         [self.expected('call_soon', 'event-set'),
+                          self.expected('call_soon', 'twice')])
+
+    def test_call_later(self):
+        def target(loop, event):
+            loop.call_later(0, event.set)  # marker: call-later
+            loop.call_soon_threadsafe(event.set)
+        with self.assertLogs('asyncio', 'ERROR') as cm:
+            self.run_with_thread(target)
+        self.assertEqual([r.getMessage().split('\n') for r in cm.records],
+                         [self.expected('call_at', 'call-later')])
+
+    @unittest.skipUnless(hasattr(signal, 'SIGUSR1'), 'needs SIGUSR1')
+    def test_signal_handler(self):
+        # Event.set() in a signal.signal() handler that interrupted the
+        # loop's select(): the loop sleeps on (here until the timeout)
+        event = None
+
+        def handler(signum, frame):
+            event.set()  # marker: in-handler
+
+        async def main():
+            nonlocal event
+            event = asyncio.Event()
+            threading.Timer(0.05, os.kill,
+                            (os.getpid(), signal.SIGUSR1)).start()
+            try:
+                await asyncio.wait_for(event.wait(), 1)
+            except TimeoutError:
+                pass
+        old = signal.signal(signal.SIGUSR1, handler)
+        loop = asyncio.new_event_loop()
+        try:
+            with fork_tracking(), self.assertLogs('asyncio', 'ERROR') as cm:
+                loop.run_until_complete(main())  # marker: sig-loop
+        finally:
+            loop.close()
+            signal.signal(signal.SIGUSR1, old)
+        self.assertEqual([r.getMessage().split('\n') for r in cm.records], [[
+            'call_soon() of an event loop called from a signal.signal() '
+            'handler while the loop waits in select(): the loop does not '
+            'wake up for it (use loop.add_signal_handler())',
+            f'called_at: {FILE}:{line("in-handler")}',
+            f"loop_thread: '{threading.current_thread().name}', loop "
+            f'started at {FILE}:{line("sig-loop")}']])
+
+    def test_threadsafe_and_tracking_off_quiet(self):
+        def bad(loop, event):
+            loop.call_soon(event.set)
+            loop.call_soon_threadsafe(event.set)
+
+        def good(loop, event):
+            loop.call_soon_threadsafe(event.set)
+        with self.assertNoLogs('asyncio', 'ERROR'):
+            self.run_with_thread(good)
+            self.run_with_thread(bad, tracking=False)
 
 
 class DumpTest(unittest.TestCase):
