@@ -601,7 +601,7 @@ def _threadsafe_at_exit():
 # call from another thread is reported once per loop and line, through
 # asyncio's logger (not the loop's exception handler, which expects the
 # loop's thread), and goes on as on stock.
-_wrong_thread_seen = set()      # (id(loop), file, line)
+_wrong_thread_seen = weakref.WeakKeyDictionary()  # loop -> {'FILE:LINE'}
 
 
 def watch_thread(loop):
@@ -680,12 +680,11 @@ def _report_wrong_place(loop, method, signal_handler):
         # as many frames as in watch_thread()
         stack = sys._frame_stack_capture(constants.DEBUG_STACK_DEPTH, 3,
                                          origin=True)
-        frames = stack.frames()
-        key = (id(loop), frames[0][:2] if frames else None)
-        if key in _wrong_thread_seen:
-            return
-        _wrong_thread_seen.add(key)
         where = _site_text(stack)
+        seen = _wrong_thread_seen.setdefault(loop, set())
+        if where in seen:
+            return
+        seen.add(where)
         started = getattr(loop, '_origin_started', None)
         started = (_site_text(started) if started is not None else None)
         owner = loop._thread_id
