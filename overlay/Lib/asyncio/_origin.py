@@ -213,12 +213,29 @@ _cancels = {}
 _STACK, _BY, _REASON, _COUNT = range(4)
 
 
-def _forget(key):
+def _forget(table, key):
+    """A weak reference's callback that removes table[key], if that is
+    still the reference's entry."""
     def forget(ref):
-        entry = _cancels.get(key)
+        entry = table.get(key)
         if entry is not None and entry[0] is ref:
-            del _cancels[key]
+            del table[key]
     return forget
+
+
+def _keep(table, obj, *values):
+    """table[id(obj)] = [weak reference to obj, *values], removed with
+    *obj*: nothing is kept alive, nothing is added to *obj*."""
+    key = id(obj)
+    table[key] = [weakref.ref(obj, _forget(table, key)), *values]
+
+
+def _kept(table, obj):
+    """The entry that _keep() made for *obj* in *table*, or None."""
+    entry = table.get(id(obj))
+    if entry is None or entry[0]() is not obj:
+        return None
+    return entry
 
 
 def _fork_depth():
@@ -314,14 +331,6 @@ _timeouts = {}
 _ON_TIMEOUT_CODE = _AENTER_CODE = _WAIT_FOR_CODE = None
 
 
-def _forget_timeout(key):
-    def forget(ref):
-        entry = _timeouts.get(key)
-        if entry is not None and entry[0] is ref:
-            del _timeouts[key]
-    return forget
-
-
 def note_timeout(timeout, when):
     """*timeout*'s deadline was set to *when* (loop time, or None): keep
     where (asyncio's reschedule() and __aenter__() left out) and the delay,
@@ -343,8 +352,7 @@ def note_timeout(timeout, when):
                 skip += 1
         stack = sys._frame_stack_capture(depth, skip, origin=True)
         delay = when - _events.get_running_loop().time()
-        _timeouts[key] = [weakref.ref(timeout, _forget_timeout(key)),
-                          stack, delay]
+        _keep(_timeouts, timeout, stack, delay)
     except Exception:
         pass
 
@@ -352,9 +360,8 @@ def note_timeout(timeout, when):
 def _expired_timeout(frame):
     """(text, site) for the Timeout whose _on_timeout() *frame* runs, if
     note_timeout() kept its deadline, else None."""
-    timeout = frame.f_locals.get('self')
-    entry = _timeouts.get(id(timeout))
-    if entry is None or entry[0]() is not timeout:
+    entry = _kept(_timeouts, frame.f_locals.get('self'))
+    if entry is None:
         return None
     delay = round(entry[2], 3)      # (the loop's clock moved meanwhile)
     if delay > 0:
@@ -373,14 +380,6 @@ def _expired_timeout(frame):
 # but it is pending!" then say where the loop was stopped.
 _stops = {}
 _UNTIL_COMPLETE_CB_CODE = _UNTIL_COMPLETE_CODE = None
-
-
-def _forget_stop(key):
-    def forget(ref):
-        entry = _stops.get(key)
-        if entry is not None and entry[0] is ref:
-            del _stops[key]
-    return forget
 
 
 def note_stop(loop):
@@ -403,18 +402,14 @@ def note_stop(loop):
         stack = sys._frame_stack_capture(depth, 2, origin=True)
         running = _events._get_running_loop()
         task = _tasks.current_task(running) if running is not None else None
-        _stops[key] = [weakref.ref(loop, _forget_stop(key)), stack,
-                       _by(task, running)]
+        _keep(_stops, loop, stack, _by(task, running))
     except Exception:
         pass
 
 
 def stop_entry(loop):
     """[ref, stack, by] that note_stop() kept for *loop*, or None."""
-    entry = _stops.get(id(loop))
-    if entry is None or entry[0]() is not loop:
-        return None
-    return entry
+    return _kept(_stops, loop)
 
 
 def stop_record(exc):
@@ -753,13 +748,12 @@ def note_cancel(fut, msg, skip=1):
             # pending cancellation on to the future its coroutine just
             # awaited: no new request, the task's own goes on.
             task = _tasks.current_task()
-            entry = _cancels.get(id(task))
-            if (fut is not task and entry is not None
-                    and entry[0]() is task):
+            entry = _kept(_cancels, task)
+            if fut is not task and entry is not None:
                 _remember(fut, entry[1], False)
             return
-        entry = _cancels.get(id(fut))
-        if entry is not None and entry[0]() is fut:
+        entry = _kept(_cancels, fut)
+        if entry is not None:
             if entry[2]:
                 entry[2] = False
             else:
@@ -798,16 +792,15 @@ def _report_dropped(fut, depth, skip):
 
 
 def _remember(fut, info, shared):
-    key = id(fut)
-    _cancels[key] = [weakref.ref(fut, _forget(key)), info, shared]
+    _keep(_cancels, fut, info, shared)
 
 
 def note_cancelled_error(fut, exc):
     """*exc* is the CancelledError that asyncio made for *fut*: give it
     the request kept by note_cancel(), if any.  Never raises."""
     try:
-        entry = _cancels.get(id(fut))
-        if entry is None or entry[0]() is not fut:
+        entry = _kept(_cancels, fut)
+        if entry is None:
             return
         if '__coro_origin__' in vars(exc):
             return
@@ -823,8 +816,8 @@ def cancel_frames(fut):
     """The frames (cr_origin's format) where *fut*'s first cancellation
     was requested, or None."""
     try:
-        entry = _cancels.get(id(fut))
-        if entry is None or entry[0]() is not fut:
+        entry = _kept(_cancels, fut)
+        if entry is None:
             return None
         return entry[1][_STACK].frames()
     except Exception:
