@@ -1453,10 +1453,10 @@ def _cancel_entry(task):
     cancellation, or None; read from the module if it is loaded (nothing
     is imported)."""
     origin = sys.modules.get('asyncio._origin')
-    entry = getattr(origin, '_cancels', {}).get(id(task))
-    if entry is None or entry[0]() is not task:
+    if origin is None:
         return None
-    return entry[1]
+    entry = origin._kept(origin._cancels, task)
+    return None if entry is None else entry[1]
 
 
 def _cancel_text(cancel):

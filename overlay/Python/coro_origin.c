@@ -1118,8 +1118,15 @@ bound_object(struct _Py_coro_origin_state *state, PyObject **slot,
     if (obj != NULL) {
         return obj;
     }
+    /* No collection while the module is half imported: a finalizer it
+       would run (a task destroyed pending) could report through it, and
+       find it without its functions. */
+    int gc_enabled = PyGC_Disable();
     obj = (attr == NULL ? PyImport_ImportModule(modname)
            : _PyImport_GetModuleAttrString(modname, attr));
+    if (gc_enabled) {
+        PyGC_Enable();
+    }
     if (obj == NULL) {
         return NULL;
     }

@@ -220,7 +220,7 @@ enum {
     CANCELS, STEP_CODE, RUN_CODE, REASON_CODES, REASON_FRAMES,
     GET_RUNNING_LOOP, CURRENT_TASK,
     NAME_DONE, NAME_GET_NAME, NAME_GET_CORO, NAME_FUT_WAITER, NAME_ORIGIN,
-    KIND_CANCELLED, LAST_BY, CANCEL_STATE_SIZE
+    KIND_CANCELLED, LAST_BY, GC_STATE, DYING, CANCEL_STATE_SIZE
 };
 #define CANCEL_STATE(state, item) PyTuple_GET_ITEM((state), (item))
 
@@ -233,7 +233,10 @@ cancel_state_ok(PyObject *state)
         || !PyTuple_CheckExact(CANCEL_STATE(state, REASON_CODES))
         || !PyLong_CheckExact(CANCEL_STATE(state, REASON_FRAMES))
         || !PyList_CheckExact(CANCEL_STATE(state, LAST_BY))
-        || PyList_GET_SIZE(CANCEL_STATE(state, LAST_BY)) != 2)
+        || PyList_GET_SIZE(CANCEL_STATE(state, LAST_BY)) != 2
+        || !PyList_CheckExact(CANCEL_STATE(state, GC_STATE))
+        || PyList_GET_SIZE(CANCEL_STATE(state, GC_STATE)) != 1
+        || !PyDict_CheckExact(CANCEL_STATE(state, DYING)))
     {
         return 0;
     }
@@ -326,9 +329,21 @@ forget_cancel(PyObject *key, PyObject *ref)
     if (state != NULL
         && PyDict_GetItemRef(CANCEL_STATE(state, CANCELS), key, &entry) > 0
         && PyList_CheckExact(entry) && PyList_GET_SIZE(entry) == 3
-        && PyList_GET_ITEM(entry, ENTRY_REF) == ref)
+        && PyList_GET_ITEM(entry, ENTRY_REF) == ref
+        && PyDict_DelItem(CANCEL_STATE(state, CANCELS), key) == 0
+        && PyList_GET_ITEM(CANCEL_STATE(state, GC_STATE), 0) == Py_True)
     {
-        (void)PyDict_DelItem(CANCEL_STATE(state, CANCELS), key);
+        /* A collection runs: readable until it ends (see _kept() in
+           Lib/asyncio/_origin.py), by (id(_cancels), key). */
+        PyObject *table_id = PyLong_FromVoidPtr(CANCEL_STATE(state, CANCELS));
+        PyObject *dying_key = table_id ? PyTuple_Pack(2, table_id, key)
+                                       : NULL;
+        if (dying_key != NULL) {
+            (void)PyDict_SetItem(CANCEL_STATE(state, DYING), dying_key,
+                                 entry);
+        }
+        Py_XDECREF(dying_key);
+        Py_XDECREF(table_id);
     }
     Py_XDECREF(entry);
     Py_XDECREF(state);

@@ -220,22 +220,54 @@ def _forget(table, key):
         entry = table.get(key)
         if entry is not None and entry[0] is ref:
             del table[key]
+            if _gc_state[0]:
+                _dying[id(table), key] = entry
     return forget
+
+
+# A task that the cyclic garbage collector finds dead loses its weak
+# references (and so its entries) before its finalizer runs, which is
+# where "Task was destroyed but it is pending!" is reported: during a
+# collection, the entries that it removes stay readable here, by table and
+# id() (an object being finalized still holds its address), until the
+# collection ends (gc.callbacks, added with the first entry).  The C side
+# (Python/coro_origin_asyncio.c) reads and fills them too.
+_gc_state = [False]             # [a collection runs]
+_dying = {}
+_gc_watched = False
+
+
+def _gc_phase(phase, info):
+    _gc_state[0] = phase == 'start'
+    if not _gc_state[0]:
+        _dying.clear()
+
+
+def _gc_watch():
+    global _gc_watched
+    if not _gc_watched:
+        import gc
+        gc.callbacks.append(_gc_phase)
+        _gc_watched = True
 
 
 def _keep(table, obj, *values):
     """table[id(obj)] = [weak reference to obj, *values], removed with
     *obj*: nothing is kept alive, nothing is added to *obj*."""
+    _gc_watch()
     key = id(obj)
     table[key] = [weakref.ref(obj, _forget(table, key)), *values]
 
 
 def _kept(table, obj):
-    """The entry that _keep() made for *obj* in *table*, or None."""
+    """The entry that _keep() made for *obj* in *table*, or None (also
+    while a collection finalizes *obj*, see above)."""
     entry = table.get(id(obj))
-    if entry is None or entry[0]() is not obj:
-        return None
-    return entry
+    if entry is not None and entry[0]() is obj:
+        return entry
+    if _gc_state[0]:
+        return _dying.get((id(table), id(obj)))
+    return None
 
 
 def _fork_depth():
@@ -715,12 +747,14 @@ def c_state():
     _reasons(), how many callers to look at, asyncio's _get_running_loop()
     and current_task(), the names it looks up, the record's kind, and
     [weak reference to a task, its "by"]: the last task that asked, which
-    often cancels many things in a row."""
+    often cancels many things in a row; and _gc_state and _dying (see
+    _kept())."""
     _task_step_code()
+    _gc_watch()
     return (_cancels, _STEP_CODE, _HANDLE_RUN_CODE, tuple(_reasons()),
             _REASON_FRAMES, _events._get_running_loop, _tasks.current_task,
             'done', 'get_name', 'get_coro', '_fut_waiter', '__coro_origin__',
-            'cancelled', [None, None])
+            'cancelled', [None, None], _gc_state, _dying)
 
 
 def note_cancel(fut, msg, skip=1):

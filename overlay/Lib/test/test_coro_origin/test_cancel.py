@@ -13,11 +13,13 @@ import pickle
 import re
 import signal
 import sys
+import textwrap
 import threading
 import traceback
 import unittest
 from asyncio import _origin, futures, tasks
 from test import support
+from test.support import script_helper
 
 import _coro_origin_report as report
 
@@ -306,6 +308,73 @@ class CancelProvenanceTest(unittest.TestCase):
             '  outside any task (no event loop running)'])
         t._log_destroy_pending = False
         del t
+
+    def test_destroyed_pending_by_collection(self):
+        # The cyclic collector clears a task's weak references before its
+        # finalizer reports it: the request is still found then.
+        seen = []
+
+        def handler(loop, context):
+            seen.append(report.context_origin_text(context))
+
+        async def stubborn():
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                await asyncio.sleep(10)
+
+        async def main():
+            t = asyncio.create_task(stubborn())
+            await asyncio.sleep(0)
+            t.cancel()  # marker: collected-cancel
+            await asyncio.sleep(0)
+            t.cycle = t
+        loop = asyncio.new_event_loop()
+        loop.set_exception_handler(handler)
+        with fork_tracking():
+            loop.run_until_complete(
+                loop.create_task(main(), name='main'))  # marker: collected-main
+            loop.close()
+            del loop
+            support.gc_collect()
+        self.assertEqual(len(seen), 1, seen)
+        self.assertEqual(seen[0].split('\n')[-4:], [HEADER] + frame_lines(
+            'collected-cancel', 'main') + [
+            f"  by task 'main' (created at "
+            f"{FILE}:{line('collected-main')})"])
+
+    def test_strict_record_at_exit(self):
+        # A task destroyed pending at exit, after its cancellation was
+        # asked for: the report and strict's record say who asked (the
+        # renderer, first imported at exit, is imported with no
+        # collection that could report through it half imported).
+        script = textwrap.dedent("""\
+            import asyncio
+
+            async def stubborn():
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError:
+                    await asyncio.sleep(10)
+
+            async def main():
+                t = asyncio.create_task(stubborn())
+                await asyncio.sleep(0)
+                t.cancel()
+                await asyncio.sleep(0)
+
+            loop = asyncio.new_event_loop()
+            loop.run_until_complete(main())
+            loop.close()
+            """)
+        rc, out, err = script_helper.assert_python_failure(
+            '-X', 'coro_origin=10,strict', '-c', script)
+        self.assertEqual(rc, 70)
+        err = err.decode()
+        self.assertEqual(err.count(HEADER), 2, err)
+        self.assertEqual(err.count('File "<string>", line 12, in main'), 2,
+                         err)
+        self.assertIn(' cancel requested at <string>:12>', err)
 
     def test_pending_cancel_passed_to_awaited_future(self):
         # cancel() while the task runs (no waiter yet): its step passes
