@@ -35,6 +35,7 @@ import linecache
 import os
 import sys
 import textwrap
+import threading
 import traceback
 import types
 
@@ -1614,6 +1615,48 @@ def _text_task(d, group, first, rest, lines, budget, depth):
                        depth + 1)
 
 
+def _idle_loops(d):
+    """The event loops that run (started with the fork's tracking on) and
+    have no task in the dump: [{'thread', 'started_at', 'ready',
+    'timers'}].  Read from asyncio._origin if it is loaded (nothing is
+    imported); what cannot be read is left out."""
+    origin = sys.modules.get('asyncio._origin')
+    if origin is None:
+        return []
+    busy = set()
+    for rec in d.all_records:
+        try:
+            busy.add(id(rec.task.get_loop()))
+        except Exception:
+            pass
+    names = {t.ident: t.name for t in threading.enumerate()}
+    loops = []
+    for loop in list(origin.running_loops):
+        try:
+            owner = loop._thread_id
+            if owner is None or id(loop) in busy or loop.is_closed():
+                continue
+            started = getattr(loop, '_origin_started', None)
+            loops.append({
+                'thread': names.get(owner, str(owner)),
+                'started_at': (None if started is None
+                               else short_site(started.frames(), True)),
+                'ready': len(loop._ready),
+                'timers': len(loop._scheduled)})
+        except Exception:
+            pass
+    return loops
+
+
+def _idle_loop_line(info):
+    line = (f"Event loop with no task, running in thread "
+            f"'{_safe_str(info['thread'])}'")
+    if info['started_at']:
+        line += f" (started at {info['started_at']})"
+    return (f"{line}: {_count(info['ready'], 'callback')} ready, "
+            f"{_count(info['timers'], 'timer')}")
+
+
 def _render_text(d, notes):
     budget = _Budget(MAX_CHARS)
     lines = [f'Live coroutines ({d.tracked} tracked, '
@@ -1638,6 +1681,10 @@ def _render_text(d, notes):
         _stack_lines(d, nodes, d.awaited(None, tail), '  ', out)
         budget.used += sum(map(len, out)) + len(out)
         lines += out
+    idle = _idle_loops(d)
+    if idle:
+        lines.append('')
+        lines += [_idle_loop_line(info) for info in idle]
     if budget.entries_left:
         lines.append('')
         lines.append(f'Output cut: {_count(budget.entries_left, "entry")} '
@@ -1721,6 +1768,7 @@ def _render_json(d, missed, failure):
         'task_count': len(d.all_records),
         'tasks': tasks,
         'not_in_task': loose,
+        'idle_event_loops': _idle_loops(d),
         'left_out': {'entries': budget.entries_left,
                      'tasks': budget.tasks_left,
                      'coroutine_stacks': budget.stacks_left},

@@ -631,6 +631,11 @@ def _threadsafe_at_exit():
 _wrong_thread_seen = weakref.WeakKeyDictionary()  # loop -> {'FILE:LINE'}
 
 
+# The loops that watch_thread() watches (the dump lists those that run
+# with no task: a loop run forever in a thread keeps a process alive).
+running_loops = weakref.WeakSet()
+
+
 def watch_thread(loop):
     """Should *loop*, about to run in this thread, check the threads of
     its call_soon() and call_at()?  Keeps where it was started."""
@@ -641,6 +646,7 @@ def watch_thread(loop):
         # frames as debug mode keeps, for the user's line past asyncio's
         loop._origin_started = sys._frame_stack_capture(
             constants.DEBUG_STACK_DEPTH, 3, origin=True)
+        running_loops.add(loop)
         return True
     except Exception:
         return False

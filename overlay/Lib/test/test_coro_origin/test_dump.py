@@ -510,6 +510,33 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             End of live coroutines.
             '''))
 
+    def test_idle_loop(self):
+        # A loop run forever in a thread, with no task (the process cannot
+        # exit): the dump says which thread runs it and where it started;
+        # a loop whose tasks the dump shows gets no such line.
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, threading, time, _coro_origin_report
+            def serve(loop):
+                loop.call_later(3600, print)
+                loop.run_forever()
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=serve, args=(loop,), name='server',
+                             daemon=True).start()
+            while not loop.is_running():
+                time.sleep(0.01)
+            async def main():
+                _coro_origin_report.dump(sys.stdout)
+                _coro_origin_report.dump(sys.stdout, 'json')
+            asyncio.run(main())
+            '''), 'coro_origin=2,skip=asyncio')
+        text, doc = out.split('End of live coroutines.\n')
+        self.assertEqual(text.split('\n')[-3:], [
+            "Event loop with no task, running in thread 'server' (started "
+            "at app.py:4): 0 callbacks ready, 1 timer", '', ''])
+        self.assertEqual(json.loads(doc)['idle_event_loops'], [
+            {'thread': 'server', 'started_at': 'app.py:4', 'ready': 0,
+             'timers': 1}])
+
     def test_no_asyncio(self):
         # plain coroutines driven by hand: the await chain of one that no
         # other awaits, through an async generator; identical ones
@@ -819,6 +846,7 @@ class JsonTest(ScriptMixin, unittest.TestCase):
                                  ['app.py', 14, '<module>']],
                       'chain': None}],
                  'awaiting': None}],
+            'idle_event_loops': [],
             'left_out': {'entries': 0, 'tasks': 0, 'coroutine_stacks': 0},
             'missed_requests': 0,
             'previous_write_failed': None,
