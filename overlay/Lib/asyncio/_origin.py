@@ -624,10 +624,12 @@ def _threadsafe_at_exit():
 # comes.  Future.set_result(), Event.set(), Queue.put_nowait() and the
 # like reach call_soon() when someone waits.  With the fork's tracking on
 # in the loop's thread, _run_forever_setup() sets loop._origin_watch and
-# those calls (outside debug mode, which raises) call check_thread(): a
-# call from another thread is reported once per loop and line, through
-# asyncio's logger (not the loop's exception handler, which expects the
-# loop's thread), and goes on as on stock.
+# those calls (outside debug mode, which raises) call check_thread() when
+# they find nothing ready, which is when the loop may be asleep: a call
+# from another thread, or from a signal handler run during the loop's
+# select(), is reported once per loop and line, through asyncio's logger
+# (not the loop's exception handler, which expects the loop's thread),
+# and goes on as on stock.
 _wrong_thread_seen = weakref.WeakKeyDictionary()  # loop -> {'FILE:LINE'}
 
 
@@ -686,21 +688,18 @@ def _in_signal_handler():
 
 
 def check_thread(loop, method):
-    """*loop*.*method*() was called outside debug mode: report it if that
-    was from another thread than the one running *loop*, or from a signal
-    handler that interrupted the loop's wait in select().  Never
-    raises."""
+    """*loop*.*method*() was called outside debug mode and found nothing
+    ready (only then can the loop be asleep in select(), and miss it):
+    report it if that was from another thread than the one running
+    *loop*, or from a signal handler that interrupted the loop's wait in
+    select().  About once per loop iteration otherwise.  Never raises."""
     try:
         owner = loop._thread_id
         if owner is None:
             return
         if owner == threading.get_ident():
-            # Only a call that finds nothing ready can be one that the
-            # loop, asleep in select(), will not see: then (about once
-            # per loop iteration) look for a signal handler's frames.
-            if loop._ready or not _in_signal_handler():
-                return
-            _report_wrong_place(loop, method, True)
+            if _in_signal_handler():
+                _report_wrong_place(loop, method, True)
             return
         _report_wrong_place(loop, method, False)
     except Exception:

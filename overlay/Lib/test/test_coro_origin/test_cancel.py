@@ -674,8 +674,12 @@ class WrongThreadTest(unittest.TestCase):
     def test_event_set(self):
         def target(loop, event):
             event.set()  # marker: event-set
+            # (what call_soon() calls when it finds nothing ready, as the
+            # loop's own queue was just now)
+            def call_soon_finding_nothing_ready():
+                _origin.check_thread(loop, 'call_soon')
             for _ in range(2):
-                loop.call_soon(int)  # marker: twice
+                call_soon_finding_nothing_ready()  # marker: twice
             loop.call_soon_threadsafe(int)
         with self.assertLogs('asyncio', 'ERROR') as cm:
             self.run_with_thread(target)
