@@ -1446,7 +1446,7 @@ def _stop_lines(task):
     entry = origin.stop_entry(loop)
     if entry is None:
         return []
-    return _cancelled_lines((entry[2], None, 1), entry[1], STOP_HEADER)
+    return _cancelled_lines((entry[2], entry[3], 1), entry[1], STOP_HEADER)
 
 
 def _cancel_entry(task):

@@ -422,25 +422,46 @@ def note_stop(loop):
         depth = _fork_depth()
         if not depth:
             return
-        key = id(loop)
         if _UNTIL_COMPLETE_CB_CODE is None:
             from . import base_events
-            _UNTIL_COMPLETE_CB_CODE = base_events._run_until_complete_cb.__code__
+            _UNTIL_COMPLETE_CB_CODE = (
+                base_events._run_until_complete_cb.__code__)
             _UNTIL_COMPLETE_CODE = (
                 base_events.BaseEventLoop.run_until_complete.__code__)
-        if sys._getframe(2).f_code is _UNTIL_COMPLETE_CB_CODE:
+        caller = sys._getframe(2)
+        if caller.f_code is _UNTIL_COMPLETE_CB_CODE:
             return              # run_until_complete()'s own, once done
         _task_step_code()
         stack = sys._frame_stack_capture(depth, 2, origin=True)
         running = _events._get_running_loop()
         task = _tasks.current_task(running) if running is not None else None
-        _keep(_stops, loop, stack, _by(task, running))
+        why = None
+        if task is None and caller.f_code is _HANDLE_RUN_CODE:
+            why = _stop_callback(loop, caller.f_locals.get('self'))
+        _keep(_stops, loop, stack, _by(task, running), why)
     except Exception:
         pass
 
 
+def _stop_callback(loop, handle):
+    """Why *loop* stopped when stop() was itself the callback that
+    *handle* ran."""
+    for signum, handler in getattr(loop, '_signal_handlers', {}).items():
+        if handler is handle:
+            import signal
+            try:
+                name = signal.Signals(signum).name
+            except ValueError:
+                name = str(signum)
+            return (f'{name} arrived: loop.stop() is its handler '
+                    f'(loop.add_signal_handler())')
+    if isinstance(handle, _events.TimerHandle):
+        return 'loop.stop() was a timer callback (call_later() or call_at())'
+    return 'loop.stop() was a callback (call_soon() or the like)'
+
+
 def stop_entry(loop):
-    """[ref, stack, by] that note_stop() kept for *loop*, or None."""
+    """[ref, stack, by, why] that note_stop() kept for *loop*, or None."""
     return _kept(_stops, loop)
 
 
@@ -460,7 +481,7 @@ def stop_record(exc):
         entry = stop_entry(tb.tb_frame.f_locals.get('self'))
         if entry is None:
             return None
-        return ('stopped', (entry[2], None, 1), entry[1], None)
+        return ('stopped', (entry[2], entry[3], 1), entry[1], None)
     except Exception:
         return None
 

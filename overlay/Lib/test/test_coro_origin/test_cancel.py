@@ -485,8 +485,22 @@ class LoopStopTest(unittest.TestCase):
             await asyncio.sleep(10)
         with fork_tracking():
             loop, exc = self.stopped(main)
+        self.assertEqual(stop_block(exc)[-2:], [
+            '  outside any task (by an event loop callback)',
+            '  because loop.stop() was a callback (call_soon() or the like)'])
+
+    @unittest.skipUnless(hasattr(signal, 'SIGUSR2'), 'needs SIGUSR2')
+    def test_stop_as_signal_handler(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGUSR2, loop.stop)
+            loop.call_soon(os.kill, os.getpid(), signal.SIGUSR2)
+            await asyncio.sleep(support.SHORT_TIMEOUT)
+        with fork_tracking():
+            loop, exc = self.stopped(main)
         self.assertEqual(stop_block(exc)[-1],
-                         '  outside any task (by an event loop callback)')
+                         '  because SIGUSR2 arrived: loop.stop() is its '
+                         'handler (loop.add_signal_handler())')
 
     def test_tracking_off(self):
         async def main():
