@@ -865,6 +865,7 @@ class _Dumper:
         self.callback_parents = {}  # id(callback) -> [records]
         self.future_parents = {}    # id(future) -> [records]
         self.records = {}           # id(task) -> _TaskRecord
+        self.lock_cycles = set()    # deadlocks shown (their tasks' ids)
         self.in_task = set()        # id() of coroutines shown in tasks
         self.all_records = ()
         self.roots = self.loose = ()
@@ -1193,6 +1194,8 @@ class _Dumper:
                 rec.error = type(exc).__name__
             records[id(task)] = rec
             recs.append(rec)
+        for rec in recs:
+            rec.lock = _lock_wait(rec, records)
         parents = {}
         for rec in recs:
             try:
@@ -1272,7 +1275,8 @@ class _Dumper:
         task_keys = self.task_keys
         for rec in reversed(order):
             # (rec.signature(), inlined for the usual leaf task)
-            if rec.children or rec.refs or rec.error or rec.cycle:
+            if (rec.children or rec.refs or rec.error or rec.cycle
+                    or rec.cancel or rec.lock):
                 rec.signature(self)
                 continue
             keys = rec.keys
@@ -1475,7 +1479,7 @@ class _TaskRecord:
 
     __slots__ = ('task', 'name', 'state', 'keys', 'children', 'refs',
                  'tail', 'waiter', 'sig', 'error', 'size', 'cycle',
-                 'cancel')
+                 'cancel', 'lock')
 
     def __init__(self, task, name):
         self.task = task
@@ -1486,10 +1490,13 @@ class _TaskRecord:
         self.size = 1
         self.cycle = False
         self.cancel = None
+        self.lock = None        # [text line, holder's record or None]
 
     def signature(self, dumper):
         keys = self.keys
         state = (self.state, self.cancel) if self.cancel else self.state
+        if self.lock:
+            state = (state, self.lock[0])
         stack = keys[0] if len(keys) == 1 else keys
         children = self.children
         if children or self.refs:
@@ -1593,6 +1600,12 @@ def _text_task(d, group, first, rest, lines, budget, depth):
         if error:
             out.append(f'{pad}(await chain could not be read: {error})')
     _stack_lines(d, nodes, d.awaited(rec.waiter, rec.tail), pad, out)
+    if rec.lock:
+        out.append(pad + rec.lock[0])
+        cycle = _lock_cycle(rec)
+        if cycle and cycle[0] not in d.lock_cycles:
+            d.lock_cycles.add(cycle[0])     # (once per deadlock)
+            out.append(pad + cycle[1])
     for ref in rec.refs:
         out.append(f'{pad}also waits for Task {ref.name!r} (shown '
                    f'elsewhere in this dump)')
@@ -1613,6 +1626,67 @@ def _text_task(d, group, first, rest, lines, budget, depth):
             _text_task(d, child, pad + (_ELL if last else _TEE),
                        pad + ('    ' if last else _BAR), lines, budget,
                        depth + 1)
+
+
+def _lock_wait(rec, records):
+    """[line, holder's record or None] if *rec*'s task waits in
+    asyncio.Lock.acquire() for a lock whose holder asyncio._origin kept,
+    else None."""
+    origin = sys.modules.get('asyncio._origin')
+    if origin is None or rec.error:
+        return None
+    try:
+        coro = rec.task.get_coro()
+        for _ in range(MAX_DEPTH):
+            inner = getattr(coro, 'cr_await', None)
+            if getattr(inner, 'cr_code', None) is None:
+                break
+            coro = inner
+        locks = sys.modules.get('asyncio.locks')
+        if locks is None or coro.cr_code is not locks.Lock.acquire.__code__:
+            return None
+        owner = origin.lock_owner(coro.cr_frame.f_locals.get('self'))
+        if owner is None:
+            return None
+        task, stack = owner
+        where = short_site(stack.frames())
+        holder = records.get(id(task)) if task is not None else None
+        if holder is not None and holder.task is not task:
+            holder = None
+        if task is rec.task:
+            text = 'a Lock that this task holds itself'
+        elif holder is not None:
+            text = f'a Lock held by Task {holder.name!r}'
+        elif task is not None:
+            text = f"a Lock held by task {_safe_str(task.get_name())!r}"
+        else:
+            text = 'a Lock taken outside any task'
+        return [f'waiting for {text} (acquired at {where})', holder]
+    except Exception:
+        return None
+
+
+def _lock_cycle(rec):
+    """(its tasks' ids, 'deadlock: ...') if following who holds the lock
+    each task waits for leads back to *rec*, else None."""
+    path = [rec]
+    cur = rec
+    for _ in range(MAX_DEPTH):
+        holder = cur.lock[1] if cur.lock else None
+        if holder is None:
+            return None
+        if holder is rec:
+            if len(path) == 1:
+                return None     # (its line says: "holds itself")
+            names = ' -> '.join(f'Task {r.name!r}' for r in path + [rec])
+            return (frozenset(id(r) for r in path),
+                    f'deadlock: {names} (each waits for a Lock the next '
+                    f'holds)')
+        if holder in path:
+            return None
+        path.append(holder)
+        cur = holder
+    return None
 
 
 def _idle_loops(d):
@@ -1718,6 +1792,8 @@ def _json_task(d, group, budget, depth):
     entry['stack'] = [d.node_json(n) for n in nodes]
     entry['awaiting'] = d.awaited(rec.waiter, rec.tail)
     entry['also_awaits'] = [r.name for r in rec.refs]
+    if rec.lock:
+        entry['waiting_for_lock'] = rec.lock[0].removeprefix('waiting for ')
     budget.used += _json_size(entry)
     children = []
     if rec.children:

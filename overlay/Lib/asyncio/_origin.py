@@ -657,11 +657,52 @@ _wrong_thread_seen = weakref.WeakKeyDictionary()  # loop -> {'FILE:LINE'}
 # The loops that watch_thread() watches (the dump lists those that run
 # with no task: a loop run forever in a thread keeps a process alive).
 running_loops = weakref.WeakSet()
+# Set once a loop ran with the fork's tracking on: asyncio.Lock.acquire()
+# then calls note_locked() (with tracking off, one global read).
+watching = False
+
+# Lock owners: {id(lock): [weak reference, weak reference to the task that
+# acquired it (or None), frame stack of where]}, for the dump.
+_lock_owners = {}
+_ACQUIRE_CODES = None
+
+
+def note_locked(lock):
+    """*lock* (an asyncio.Lock) was just acquired: keep by which task and
+    where (asyncio's acquire() and __aenter__() left out), if the fork's
+    tracking is on in this thread.  Never raises."""
+    global _ACQUIRE_CODES
+    try:
+        depth = _fork_depth()
+        if not depth:
+            return
+        if _ACQUIRE_CODES is None:
+            from . import locks
+            _ACQUIRE_CODES = (locks._ContextManagerMixin.__aenter__.__code__,)
+        skip = 2                # note_locked(), acquire()
+        if sys._getframe(2).f_code in _ACQUIRE_CODES:
+            skip += 1
+        task = _tasks.current_task()
+        _keep(_lock_owners, lock,
+              None if task is None else weakref.ref(task),
+              sys._frame_stack_capture(depth, skip, origin=True))
+    except Exception:
+        pass
+
+
+def lock_owner(lock):
+    """(task or None, frame stack) of whoever last acquired *lock*, if
+    note_locked() kept it and *lock* is still locked, else None."""
+    entry = _kept(_lock_owners, lock)
+    if entry is None or not lock.locked():
+        return None
+    return (None if entry[1] is None else entry[1]()), entry[2]
 
 
 def watch_thread(loop):
     """Should *loop*, about to run in this thread, check the threads of
     its call_soon() and call_at()?  Keeps where it was started."""
+    global watching
     try:
         if not _fork_depth():
             return False
@@ -670,6 +711,8 @@ def watch_thread(loop):
         loop._origin_started = sys._frame_stack_capture(
             constants.DEBUG_STACK_DEPTH, 3, origin=True)
         running_loops.add(loop)
+        watching = True
+        _task_step_code()
         return True
     except Exception:
         return False

@@ -537,6 +537,56 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             {'thread': 'server', 'started_at': 'app.py:4', 'ready': 0,
              'timers': 1}])
 
+    def test_lock_owners(self):
+        # A task waiting in Lock.acquire() says who holds the lock and
+        # where it was acquired: a lock the task holds itself (re-entry),
+        # and two tasks that each hold what the other waits for (the
+        # deadlock named once); text and JSON.
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_report
+            async def again(lock):
+                async with lock:
+                    async with lock:
+                        pass
+            async def pair(first, second, go):
+                async with first:
+                    await go.wait()
+                    async with second:
+                        pass
+            async def main():
+                a, b, c, go = (asyncio.Lock(), asyncio.Lock(),
+                               asyncio.Lock(), asyncio.Event())
+                ts = [asyncio.create_task(again(c), name='again'),
+                      asyncio.create_task(pair(a, b, go), name='ab'),
+                      asyncio.create_task(pair(b, a, go), name='ba')]
+                await asyncio.sleep(0)
+                go.set()
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                _coro_origin_report.dump(sys.stdout)
+                _coro_origin_report.dump(sys.stdout, 'json')
+                for t in ts:
+                    t.cancel()
+            asyncio.run(main())
+            '''), 'coro_origin=2,skip=asyncio')
+        text, doc = out.split('End of live coroutines.\n')
+        lines = [line.strip(' \u2502\u251c\u2514\u2500') for line in
+                 text.split('\n') if 'Lock' in line and 'waiting' in line
+                 or line.lstrip(' \u2502').startswith('deadlock')]
+        self.assertEqual(lines, [
+            "waiting for a Lock held by Task 'ba' (acquired at app.py:7)",
+            "deadlock: Task 'ab' -> Task 'ba' -> Task 'ab' (each waits for "
+            "a Lock the next holds)",
+            'waiting for a Lock that this task holds itself (acquired at '
+            'app.py:3)',
+            "waiting for a Lock held by Task 'ab' (acquired at app.py:7)"])
+        tasks = json.loads(doc)['tasks']
+        self.assertEqual([t['waiting_for_lock'] for t in tasks
+                          if 'waiting_for_lock' in t], [
+            "a Lock held by Task 'ba' (acquired at app.py:7)",
+            'a Lock that this task holds itself (acquired at app.py:3)',
+            "a Lock held by Task 'ab' (acquired at app.py:7)"])
+
     def test_no_asyncio(self):
         # plain coroutines driven by hand: the await chain of one that no
         # other awaits, through an async generator; identical ones
