@@ -15,6 +15,7 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 import traceback
 import unittest
 from asyncio import _origin, futures, tasks
@@ -653,6 +654,19 @@ class ThreadsafeTest(unittest.TestCase):
         self.assertEqual(seen, [])
 
 
+def wait_until_selecting(thread_id):
+    """Return once the thread *thread_id* waits in a selector's select()
+    (an event loop asleep), so that what a test does next finds it so."""
+    codes = _origin._select_codes()
+    deadline = time.monotonic() + support.SHORT_TIMEOUT
+    while time.monotonic() < deadline:
+        frame = sys._current_frames().get(thread_id)
+        if frame is not None and frame.f_code in codes:
+            return
+        time.sleep(0.001)
+    raise AssertionError('the loop never waited in select()')
+
+
 class WrongThreadTest(unittest.TestCase):
     """call_soon() and call_at() from another thread than the loop's
     (Future.set_result(), Event.set() and the like reach call_soon()) are
@@ -663,9 +677,14 @@ class WrongThreadTest(unittest.TestCase):
         async def main():
             loop = asyncio.get_running_loop()
             event = asyncio.Event()
-            thread = threading.Thread(target=target, args=(loop, event),
+            main_id = threading.get_ident()
+
+            def producer(loop, event):
+                wait_until_selecting(main_id)
+                target(loop, event)
+            thread = threading.Thread(target=producer, args=(loop, event),
                                       name='producer')
-            loop.call_soon(thread.start)    # once main() waits
+            thread.start()
             await asyncio.wait_for(event.wait(), support.SHORT_TIMEOUT)
             thread.join()
         loop = asyncio.new_event_loop()
@@ -723,8 +742,12 @@ class WrongThreadTest(unittest.TestCase):
         async def main():
             nonlocal event
             event = asyncio.Event()
-            threading.Timer(0.05, os.kill,
-                            (os.getpid(), signal.SIGUSR1)).start()
+            main_id = threading.get_ident()
+
+            def kill():
+                wait_until_selecting(main_id)
+                os.kill(os.getpid(), signal.SIGUSR1)
+            threading.Thread(target=kill).start()
             try:
                 await asyncio.wait_for(event.wait(), 1)
             except TimeoutError:
