@@ -403,9 +403,10 @@ def _expired_timeout(frame):
     return text, entry[1]
 
 
-# Loop stops: with the fork's tracking on, BaseEventLoop.stop() keeps who
-# asked, {id(loop): [weak reference, frame stack, by]} ("by" as for a
-# cancellation), an entry removed with its loop; the stop that
+# Loop stops: with the fork's tracking on, a loop's stop() (see
+# watch_thread()) keeps who asked, {id(loop): [weak reference, frame
+# stack, by, why]} ("by" as for a cancellation; "why" when stop() was
+# itself a callback), an entry removed with its loop; the stop that
 # run_until_complete() makes once its future is done is not kept (it
 # explains nothing, and asyncio.run() makes several after a failure).
 # "Event loop stopped before Future completed." and "Task was destroyed
@@ -414,9 +415,15 @@ _stops = {}
 _UNTIL_COMPLETE_CB_CODE = _UNTIL_COMPLETE_CODE = None
 
 
+def _noted_stop(loop):
+    """stop() of a loop that watch_thread() watches."""
+    note_stop(loop)
+    return type(loop).stop(loop)
+
+
 def note_stop(loop):
-    """*loop*.stop() was called: keep where and by whom, if the fork's
-    tracking is on.  Never raises."""
+    """*loop*.stop() is being called (by _noted_stop()): keep where and by
+    whom, if the fork's tracking is on.  Never raises."""
     global _UNTIL_COMPLETE_CB_CODE, _UNTIL_COMPLETE_CODE
     try:
         depth = _fork_depth()
@@ -712,6 +719,11 @@ def watch_thread(loop):
             constants.DEBUG_STACK_DEPTH, 3, origin=True)
         running_loops.add(loop)
         watching = True
+        # Who calls stop(): this loop's stop is a method of its own that
+        # notes it first (no line in BaseEventLoop.stop(), whose docstring
+        # differs between 3.13 releases: a hook there cannot apply to all).
+        if 'stop' not in vars(loop):
+            loop.stop = types.MethodType(_noted_stop, loop)
         _task_step_code()
         return True
     except Exception:
