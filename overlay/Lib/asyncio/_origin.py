@@ -299,9 +299,11 @@ _REASON_FRAMES = 2
 
 def _reasons():
     global _REASONS, _ON_TIMEOUT_CODE, _AENTER_CODE, _WAIT_FOR_CODE
+    global _SIGINT_CODE
     if _REASONS is None:
         from . import runners, taskgroups, timeouts
         _task_step_code()
+        _SIGINT_CODE = runners.Runner._on_sigint.__code__
         _ON_TIMEOUT_CODE = timeouts.Timeout._on_timeout.__code__
         _AENTER_CODE = timeouts.Timeout.__aenter__.__code__
         _WAIT_FOR_CODE = _tasks.wait_for.__code__
@@ -360,7 +362,7 @@ def _reason(frame):
 # removed with its timeout.  When the timeout expires, its cancellation is
 # shown at that site.
 _timeouts = {}
-_ON_TIMEOUT_CODE = _AENTER_CODE = _WAIT_FOR_CODE = None
+_ON_TIMEOUT_CODE = _AENTER_CODE = _WAIT_FOR_CODE = _SIGINT_CODE = None
 
 
 def note_timeout(timeout, when):
@@ -751,11 +753,13 @@ def _select_codes():
 
 def _in_signal_handler():
     """Is a frame just above the caller's caller a selector's select(),
-    that is, does a signal handler run on top of the loop's wait?"""
+    that is, does a signal handler run on top of the loop's wait?  Not
+    asyncio's own (Runner's Ctrl-C handler wakes the loop itself)."""
     codes = _select_codes()
+    own = _reasons() and _SIGINT_CODE
     frame = sys._getframe(3)
     for _ in range(_SIGNAL_FRAMES):
-        if frame is None:
+        if frame is None or frame.f_code is own:
             return False
         if frame.f_code in codes:
             return True

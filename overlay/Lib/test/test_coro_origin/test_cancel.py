@@ -770,6 +770,27 @@ class WrongThreadTest(unittest.TestCase):
             f"loop_thread: '{threading.current_thread().name}', loop "
             f'started at {FILE}:{line("sig-loop")}']])
 
+    @unittest.skipUnless(hasattr(signal, 'SIGINT'), 'needs SIGINT')
+    def test_ctrl_c_under_run_quiet(self):
+        # asyncio.run()'s own SIGINT handler cancels the main task (a
+        # call_soon() from a signal handler) and then wakes the loop
+        # itself: no report of a missed wake-up, only who cancelled
+        script = textwrap.dedent("""\
+            import asyncio, os, signal, threading
+            async def main():
+                threading.Timer(0.1, os.kill,
+                                (os.getpid(), signal.SIGINT)).start()
+                await asyncio.sleep(30)
+            asyncio.run(main())
+            """)
+        rc, out, err = script_helper.assert_python_failure(
+            '-X', 'coro_origin=10', '-c', script)
+        err = err.decode()
+        self.assertIn('KeyboardInterrupt', err)
+        self.assertNotIn('signal.signal() handler', err)
+        self.assertIn('  because Ctrl-C (SIGINT) under asyncio.run() or '
+                      'Runner', err)
+
     def test_threadsafe_and_tracking_off_quiet(self):
         def bad(loop, event):
             loop.call_soon(event.set)
