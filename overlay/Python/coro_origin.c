@@ -398,6 +398,22 @@ park(struct _Py_coro_origin_state *state, frame_stack *stack)
 }
 #endif
 
+/* Unlink and free every parked frame stack.  Called with the table
+   locked. */
+static void
+evict_parked(struct _Py_coro_origin_state *state)
+{
+    for (int i = 0; i < _Py_CORO_ORIGIN_PARKED; i++) {
+        frame_stack *parked = state->parked[i];
+        if (parked != NULL) {
+            state->parked[i] = NULL;
+            table_remove(state, parked);
+            PyObject_Free(parked);
+        }
+    }
+    state->park_cursor = 0;
+}
+
 static void
 unpark(struct _Py_coro_origin_state *state, frame_stack *stack)
 {
@@ -1721,16 +1737,20 @@ _PyCoroOrigin_Fini(PyInterpreterState *interp)
        finds no table and frees them. */
     struct _Py_coro_origin_state *state = &interp->coro_origin;
     TABLE_LOCK(state);
+    evict_parked(state);
     frame_stack **buckets = state->buckets;
     state->buckets = NULL;
     state->mask = 0;
     state->used = 0;
-    for (int i = 0; i < _Py_CORO_ORIGIN_PARKED; i++) {
-        frame_stack *parked = state->parked[i];
-        state->parked[i] = NULL;
-        PyObject_Free(parked);
-    }
-    state->park_cursor = 0;
     TABLE_UNLOCK(state);
     PyMem_Free(buckets);
+}
+
+void
+_PyCoroOrigin_ClearCaches(PyInterpreterState *interp)
+{
+    struct _Py_coro_origin_state *state = &interp->coro_origin;
+    TABLE_LOCK(state);
+    evict_parked(state);
+    TABLE_UNLOCK(state);
 }

@@ -179,6 +179,11 @@ extern void _PyCoroOrigin_BindReports(PyThreadState *tstate);
 /* Python/pylifecycle.c, finalize_interp_types(): free the intern table. */
 extern void _PyCoroOrigin_Fini(PyInterpreterState *interp);
 
+/* Python/sysmodule.c, sys._clear_internal_caches(): free the parked frame
+   stacks (a cache whose size varies with the order coroutines die in, which
+   regrtest's refleak runs would count as leaked memory blocks). */
+extern void _PyCoroOrigin_ClearCaches(PyInterpreterState *interp);
+
 /* ---- For our own files ---------------------------------------------------*/
 
 /* Call the function "name" of the renderer (Lib/_coro_origin_report.py,
