@@ -280,7 +280,11 @@ def _chain_lines(chain, indent, fold):
                          f'not be read')
             continue
         qualname, origin = entry
-        if origin is None:
+        if qualname is None:
+            lines.append(f"{indent}... in a callback scheduled at (most "
+                         f"recent call last)")
+            lines += _site_lines(origin, indent + '  ', fold)
+        elif origin is None:
             lines.append(f"{indent}... spawned from '{qualname}' "
                          f"(creation site not recorded)")
         else:
@@ -290,14 +294,50 @@ def _chain_lines(chain, indent, fold):
     return lines
 
 
+SCHEDULED_HEADERS = {
+    HEADER: 'Coroutine created by the event loop, calling the callback '
+            'scheduled at (most recent call last)',
+    AGEN_HEADER: 'Async generator created by the event loop, calling the '
+                 'callback scheduled at (most recent call last)',
+}
+
+
+def _as_scheduled(header, origin, chain):
+    """(header, origin, chain) to show: for an object that asyncio's
+    Handle._run() made itself (a coroutine function given as the callback:
+    its own frames are all the loop's), the line that scheduled the
+    callback, which *chain* starts with, is its site."""
+    if header in SCHEDULED_HEADERS and _run_by_loop(origin, chain):
+        return SCHEDULED_HEADERS[header], chain[0][1], chain[1:]
+    return header, origin, chain
+
+
+def _run_by_loop(origin, chain):
+    if not (chain and isinstance(chain, (tuple, list))
+            and isinstance(chain[0], tuple) and len(chain[0]) == 2
+            and chain[0][0] is None
+            and isinstance(origin, (tuple, list)) and origin
+            and isinstance(origin[0], tuple) and len(origin[0]) == 3):
+        return False
+    events = sys.modules.get('asyncio.events')
+    filename, _, funcname = origin[0]
+    return (events is not None and funcname == '_run'
+            and filename == getattr(events, '__file__', None))
+
+
 def origin_block(origin, chain, indent='', header=HEADER, fold=None):
     """The header line, the site_lines() of *origin*, then one block per
     entry of *chain* (cr_origin_chain: (qualname, origin) pairs, nearest
     ancestor first): "... spawned from 'QUALNAME', created at (most recent
-    call last)" and its site, or "... spawned from 'QUALNAME' (creation
-    site not recorded)".  Every line is prefixed by *indent*."""
+    call last)" and its site, "... spawned from 'QUALNAME' (creation site
+    not recorded)", or for (None, origin), the line that scheduled the
+    asyncio callback that ran, "... in a callback scheduled at (most recent
+    call last)".  An object that the event loop made by calling the
+    callback (a coroutine function) shows that line as its own site, under
+    SCHEDULED_HEADERS.  Every line is prefixed by *indent*."""
     try:
         fold = _folding(fold)
+        header, origin, chain = _as_scheduled(header, origin, chain)
         lines = [indent + header]
         lines += _site_lines(origin, indent + '  ', fold)
         lines += _chain_lines(chain, indent, fold)
@@ -489,7 +529,8 @@ def unawaited_warning_lines(coro):
         if not _fork_configured():
             return origin_block(origin, chain, fold=False)
         fold = _folding(None)
-        lines = [HEADER] + _site_lines(origin, '  ', fold)
+        header, origin, chain = _as_scheduled(HEADER, origin, chain)
+        lines = [header] + _site_lines(origin, '  ', fold)
         # The warning's own line follows the block (warnings prints the
         # source of where the coroutine was dropped): a coroutine made and
         # dropped on one line ("g()" without await) would show that source

@@ -798,18 +798,29 @@ is_coroutine_frame(_PyInterpreterFrame *frame)
    walked.  A coroutine created in one await chain and resumed by another
    takes the walk.
 
+   A callback that asyncio's Handle._run() ("run_code") runs met before
+   any coroutine frame makes the ancestor the line that scheduled it, if
+   its handle kept one.
+
    On return, "*root" is the root coroutine (borrowed), or NULL with
-   "*same_as" set to the record whose chain to copy, or both NULL when
-   there is no ancestor. */
+   "*same_as" set to the record whose chain to copy, or "*scheduled" to
+   that line's frame stack (borrowed), or all NULL when there is no
+   ancestor. */
 static void
-find_chain(_PyInterpreterFrame *frame, int limit, PyGenObject **root,
-           origin_record **same_as)
+find_chain(PyInterpreterState *interp, _PyInterpreterFrame *frame,
+           int limit, PyObject *run_code, PyGenObject **root,
+           origin_record **same_as, PyObject **scheduled)
 {
     *root = NULL;
     *same_as = NULL;
+    *scheduled = NULL;
     for (int i = 0; frame != NULL && i < limit; i++) {
         if (is_coroutine_frame(frame)) {
             break;
+        }
+        if (frame->f_executable == run_code) {
+            *scheduled = _PyCoroOrigin_ScheduledSite(interp, frame);
+            return;
         }
         frame = next_frame(frame);
     }
@@ -839,13 +850,17 @@ find_chain(_PyInterpreterFrame *frame, int limit, PyGenObject **root,
 
 static origin_record *
 record_new(PyObject *frames, PyGenObject *root, origin_record *same_as,
-           int chain)
+           PyObject *scheduled, int chain)
 {
     /* How many entries: the root, then its own chain; or a copy of
-       "same_as"'s chain; at most "chain" in all. */
+       "same_as"'s chain; at most "chain" in all; or the one line that
+       scheduled the callback that runs (None for its qualname). */
     Py_ssize_t n = 0;
     origin_record *parent = NULL;
-    if (root != NULL && chain > 0) {
+    if (scheduled != NULL) {
+        n = 1;
+    }
+    else if (root != NULL && chain > 0) {
         PyObject *origin = ((PyCoroObject *)root)->cr_origin_or_finalizer;
         parent = (origin != NULL && Record_Check(origin))
                  ? Record_CAST(origin) : NULL;
@@ -854,7 +869,7 @@ record_new(PyObject *frames, PyGenObject *root, origin_record *same_as,
     else if (same_as != NULL && chain > 0) {
         n = Py_SIZE(same_as);
     }
-    if (n > chain) {
+    if (n > chain && scheduled == NULL) {
         n = chain;
     }
     origin_record *rec = PyObject_NewVar(origin_record,
@@ -869,6 +884,11 @@ record_new(PyObject *frames, PyGenObject *root, origin_record *same_as,
     rec->live_prev = NULL;
     rec->creator = NULL;
     Py_ssize_t i = 0;
+    if (scheduled != NULL) {
+        rec->chain[0].qualname = Py_NewRef(Py_None);
+        rec->chain[0].frames = Py_NewRef(scheduled);
+        return rec;
+    }
     if (root != NULL && n > 0) {
         PyObject *origin = ((PyCoroObject *)root)->cr_origin_or_finalizer;
         rec->chain[0].qualname = Py_NewRef(root->gi_qualname);
@@ -914,18 +934,27 @@ _PyCoroOrigin_CaptureFor(PyThreadState *tstate, _PyInterpreterFrame *frame,
     int chain = settings->chain;
     int registered = (settings->dump_signal != 0 && gen != NULL
                       && PyCoro_CheckExact(gen));
-    if (chain == 0 && !registered && !is_agen) {
-        return (PyObject *)stack;
-    }
+    PyInterpreterState *interp = tstate->interp;
+    PyObject *run_code = _PyCoroOrigin_HandleRunCode(interp);
     PyGenObject *root = NULL;
     origin_record *same_as = NULL;
+    PyObject *scheduled = NULL;
     if (chain > 0) {
-        find_chain(frame, depth, &root, &same_as);
-        if (root == NULL && same_as == NULL && !registered && !is_agen) {
-            return (PyObject *)stack;
-        }
+        find_chain(interp, frame, depth, run_code, &root, &same_as,
+                   &scheduled);
     }
-    origin_record *rec = record_new((PyObject *)stack, root, same_as, chain);
+    else if (frame != NULL && frame->f_executable == run_code) {
+        /* The callback itself is a coroutine function: whatever the chain
+           setting, its coroutine's own frames are all asyncio's. */
+        scheduled = _PyCoroOrigin_ScheduledSite(interp, frame);
+    }
+    if (root == NULL && same_as == NULL && scheduled == NULL
+        && !registered && !is_agen)
+    {
+        return (PyObject *)stack;
+    }
+    origin_record *rec = record_new((PyObject *)stack, root, same_as,
+                                    scheduled, chain);
     Py_DECREF(stack);
     if (rec == NULL) {
         return NULL;

@@ -20,6 +20,7 @@
 #include "pycore_pystate.h"       // _Py_IsMainInterpreter()
 #include "pycore_lock.h"          // PyMutex_LockFlags()
 #include "pycore_long.h"          // _PyLong_GetOne()
+#include "pycore_pyatomic_ft_wrappers.h"  // FT_ATOMIC_LOAD_PTR_ACQUIRE()
 #include "pycore_pylifecycle.h"   // _Py_IsInterpreterFinalizing()
 #include "pycore_runtime.h"       // _PyRuntime.signals
 
@@ -220,7 +221,9 @@ enum {
     CANCELS, STEP_CODE, RUN_CODE, REASON_CODES, REASON_FRAMES,
     GET_RUNNING_LOOP, CURRENT_TASK,
     NAME_DONE, NAME_GET_NAME, NAME_GET_CORO, NAME_FUT_WAITER, NAME_ORIGIN,
-    KIND_CANCELLED, LAST_BY, GC_STATE, DYING, CANCEL_STATE_SIZE
+    KIND_CANCELLED, LAST_BY, GC_STATE, DYING,
+    HANDLE_TYPE, HANDLE_SITE, ASYNCIO_DIR, CREATE_TASK_CODE, FUTURE_TYPES,
+    CANCEL_STATE_SIZE
 };
 #define CANCEL_STATE(state, item) PyTuple_GET_ITEM((state), (item))
 
@@ -236,12 +239,25 @@ cancel_state_ok(PyObject *state)
         || PyList_GET_SIZE(CANCEL_STATE(state, LAST_BY)) != 2
         || !PyList_CheckExact(CANCEL_STATE(state, GC_STATE))
         || PyList_GET_SIZE(CANCEL_STATE(state, GC_STATE)) != 1
-        || !PyDict_CheckExact(CANCEL_STATE(state, DYING)))
+        || !PyDict_CheckExact(CANCEL_STATE(state, DYING))
+        || !PyCode_Check(CANCEL_STATE(state, RUN_CODE))
+        || !PyType_Check(CANCEL_STATE(state, HANDLE_TYPE))
+        || !Py_IS_TYPE(CANCEL_STATE(state, HANDLE_SITE), &PyMemberDescr_Type)
+        || ((PyMemberDescrObject *)CANCEL_STATE(state, HANDLE_SITE))
+               ->d_member->type != Py_T_OBJECT_EX
+        || !PyUnicode_CheckExact(CANCEL_STATE(state, ASYNCIO_DIR))
+        || !PyTuple_CheckExact(CANCEL_STATE(state, FUTURE_TYPES)))
     {
         return 0;
     }
     for (int i = NAME_DONE; i <= KIND_CANCELLED; i++) {
         if (!PyUnicode_CheckExact(CANCEL_STATE(state, i))) {
+            return 0;
+        }
+    }
+    PyObject *types = CANCEL_STATE(state, FUTURE_TYPES);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(types); i++) {
+        if (!PyType_Check(PyTuple_GET_ITEM(types, i))) {
             return 0;
         }
     }
@@ -277,7 +293,9 @@ cancel_state(void)
     if (state != NULL) {
         PyMutex_LockFlags(&ours->mutex, _Py_LOCK_DONT_DETACH);
         if (ours->cancel_state == NULL) {
-            ours->cancel_state = Py_NewRef(state);
+            /* (read without the lock by made_state()) */
+            FT_ATOMIC_STORE_PTR_RELEASE(ours->cancel_state,
+                                        Py_NewRef(state));
         }
         PyMutex_Unlock(&ours->mutex);
     }
@@ -1320,4 +1338,164 @@ _PyCoroOrigin_StrictExit(int exitcode)
         all = next;
     }
     return exitcode;
+}
+
+
+/* ---- Scheduling sites -----------------------------------------------------
+ *
+ * With the fork's tracking on (asyncio._origin.watching), asyncio's
+ * Handle.__init__() keeps in its _site slot the user's line that scheduled
+ * the callback: _PyCoroOrigin_ScheduledAt() walks out of asyncio's own
+ * frames (its package directory) to the first frame of another module,
+ * and captures from there as a coroutine's origin is captured.  A handle
+ * that asyncio schedules for itself (a future's callbacks, called from a
+ * callback that Handle._run() runs) meets Handle._run() first and keeps
+ * nothing: that costs a few frames' walk, no capture.  Nor do the steps
+ * and wake-ups of tasks, and any method of a future, whoever schedules
+ * them: no coroutine is created by them, and a task's first step is
+ * scheduled where its coroutine's origin already is (create_task()).
+ * Scheduling sites cost a task no capture.
+ *
+ * A coroutine created while a callback runs, with no coroutine frame
+ * between its creation and Handle._run(), gets that site as a chain link
+ * (Python/coro_origin.c), read from the running frame with
+ * _PyCoroOrigin_ScheduledSite(): no Python code runs there.
+ */
+
+/* Frames of asyncio looked through for the user's line; a handle made
+   deeper inside asyncio than this keeps no site. */
+#define SCHEDULE_MAX_FRAMES 16
+
+/* asyncio._origin.c_state() if it was made (borrowed; kept until the
+   interpreter is finalised), else NULL.  Never makes it. */
+static inline PyObject *
+made_state(PyInterpreterState *interp)
+{
+    return FT_ATOMIC_LOAD_PTR_ACQUIRE(interp->coro_origin.cancel_state);
+}
+
+PyObject *
+_PyCoroOrigin_HandleRunCode(PyInterpreterState *interp)
+{
+    PyObject *state = made_state(interp);
+    return state != NULL ? CANCEL_STATE(state, RUN_CODE) : NULL;
+}
+
+PyObject *
+_PyCoroOrigin_ScheduledSite(PyInterpreterState *interp,
+                            _PyInterpreterFrame *frame)
+{
+    PyObject *state = made_state(interp);
+    if (state == NULL
+        || frame->f_executable != CANCEL_STATE(state, RUN_CODE))
+    {
+        return NULL;
+    }
+    /* Handle._run(self): its first local, valid while it runs. */
+    PyObject *handle = frame->localsplus[0];
+    PyTypeObject *type = (PyTypeObject *)CANCEL_STATE(state, HANDLE_TYPE);
+    if (handle == NULL || !PyObject_TypeCheck(handle, type)) {
+        return NULL;
+    }
+    PyMemberDescrObject *slot =
+        (PyMemberDescrObject *)CANCEL_STATE(state, HANDLE_SITE);
+    PyObject *site = FT_ATOMIC_LOAD_PTR_RELAXED(
+        *(PyObject **)((char *)handle + slot->d_member->offset));
+    return site != NULL && _PyCoroOrigin_HandleCheck(site) ? site : NULL;
+}
+
+/* Is "callback" a method of a future (a task's step or wake-up, or
+   set_result() and the like)?  Only bound methods of the exact kinds that
+   asyncio makes are looked into: nothing of the program's runs. */
+static int
+future_method(PyObject *state, PyObject *callback)
+{
+    PyObject *self;
+    if (PyMethod_Check(callback)) {
+        self = PyMethod_GET_SELF(callback);
+    }
+    else if (PyCFunction_Check(callback)) {
+        self = PyCFunction_GET_SELF(callback);
+    }
+    else {
+        return 0;
+    }
+    PyObject *types = CANCEL_STATE(state, FUTURE_TYPES);
+    for (Py_ssize_t i = 0; self != NULL && i < PyTuple_GET_SIZE(types); i++) {
+        if (PyObject_TypeCheck(self,
+                               (PyTypeObject *)PyTuple_GET_ITEM(types, i)))
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Is "code" asyncio's?  Its own events.py and base_events.py, where
+   handles are made, are known by their file name object (shared by the
+   code objects of a module); others by the package directory. */
+static inline int
+asyncio_code(PyObject *state, PyCodeObject *code)
+{
+    PyObject *filename = code->co_filename;
+    if (filename == ((PyCodeObject *)CANCEL_STATE(state, RUN_CODE))
+                        ->co_filename
+        || filename == ((PyCodeObject *)CANCEL_STATE(state, CREATE_TASK_CODE))
+                           ->co_filename)
+    {
+        return 1;
+    }
+    return PyUnicode_Tailmatch(filename, CANCEL_STATE(state, ASYNCIO_DIR),
+                               0, PY_SSIZE_T_MAX, -1) == 1;
+}
+
+PyObject *
+_PyCoroOrigin_ScheduledAt(PyThreadState *tstate, PyObject *callback)
+{
+    int depth = cancel_depth(tstate);
+    if (depth == 0) {
+        Py_RETURN_NONE;
+    }
+    /* Borrowed: kept until the interpreter is finalised, made once. */
+    PyObject *state = made_state(tstate->interp);
+    if (state == NULL) {
+        state = cancel_state();
+        if (state == NULL) {
+            /* Ours: the program's call_soon() goes on (a signal handler's
+               exception that ran meanwhile is passed on). */
+            if (PyErr_Occurred()
+                && !PyErr_ExceptionMatches(PyExc_Exception))
+            {
+                return NULL;
+            }
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+        Py_DECREF(state);
+    }
+    if (future_method(state, callback)) {
+        Py_RETURN_NONE;
+    }
+    PyObject *run_code = CANCEL_STATE(state, RUN_CODE);
+    PyObject *create_task_code = CANCEL_STATE(state, CREATE_TASK_CODE);
+    _PyInterpreterFrame *frame =
+        _PyFrame_GetFirstComplete(tstate->current_frame);
+    for (int i = 0; frame != NULL && i < SCHEDULE_MAX_FRAMES; i++) {
+        if (frame->f_executable == run_code
+            || frame->f_executable == create_task_code)
+        {
+            break;
+        }
+        if (!asyncio_code(state, _PyFrame_GetCode(frame))) {
+            PyObject *site = _PyCoroOrigin_Capture(tstate, frame, depth, 1);
+            if (site == NULL) {
+                /* No memory for it: the callback is scheduled without. */
+                PyErr_Clear();
+                site = Py_NewRef(Py_None);
+            }
+            return site;
+        }
+        frame = _PyFrame_GetFirstComplete(frame->previous);
+    }
+    Py_RETURN_NONE;
 }

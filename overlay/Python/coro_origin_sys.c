@@ -459,6 +459,29 @@ sys__coroutine_origin_configured_impl(PyObject *module)
 }
 
 /*[clinic input]
+sys._coroutine_origin_scheduled_at
+
+    callback: object
+    /
+
+Return where the user's code schedules the asyncio callback being made.
+
+The frame stack of the first frame outside asyncio's package, captured as
+a coroutine's origin is, or None if asyncio schedules the callback for
+itself (Handle._run() comes first), if it is a task's first step
+(create_task()) or a method of a future, or if the fork's tracking is off
+in this thread.  Internal; asyncio's Handle keeps it, and a coroutine
+created while the callback runs gets it as a chain link.
+[clinic start generated code]*/
+
+static PyObject *
+sys__coroutine_origin_scheduled_at(PyObject *module, PyObject *callback)
+/*[clinic end generated code: output=abf73acc026bf3b6 input=0e634cb5d7a3200e]*/
+{
+    return _PyCoroOrigin_ScheduledAt(_PyThreadState_GET(), callback);
+}
+
+/*[clinic input]
 sys._frame_stack_capture
 
     depth: int
@@ -627,6 +650,7 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS__COROUTINE_ORIGIN_DUMP_SIGNAL_METHODDEF
     SYS__COROUTINE_ORIGIN_LIVE_METHODDEF
     SYS__COROUTINE_ORIGIN_CONFIGURED_METHODDEF
+    SYS__COROUTINE_ORIGIN_SCHEDULED_AT_METHODDEF
     SYS__FRAME_STACK_CAPTURE_METHODDEF
     SYS__DUMP_COROUTINES_METHODDEF
     SYS__COROUTINE_ORIGIN_PROBLEMS_METHODDEF

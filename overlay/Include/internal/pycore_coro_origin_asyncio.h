@@ -65,6 +65,20 @@ PyAPI_FUNC(int) _PyCoroOrigin_FutureMaterialize(PyObject **source_tb,
 PyAPI_FUNC(PyObject *) _PyCoroOrigin_FutureDrop(PyObject *source_tb,
                                                 int *source_drop);
 
+/* Scheduling sites (Python/coro_origin_asyncio.c): Handle.__init__() keeps
+   ScheduledAt(), the user's line that scheduled "callback" as a new frame
+   stack, or None (or NULL with an exception set that a signal handler
+   raised meanwhile); sys._coroutine_origin_scheduled_at().
+   ScheduledSite() is that site if "frame" runs Handle._run() (borrowed),
+   else NULL; HandleRunCode() is Handle._run()'s code object, or NULL
+   before asyncio._origin was set up.  Neither runs code nor fails. */
+struct _PyInterpreterFrame;
+extern PyObject *_PyCoroOrigin_ScheduledAt(PyThreadState *tstate,
+                                           PyObject *callback);
+extern PyObject *_PyCoroOrigin_ScheduledSite(
+    PyInterpreterState *interp, struct _PyInterpreterFrame *frame);
+extern PyObject *_PyCoroOrigin_HandleRunCode(PyInterpreterState *interp);
+
 /* Cancellation provenance (Lib/asyncio/_origin.py): Future.cancel() and
    Task.cancel() of a pending future call NoteCancel() (0, or -1 with an
    exception set that a signal handler raised meanwhile);

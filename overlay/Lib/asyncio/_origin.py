@@ -446,15 +446,25 @@ def note_stop(loop):
         task = _tasks.current_task(running) if running is not None else None
         why = None
         if task is None and caller.f_code is _HANDLE_RUN_CODE:
-            why = _stop_callback(loop, caller.f_locals.get('self'))
+            why, site = _stop_callback(loop, caller.f_locals.get('self'))
+            stack = site or stack
         _keep(_stops, loop, stack, _by(task, running), why)
     except Exception:
         pass
 
 
 def _stop_callback(loop, handle):
-    """Why *loop* stopped when stop() was itself the callback that
-    *handle* ran."""
+    """(why *loop* stopped, where) when stop() was itself the callback
+    that *handle* ran: where is the line that scheduled it, if the handle
+    kept it, else None."""
+    site = getattr(handle, '_site', None)
+    if type(site) is not FrameStack:
+        site = None
+    return _stop_why(loop, handle, site is not None), site
+
+
+def _stop_why(loop, handle, there):
+    at = ', set there' if there else ''
     for signum, handler in getattr(loop, '_signal_handlers', {}).items():
         if handler is handle:
             import signal
@@ -462,11 +472,13 @@ def _stop_callback(loop, handle):
                 name = signal.Signals(signum).name
             except ValueError:
                 name = str(signum)
-            return (f'{name} arrived: loop.stop() is its handler '
+            return (f'{name} arrived: loop.stop() is its handler{at} '
                     f'(loop.add_signal_handler())')
+    at = ' scheduled there' if there else ''
     if isinstance(handle, _events.TimerHandle):
-        return 'loop.stop() was a timer callback (call_later() or call_at())'
-    return 'loop.stop() was a callback (call_soon() or the like)'
+        return (f'loop.stop() was a timer callback{at} (call_later() or '
+                f'call_at())')
+    return f'loop.stop() was a callback{at} (call_soon() or the like)'
 
 
 def stop_entry(loop):
@@ -666,9 +678,14 @@ _wrong_thread_seen = weakref.WeakKeyDictionary()  # loop -> {'FILE:LINE'}
 # The loops that watch_thread() watches (the dump lists those that run
 # with no task: a loop run forever in a thread keeps a process alive).
 running_loops = weakref.WeakSet()
-# Set once a loop ran with the fork's tracking on: asyncio.Lock.acquire()
-# then calls note_locked() (with tracking off, one global read).
-watching = False
+# Set when asyncio is imported with the fork's tracking on, or once a loop
+# ran with it: asyncio.Lock.acquire() then calls note_locked(), and
+# Handle.__init__() keeps scheduled_at(), the user's line that scheduled
+# its callback (see Python/coro_origin_asyncio.c); with tracking off, one
+# global read each.
+watching = bool(sys._coroutine_origin_configured()
+                and sys.get_coroutine_origin_tracking_depth())
+scheduled_at = sys._coroutine_origin_scheduled_at
 
 # Lock owners: {id(lock): [weak reference, weak reference to the task that
 # acquired it (or None), frame stack of where]}, for the dump.
@@ -832,14 +849,21 @@ def c_state():
     _reasons(), how many callers to look at, asyncio's _get_running_loop()
     and current_task(), the names it looks up, the record's kind, and
     [weak reference to a task, its "by"]: the last task that asked, which
-    often cancels many things in a row; and _gc_state and _dying (see
-    _kept())."""
+    often cancels many things in a row; _gc_state and _dying (see
+    _kept()); and for scheduling sites, Handle, its _site slot,
+    asyncio's directory, create_task()'s code and the Future classes."""
     _task_step_code()
     _gc_watch()
+    import os
+    from . import base_events, futures
     return (_cancels, _STEP_CODE, _HANDLE_RUN_CODE, tuple(_reasons()),
             _REASON_FRAMES, _events._get_running_loop, _tasks.current_task,
             'done', 'get_name', 'get_coro', '_fut_waiter', '__coro_origin__',
-            'cancelled', [None, None], _gc_state, _dying)
+            'cancelled', [None, None], _gc_state, _dying,
+            _events.Handle, _events.Handle._site,
+            os.path.dirname(_events.__file__) + os.sep,
+            base_events.BaseEventLoop.create_task.__code__,
+            tuple({futures.Future, futures._PyFuture}))
 
 
 def note_cancel(fut, msg, skip=1):

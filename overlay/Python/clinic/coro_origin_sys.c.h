@@ -450,6 +450,22 @@ exit:
     return return_value;
 }
 
+PyDoc_STRVAR(sys__coroutine_origin_scheduled_at__doc__,
+"_coroutine_origin_scheduled_at($module, callback, /)\n"
+"--\n"
+"\n"
+"Return where the user\'s code schedules the asyncio callback being made.\n"
+"\n"
+"The frame stack of the first frame outside asyncio\'s package, captured as\n"
+"a coroutine\'s origin is, or None if asyncio schedules the callback for\n"
+"itself (Handle._run() comes first), if it is a task\'s first step\n"
+"(create_task()) or a method of a future, or if the fork\'s tracking is off\n"
+"in this thread.  Internal; asyncio\'s Handle keeps it, and a coroutine\n"
+"created while the callback runs gets it as a chain link.");
+
+#define SYS__COROUTINE_ORIGIN_SCHEDULED_AT_METHODDEF    \
+    {"_coroutine_origin_scheduled_at", (PyCFunction)sys__coroutine_origin_scheduled_at, METH_O, sys__coroutine_origin_scheduled_at__doc__},
+
 PyDoc_STRVAR(sys__frame_stack_capture__doc__,
 "_frame_stack_capture($module, depth, skip=0, /, *, origin=False)\n"
 "--\n"
@@ -774,4 +790,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=a0c0e5a2e7bd24f5 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=5c1bc097b78bf8d5 input=a9049054013a1b77]*/

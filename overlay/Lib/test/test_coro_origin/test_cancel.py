@@ -479,29 +479,65 @@ class LoopStopTest(unittest.TestCase):
         self.assertEqual(record(exc)[0], 'stopped')
         self.assertFalse(hasattr(exc, '__coro_origin__'))
 
+    # When stop() is itself the callback, the block's site is the line
+    # that scheduled it (Handle._site), the last frame of the block.
+
     def test_stop_as_callback(self):
         async def main():
             loop = asyncio.get_running_loop()
-            loop.call_soon(loop.stop)
+            loop.call_soon(loop.stop)  # marker: stop-soon
+            await asyncio.sleep(10)
+        with fork_tracking():
+            loop, exc = self.stopped(main)
+        self.assertEqual(stop_block(exc)[-4:], frame_lines(
+            'stop-soon', 'main') + [
+            '  outside any task (by an event loop callback)',
+            '  because loop.stop() was a callback scheduled there '
+            '(call_soon() or the like)'])
+
+    def test_stop_as_timer(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.001, loop.stop)  # marker: stop-later
+            await asyncio.sleep(10)
+        with fork_tracking():
+            loop, exc = self.stopped(main)
+        self.assertEqual(stop_block(exc)[-4:], frame_lines(
+            'stop-later', 'main') + [
+            '  outside any task (by an event loop callback)',
+            '  because loop.stop() was a timer callback scheduled there '
+            '(call_later() or call_at())'])
+
+    def test_stop_as_callback_not_scheduled_by_user(self):
+        # A handle made with tracking off keeps no site: the block says
+        # where stop() ran, as before
+        async def main():
+            loop = asyncio.get_running_loop()
+            with settings():
+                loop.call_soon(loop.stop)
             await asyncio.sleep(10)
         with fork_tracking():
             loop, exc = self.stopped(main)
         self.assertEqual(stop_block(exc)[-2:], [
             '  outside any task (by an event loop callback)',
-            '  because loop.stop() was a callback (call_soon() or the like)'])
+            '  because loop.stop() was a callback (call_soon() or the '
+            'like)'])
 
     @unittest.skipUnless(hasattr(signal, 'SIGUSR2'), 'needs SIGUSR2')
     def test_stop_as_signal_handler(self):
         async def main():
             loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGUSR2, loop.stop)
+            loop.add_signal_handler(  # marker: stop-signal
+                signal.SIGUSR2, loop.stop)
             loop.call_soon(os.kill, os.getpid(), signal.SIGUSR2)
             await asyncio.sleep(support.SHORT_TIMEOUT)
         with fork_tracking():
             loop, exc = self.stopped(main)
-        self.assertEqual(stop_block(exc)[-1],
-                         '  because SIGUSR2 arrived: loop.stop() is its '
-                         'handler (loop.add_signal_handler())')
+        self.assertEqual(stop_block(exc)[-4:], frame_lines(
+            'stop-signal', 'main') + [
+            '  outside any task (by an event loop callback)',
+            '  because SIGUSR2 arrived: loop.stop() is its handler, set '
+            'there (loop.add_signal_handler())'])
 
     def test_tracking_off(self):
         async def main():

@@ -9,7 +9,7 @@ import unittest
 import warnings
 import weakref
 
-from test.test_coro_origin._util import corofn, here, settings
+from test.test_coro_origin._util import corofn, here, marker, settings
 
 
 def drive(coro):
@@ -236,6 +236,108 @@ class ChainTest(unittest.TestCase):
              ".parent', created at (most recent call last)",
              f'  File "{filename}", line {lineno}, in {funcname}',
              "    p, site = parent(), here(1)"])
+
+
+class ScheduledTest(unittest.TestCase):
+    """A coroutine created while an asyncio callback runs, with no
+    coroutine between, has (None, the line that scheduled the callback)
+    as its chain's first link: always when the callback is the coroutine
+    function itself, with chain= when the callback creates it."""
+    maxDiff = None
+
+    def tearDown(self):
+        asyncio.set_event_loop_policy(None)
+
+    def test_sync_callback(self):
+        made = []
+
+        def on_tick():
+            made.append(corofn())
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            loop.call_soon(on_tick); site = here(2)
+            await asyncio.sleep(0)
+            return site
+
+        with settings(depth=2, chain=8):
+            site = asyncio.run(main())
+        coro = made.pop()
+        self.assertEqual(coro.cr_origin_chain, ((None, site),))
+        coro.close()
+        # without chain=, the callback's own line is the site: no link
+        with settings(depth=2, notes=True):
+            asyncio.run(main())
+        coro = made.pop()
+        self.assertIsNone(coro.cr_origin_chain)
+        coro.close()
+
+    def test_coroutine_function_as_callback(self):
+        async def on_tick():
+            pass
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.001, on_tick)  # marker: call-later
+            await asyncio.sleep(0.05)
+
+        with settings(depth=2, notes=True):
+            with self.assertWarns(RuntimeWarning) as cm:
+                asyncio.run(main())
+                gc.collect()
+        line = marker(__file__, 'call-later')
+        self.assertEqual(str(cm.warning).splitlines(), [
+            "coroutine 'ScheduledTest.test_coroutine_function_as_callback."
+            "<locals>.on_tick' was never awaited",
+            'Coroutine created by the event loop, calling the callback '
+            'scheduled at (most recent call last)',
+            '  [1 frame folded: asyncio]',
+            f'  File "{__file__}", line {line}, in main',
+            '    loop.call_later(0.001, on_tick)  # marker: call-later'])
+
+    def test_asyncio_schedules_for_itself(self):
+        # A handle that asyncio makes while it runs a callback of its own
+        # (here a future's done callback, scheduled by set_result() that
+        # asyncio's helper calls) keeps no site, nor does a method of a
+        # future (a task's steps and wake-ups); a callback that the user
+        # schedules keeps the user's line
+        from asyncio import futures
+
+        def done(fut):
+            pass
+
+        def mine():
+            pass
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            fut.add_done_callback(done)
+            loop.call_soon(futures._set_result_unless_cancelled, fut, 1)
+            method = loop.call_soon(fut.cancelled)
+            handle = loop.call_soon(mine); site = here(1)
+            await asyncio.sleep(0)
+            theirs = [h for h in loop._ready if h._callback is done]
+            return handle, method, theirs, site
+
+        with settings(depth=1, notes=True):
+            handle, method, theirs, site = asyncio.run(main())
+        self.assertEqual(handle._site.frames(), site)
+        self.assertIsNone(method._site)
+        self.assertEqual(len(theirs), 1)
+        self.assertIsNone(theirs[0]._site)
+
+    def test_tracking_off(self):
+        async def main():
+            return asyncio.get_running_loop().call_soon(done)
+
+        def done():
+            pass
+
+        with settings():
+            handle = asyncio.run(main())
+        self.assertIsNone(getattr(handle, '_site', None))
+        self.assertIsNone(sys._coroutine_origin_scheduled_at(print))
 
 
 if __name__ == '__main__':

@@ -535,6 +535,27 @@ class DocsTest(unittest.TestCase):
         self.assertNotIn(__file__, [f[0] for f in
                                     capture(1, origin=True).frames()])
 
+    def check_sys___coroutine_origin_scheduled_at(self):
+        import asyncio
+        at = sys._coroutine_origin_scheduled_at
+
+        def plain():
+            pass
+        # tracking off: None; on, outside asyncio: the caller's frames
+        self.assertIsNone(at(plain))
+        sys.set_coroutine_origin_tracking(2, notes=True)
+        site, expected = at(plain), stack_from(sys._getframe(), 2)
+        self.assertEqual(site.frames(), expected)
+        # a method of a future: None
+        loop = asyncio.new_event_loop()
+        try:
+            fut = loop.create_future()
+            self.assertIsNone(at(fut.cancel))
+        finally:
+            loop.close()
+        with self.assertRaises(TypeError):
+            at()
+
     def check_coroutine_origin_frames__frames(self):
         def f():
             return sys._frame_stack_capture(3), stack_from(sys._getframe(), 3)
