@@ -32,7 +32,8 @@ EXAMPLES = ['never_awaited', 'exception_never_retrieved', 'fire_and_forget',
             'deadlock', 'asyncgen_not_finalized', 'asyncgen_deadlock',
             'eager_task', 'cancelled_by', 'timeout_site', 'loop_stopped',
             'threadsafe_dropped', 'threadsafe_self_wait',
-            'wrong_thread_event', 'signal_handler_event']
+            'wrong_thread_event', 'signal_handler_event',
+            'scheduled_coroutine']
 
 # Examples that need a feature of the interpreter; skipped with the reason
 # when the probe (run with the example's options) prints anything but "ok".

@@ -21,10 +21,15 @@ shows up in the comparison.  Its layouts:
       P... spawned from 'QUALNAME', created at (most recent call last)
       P  File ...                 (a site, as above)
       P... spawned from 'QUALNAME' (creation site not recorded)
+      P... in a callback scheduled at (most recent call last)
+      P  File ...                 (a site, as above)
 
   where Header is "Coroutine created at (most recent call last)", "Async
-  generator created at (most recent call last)" or "Future created at
-  (most recent call last)", and P is the line prefix of where it is printed
+  generator created at (most recent call last)", "Future created at
+  (most recent call last)", or for a coroutine or async generator that
+  the event loop made by calling its function as a callback, "... created
+  by the event loop, calling the callback scheduled at (most recent call
+  last)", and P is the line prefix of where it is printed
   ("" in reports and warnings; spaces and "|" margins inside exception
   groups).  A site may also be one of the lines "(creation site not
   recorded)", "(every frame of this site was skipped by skip=)" or
@@ -102,7 +107,11 @@ import re
 
 HEADERS = ('Coroutine created at (most recent call last)',
            'Async generator created at (most recent call last)',
-           'Future created at (most recent call last)')
+           'Future created at (most recent call last)',
+           'Coroutine created by the event loop, calling the callback '
+           'scheduled at (most recent call last)',
+           'Async generator created by the event loop, calling the '
+           'callback scheduled at (most recent call last)')
 ESCAPED = re.compile(r"The exception escaped coroutine '[^'\n]*'\.")
 FRAME = re.compile(r'File "(?P<file>[^"\n]+)", line (?P<line>\d+), '
                    r'in (?P<func>\S.*)')
@@ -119,6 +128,7 @@ CHAIN_SITE = re.compile(r"\.\.\. spawned from '[^'\n]*', created at "
 CHAIN_NONE = re.compile(r"\.\.\. spawned from '[^'\n]*' "
                         r"\(creation site not recorded\)")
 CHAIN_UNREADABLE = ('... spawned from an ancestor that could not be read')
+CHAIN_SCHEDULED = '... in a callback scheduled at (most recent call last)'
 PREFIX = re.compile(r'[ |]*')
 REPR_SITE = re.compile(r' created at (?P<file>[^\s<>]+):(?P<line>\d+)(?=>)')
 REPR_CANCEL = re.compile(r' cancel requested at (?P<file>[^\s<>]+):'
@@ -217,9 +227,10 @@ def _origin_block(lines, i, prefix):
     j = _site(lines, i + 1, prefix + '  ')
     if j is None:
         return None
-    while j < len(lines) and lines[j].startswith(prefix + '... spawned'):
+    while j < len(lines) and (lines[j].startswith(prefix + '... spawned')
+                              or lines[j] == prefix + CHAIN_SCHEDULED):
         content = lines[j][len(prefix):]
-        if CHAIN_SITE.fullmatch(content):
+        if CHAIN_SITE.fullmatch(content) or content == CHAIN_SCHEDULED:
             k = _site(lines, j + 1, prefix + '  ')
             if k is None:
                 break
@@ -323,7 +334,7 @@ def _block_at(lines, i):
     if content in HEADERS:
         end = _origin_block(lines, i, prefix)
         if end is not None:
-            return end, content.split(' created at')[0].lower() + ' origin'
+            return end, content.split(' created')[0].lower() + ' origin'
     return None
 
 

@@ -58,6 +58,27 @@ class Blocks(unittest.TestCase):
            del c
          RuntimeWarning: Enable tracemalloc to get the object allocation traceback
         """
+    # A coroutine function given to call_later(): the loop made it, and
+    # the block names the line that scheduled the callback; with chain=,
+    # a coroutine made in a callback ends with that line.
+    SCHEDULED = """\
+         PROG:6: RuntimeWarning: coroutine 'work' was never awaited
+        +Coroutine created by the event loop, calling the callback scheduled at (most recent call last)
+        +  File "PROG", line 8, in <module>
+        +    asyncio.run(main())
+        +  [6 frames folded: asyncio]
+        +  File "PROG", line 5, in main
+        +    c = work()
+           del c
+         PROG:6: RuntimeWarning: coroutine 'work' was never awaited
+        +Coroutine created at (most recent call last)
+        +  File "PROG", line 5, in main
+        +    c = work()
+        +... in a callback scheduled at (most recent call last)
+        +  File "PROG", line 8, in <module>
+        +    asyncio.run(main())
+           del c
+        """
     # No chain: stock's next line directly follows the last frame.
     DEPTH_WARNING = """\
          PROG:6: RuntimeWarning: coroutine 'work' was never awaited
@@ -185,7 +206,8 @@ class Blocks(unittest.TestCase):
     def pairs(self):
         """(stock's text, the fork's text, which fork lines are stock's)."""
         result = []
-        for fixture in (self.WARNING, self.DEPTH_WARNING, self.GROUP,
+        for fixture in (self.WARNING, self.SCHEDULED, self.DEPTH_WARNING,
+                        self.GROUP,
                         self.REPORTS, self.CANCELLED, self.DROPPED,
                         self.MISUSES):
             stock, fork, is_stock = [], [], []
