@@ -637,17 +637,27 @@ def context_origin_text(context):
         return None
 
 
-def repr_site(task, cancel_frames=None):
+def repr_site(task, cancel_frames=None, info=None):
     """What a task's repr adds: 'created at FILE:LINE' while it is pending
     (not in debug mode, whose repr says it already), and 'cancel requested
     at FILE:LINE' once a cancellation was requested (*cancel_frames*, from
-    asyncio._origin), or None."""
+    asyncio._origin), or None.  In debug mode, with the fork's tracking
+    configured, stock's 'created at' item of *info* (the repr's items),
+    the innermost frame of _source_traceback and so often asyncio's own
+    create_task(), is replaced by the user's line."""
     try:
         parts = []
-        if not task.done() and not task._source_traceback:
+        if not task.done():
             where = short_site(getattr(task.get_coro(), 'cr_origin', None))
-            if where is not None:
-                parts.append(f'created at {where}')
+            tb = task._source_traceback
+            if not tb:
+                if where is not None:
+                    parts.append(f'created at {where}')
+            elif (where is not None and isinstance(info, list)
+                    and _fork_configured()):
+                stock = f'created at {tb[-1][0]}:{tb[-1][1]}'
+                if stock in info:
+                    info[info.index(stock)] = f'created at {where}'
         where = short_site(cancel_frames)
         if where is not None:
             parts.append(f'cancel requested at {where}')

@@ -136,12 +136,14 @@ def context_origin_text(context):
     return sys._coroutine_origin_render('context_origin_text', context)
 
 
-def repr_site(task):
+def repr_site(task, info=None):
     """'created at FILE:LINE' for a pending task's repr, and 'cancel
     requested at FILE:LINE' once its cancellation was requested, or
-    None."""
+    None.  In debug mode, with the fork's tracking configured, stock's
+    'created at' item of *info*, the repr's items, is made the user's
+    line."""
     return sys._coroutine_origin_render('repr_site', task,
-                                        cancel_frames(task))
+                                        cancel_frames(task), info)
 
 
 # Strict mode: the reports of call_exception_handler() that mean lost

@@ -179,6 +179,33 @@ class DebugSourceTracebackTest(unittest.TestCase):
         frame = fut._source_traceback[-1]
         self.assertIn(f'created at {frame[0]}:{frame[1]}', repr(fut))
 
+    def test_task_repr_names_user_line(self):
+        # asyncio.create_task() in debug mode: stock's repr names the
+        # innermost frame of _source_traceback, asyncio's create_task()
+        # in tasks.py; with the fork's tracking configured, the user's line
+        from test.test_coro_origin._util import settings
+
+        async def main():
+            t = asyncio.create_task(coro()); line = sys._getframe().f_lineno
+            try:
+                return repr(t), t._source_traceback[-1], line
+            finally:
+                t.cancel()
+
+        for configured in (False, True):
+            with self.subTest(configured=configured):
+                with settings(depth=2, notes=configured):
+                    text, last, line = self.loop.run_until_complete(main())
+                self.assertEqual(last.filename, tasks.__file__)
+                stock = f'created at {last.filename}:{last.lineno}'
+                mine = f'created at {__file__}:{line}'
+                if configured:
+                    self.assertNotIn(stock, text)
+                    self.assertTrue(text.endswith(f' {mine}>'), text)
+                else:
+                    self.assertIn(stock, text)
+                    self.assertNotIn(mine, text)
+
     def test_check_callback_still_rejects_coroutines(self):
         c = coro()
         with self.assertRaisesRegex(TypeError, 'coroutines cannot be used'):
