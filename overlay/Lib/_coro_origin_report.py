@@ -1619,11 +1619,33 @@ _BAR = '\u2502   '                  # "│   "
 _TIMES = '\u00d7'                   # "×"
 
 
+def _machinery_tail(d, nodes):
+    """How many of the innermost *nodes* are coroutines of the async
+    machinery (asyncio's Lock.acquire(), sleep(), ...) awaited by the
+    program's own: those collapse into one 'awaiting' line.  0 when
+    folding is off (the "full" setting) or when every node is the
+    machinery's."""
+    if not d.fold:
+        return 0
+    n = 0
+    for node in reversed(nodes):
+        if node[1] != 'coroutine' or _machinery(d.node_where(node)[1]) is None:
+            break
+        n += 1
+    return n if n < len(nodes) else 0
+
+
 def _stack_lines(d, nodes, awaited, pad, out):
-    for node in nodes:
+    inner = _machinery_tail(d, nodes)
+    for node in nodes[:len(nodes) - inner]:
         out.append(pad + d.node_line(node))
         for line in d.block(node):
             out.append(pad + '  ' + line)
+    if inner:
+        names = ' -> '.join(f'{d.node_where(node)[0]}()'
+                            for node in nodes[-inner:])
+        _, filename, lineno = d.node_where(nodes[-1])
+        out.append(f'{pad}awaiting {names} at {filename}:{lineno}')
     if awaited is not None:
         out.append(f'{pad}awaiting {awaited}')
 

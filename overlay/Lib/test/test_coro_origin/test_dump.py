@@ -99,15 +99,7 @@ Task 'Task-1' (pending)
   │         [6 frames folded: asyncio]
   │         File "app.py", line 9, in consume
   │           async for _ in ticker(ev):
-  │     coroutine Event.wait() suspended at <asyncio>/locks.py:N
-  │       Coroutine created at (most recent call last)
-  │         File "app.py", line 37, in <module>
-  │           asyncio.run(main())
-  │         [6 frames folded: asyncio]
-  │         File "app.py", line 9, in consume
-  │           async for _ in ticker(ev):
-  │         File "app.py", line 5, in ticker
-  │           await ev.wait()
+  │     awaiting Event.wait() at <asyncio>/locks.py:N
   │     awaiting <Future pending cb=[Task.task_wakeup()]>
   ├── Task 'crew' (pending)
   │     coroutine crew() suspended at app.py:16
@@ -117,21 +109,7 @@ Task 'Task-1' (pending)
   │         [6 frames folded: asyncio]
   │         File "app.py", line 28, in main
   │           asyncio.create_task(crew(ev), name='crew'),
-  │     coroutine TaskGroup.__aexit__() suspended at <asyncio>/taskgroups.py:N
-  │       Coroutine created at (most recent call last)
-  │         File "app.py", line 37, in <module>
-  │           asyncio.run(main())
-  │         [6 frames folded: asyncio]
-  │         File "app.py", line 16, in crew
-  │           async with asyncio.TaskGroup() as tg:
-  │     coroutine TaskGroup._aexit() suspended at <asyncio>/taskgroups.py:N
-  │       Coroutine created at (most recent call last)
-  │         File "app.py", line 37, in <module>
-  │           asyncio.run(main())
-  │         [6 frames folded: asyncio]
-  │         File "app.py", line 16, in crew
-  │           async with asyncio.TaskGroup() as tg:
-  │         [1 frame folded: asyncio]
+  │     awaiting TaskGroup.__aexit__() -> TaskGroup._aexit() at <asyncio>/taskgroups.py:N
   │     awaiting <Future pending cb=[Task.task_wakeup()]>
   │     └── Task 'crew-0' (pending) × 3, also 'crew-1', 'crew-2'
   │           coroutine worker() suspended at app.py:13
@@ -141,13 +119,7 @@ Task 'Task-1' (pending)
   │               [6 frames folded: asyncio]
   │               File "app.py", line 18, in crew
   │                 tg.create_task(worker(ev), name=f'crew-{i}')
-  │           coroutine Event.wait() suspended at <asyncio>/locks.py:N
-  │             Coroutine created at (most recent call last)
-  │               File "app.py", line 37, in <module>
-  │                 asyncio.run(main())
-  │               [6 frames folded: asyncio]
-  │               File "app.py", line 13, in worker
-  │                 await ev.wait()
+  │           awaiting Event.wait() at <asyncio>/locks.py:N
   │           awaiting <Future pending cb=[Task.task_wakeup()]>
   ├── Task 'guarded' (pending)
   │     coroutine guarded() suspended at app.py:22
@@ -166,13 +138,7 @@ Task 'Task-1' (pending)
   │               [6 frames folded: asyncio]
   │               File "app.py", line 21, in guarded
   │                 inner = asyncio.create_task(worker(ev), name='inner')
-  │           coroutine Event.wait() suspended at <asyncio>/locks.py:N
-  │             Coroutine created at (most recent call last)
-  │               File "app.py", line 37, in <module>
-  │                 asyncio.run(main())
-  │               [6 frames folded: asyncio]
-  │               File "app.py", line 13, in worker
-  │                 await ev.wait()
+  │           awaiting Event.wait() at <asyncio>/locks.py:N
   │           awaiting <Future pending cb=[Task.task_wakeup()]>
   └── Task 'w-0' (pending) × 12, also 'w-1', 'w-2', 'w-3', ...
         coroutine worker() suspended at app.py:13
@@ -182,13 +148,7 @@ Task 'Task-1' (pending)
             [6 frames folded: asyncio]
             File "app.py", line 30, in main
               tasks += [asyncio.create_task(worker(ev), name=f'w-{i}')
-        coroutine Event.wait() suspended at <asyncio>/locks.py:N
-          Coroutine created at (most recent call last)
-            File "app.py", line 37, in <module>
-              asyncio.run(main())
-            [6 frames folded: asyncio]
-            File "app.py", line 13, in worker
-              await ev.wait()
+        awaiting Event.wait() at <asyncio>/locks.py:N
         awaiting <Future pending cb=[Task.task_wakeup()]>
 
 Not in a task
@@ -571,7 +531,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             '''), 'coro_origin=2,skip=asyncio')
         text, doc = out.split('End of live coroutines.\n')
         lines = [line.strip(' \u2502\u251c\u2514\u2500') for line in
-                 text.split('\n') if 'Lock' in line and 'waiting' in line
+                 text.split('\n') if 'waiting for a Lock' in line
                  or line.lstrip(' \u2502').startswith('deadlock')]
         self.assertEqual(lines, [
             "waiting for a Lock held by Task 'ba' (acquired at app.py:7)",
@@ -686,6 +646,53 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                     asyncio.run(main())
             '''), out)
 
+    def test_machinery_collapsed(self):
+        # asyncio's own coroutines under the program's collapse into one
+        # 'awaiting' line; with the full setting every node is shown; a
+        # task whose coroutine is asyncio's own keeps its nodes
+        script = textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_report
+            async def holder(lock, go):
+                async with lock:
+                    await go.wait()
+            async def main():
+                lock, go = asyncio.Lock(), asyncio.Event()
+                ts = [asyncio.create_task(holder(lock, go), name='h1'),
+                      asyncio.create_task(holder(lock, go), name='h2'),
+                      asyncio.create_task(asyncio.sleep(10), name='nap')]
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                _coro_origin_report.dump(sys.stdout)
+                for t in ts:
+                    t.cancel()
+            asyncio.run(main())
+            ''')
+        def nodes(spec):
+            out, err = self.run_script(script, spec)
+            return [l.strip(' \u2502\u251c\u2514\u2500') for l in
+                    out.splitlines() if l.lstrip(' \u2502\u251c\u2514\u2500')
+                    .startswith(('coroutine', 'awaiting', 'Task'))]
+        self.assertEqual(nodes('coro_origin=1'), [
+            "Task 'Task-1' (pending)",
+            'coroutine main() running at app.py:12',
+            "Task 'h1' (pending)",
+            'coroutine holder() suspended at app.py:4',
+            'awaiting Event.wait() at <asyncio>/locks.py:N',
+            'awaiting <Future pending cb=[Task.task_wakeup()]>',
+            "Task 'h2' (pending)",
+            'coroutine holder() suspended at app.py:3',
+            'awaiting _ContextManagerMixin.__aenter__() -> Lock.acquire() '
+            'at <asyncio>/locks.py:N',
+            'awaiting <Future pending cb=[Task.task_wakeup()]>',
+            "Task 'nap' (pending)",
+            'coroutine sleep() suspended at <asyncio>/tasks.py:N',
+            'awaiting <Future pending cb=[Task.task_wakeup()]>'])
+        self.assertEqual(nodes('coro_origin=1,full')[4:8], [
+            'coroutine Event.wait() suspended at <asyncio>/locks.py:N',
+            'awaiting <Future pending cb=[Task.task_wakeup()]>',
+            "Task 'h2' (pending)",
+            'coroutine holder() suspended at app.py:3'])
+
     def test_await_cycle_and_shared_child(self):
         # two tasks that await each other, and a task awaited by two
         out, err = self.run_script(textwrap.dedent('''\
@@ -722,6 +729,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             "Task 'u1' (pending)",
             "  awaiting Task 's'",
             "  └── Task 's' (pending)",
+            "        awaiting Event.wait() at <asyncio>/locks.py:N",
             "        awaiting <Future pending cb=[Task.task_wakeup()]>",
             "Task 'u2' (pending)",
             "  awaiting Task 's'",
