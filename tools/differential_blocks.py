@@ -24,6 +24,9 @@ shows up in the comparison.  Its layouts:
       P... in a callback scheduled at (most recent call last)
       P  File ...                 (a site, as above)
 
+  A chain entry's site may start with "P  ... N frames as above" (N >= 2:
+  the oldest frames that the site above it shows too).
+
   where Header is "Coroutine created at (most recent call last)", "Async
   generator created at (most recent call last)", "Future created at
   (most recent call last)", or for a coroutine or async generator that
@@ -129,6 +132,8 @@ CHAIN_NONE = re.compile(r"\.\.\. spawned from '[^'\n]*' "
                         r"\(creation site not recorded\)")
 CHAIN_UNREADABLE = ('... spawned from an ancestor that could not be read')
 CHAIN_SCHEDULED = '... in a callback scheduled at (most recent call last)'
+AS_ABOVE = re.compile(r'\.\.\. [2-9]\d* frames as above|\.\.\. [1-9]\d+ frames '
+                      r'as above')
 PREFIX = re.compile(r'[ |]*')
 REPR_SITE = re.compile(r' created at (?P<file>[^\s<>]+):(?P<line>\d+)(?=>)')
 REPR_CANCEL = re.compile(r' cancel requested at (?P<file>[^\s<>]+):'
@@ -231,7 +236,13 @@ def _origin_block(lines, i, prefix):
                               or lines[j] == prefix + CHAIN_SCHEDULED):
         content = lines[j][len(prefix):]
         if CHAIN_SITE.fullmatch(content) or content == CHAIN_SCHEDULED:
-            k = _site(lines, j + 1, prefix + '  ')
+            k = j + 1
+            if k < len(lines) and AS_ABOVE.fullmatch(lines[k]
+                                                     [len(prefix) + 2:]):
+                if not lines[k].startswith(prefix + '  '):
+                    break
+                k += 1
+            k = _site(lines, k, prefix + '  ')
             if k is None:
                 break
             j = k

@@ -78,6 +78,18 @@ class Blocks(unittest.TestCase):
         +  File "PROG", line 8, in <module>
         +    asyncio.run(main())
            del c
+         PROG:6: RuntimeWarning: coroutine 'work' was never awaited
+        +Coroutine created at (most recent call last)
+        +  File "PROG", line 8, in <module>
+        +    asyncio.run(main())
+        +  [6 frames folded: asyncio]
+        +  File "PROG", line 5, in main
+        +    c = work()
+        +... spawned from 'main', created at (most recent call last)
+        +  ... 7 frames as above
+        +  File "PROG", line 7, in main
+        +    t = asyncio.create_task(work())
+           del c
         """
     # No chain: stock's next line directly follows the last frame.
     DEPTH_WARNING = """\

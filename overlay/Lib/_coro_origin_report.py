@@ -267,7 +267,23 @@ def site_lines(origin, indent='  ', fold=None):
         return [indent + UNREADABLE]
 
 
-def _chain_lines(chain, indent, fold):
+def _as_above(origin, previous):
+    """How many of the oldest frames of *origin* are the oldest frames of
+    *previous* too (both cr_origin tuples, innermost first), leaving at
+    least the innermost frame of *origin*."""
+    if not (isinstance(origin, tuple) and isinstance(previous, tuple)):
+        return 0
+    n = 0
+    limit = min(len(origin), len(previous)) - 1
+    while n < limit and origin[-1 - n] == previous[-1 - n]:
+        n += 1
+    return n
+
+
+def _chain_lines(chain, indent, fold, previous=None):
+    """The blocks of *chain*'s entries; *previous* is the site printed just
+    above the first (the object's own).  A site's oldest frames that the
+    site above it shows too are one line, "... N frames as above"."""
     lines = []
     if not chain:
         return lines
@@ -278,19 +294,28 @@ def _chain_lines(chain, indent, fold):
         if not (isinstance(entry, tuple) and len(entry) == 2):
             lines.append(f'{indent}... spawned from an ancestor that could '
                          f'not be read')
+            previous = None
             continue
         qualname, origin = entry
         if qualname is None:
             lines.append(f"{indent}... in a callback scheduled at (most "
                          f"recent call last)")
-            lines += _site_lines(origin, indent + '  ', fold)
         elif origin is None:
             lines.append(f"{indent}... spawned from '{qualname}' "
                          f"(creation site not recorded)")
+            previous = None
+            continue
         else:
             lines.append(f"{indent}... spawned from '{qualname}', created "
                          f"at (most recent call last)")
+        same = _as_above(origin, previous)
+        if same >= 2:
+            lines.append(f'{indent}  ... {same} frames as above')
+            lines += _site_lines(origin[:len(origin) - same], indent + '  ',
+                                 fold)
+        else:
             lines += _site_lines(origin, indent + '  ', fold)
+        previous = origin
     return lines
 
 
@@ -340,7 +365,7 @@ def origin_block(origin, chain, indent='', header=HEADER, fold=None):
         header, origin, chain = _as_scheduled(header, origin, chain)
         lines = [indent + header]
         lines += _site_lines(origin, indent + '  ', fold)
-        lines += _chain_lines(chain, indent, fold)
+        lines += _chain_lines(chain, indent, fold, origin)
         return lines
     except Exception:
         return [indent + str(header), indent + '  ' + UNREADABLE]
@@ -541,7 +566,7 @@ def unawaited_warning_lines(coro):
                 and lines[-2].startswith('  File ')
                 and lines[-1] == '    ' + _source_line(*where)):
             del lines[-1]
-        return lines + _chain_lines(chain, '', fold)
+        return lines + _chain_lines(chain, '', fold, origin)
     except Exception:
         return []
 

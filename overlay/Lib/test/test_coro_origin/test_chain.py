@@ -237,6 +237,33 @@ class ChainTest(unittest.TestCase):
              f'  File "{filename}", line {lineno}, in {funcname}',
              "    p, site = parent(), here(1)"])
 
+    def test_frames_as_above(self):
+        # A site's oldest frames that the site printed above it shows too
+        # are one line (two frames or more; the innermost always shown)
+        from _coro_origin_report import origin_block
+        own = (('app.py', 9, 'child'), ('app.py', 20, 'main'),
+               ('app.py', 5, 'run'), ('app.py', 30, '<module>'))
+        parent = (('app.py', 25, 'main'), ('app.py', 5, 'run'),
+                  ('app.py', 30, '<module>'))
+        grand = (('app.py', 5, 'run'), ('app.py', 30, '<module>'))
+        other = (('b.py', 1, 'f'), ('app.py', 30, '<module>'))
+        chain = (('main', parent), ('run', grand), ('f', other))
+        self.assertEqual(origin_block(own, chain, fold=False), [
+            'Coroutine created at (most recent call last)',
+            '  File "app.py", line 30, in <module>',
+            '  File "app.py", line 5, in run',
+            '  File "app.py", line 20, in main',
+            '  File "app.py", line 9, in child',
+            "... spawned from 'main', created at (most recent call last)",
+            '  ... 2 frames as above',
+            '  File "app.py", line 25, in main',
+            "... spawned from 'run', created at (most recent call last)",
+            '  File "app.py", line 30, in <module>',
+            '  File "app.py", line 5, in run',
+            "... spawned from 'f', created at (most recent call last)",
+            '  File "app.py", line 30, in <module>',
+            '  File "b.py", line 1, in f'])
+
 
 class ScheduledTest(unittest.TestCase):
     """A coroutine created while an asyncio callback runs, with no
