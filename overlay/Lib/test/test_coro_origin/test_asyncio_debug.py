@@ -192,9 +192,15 @@ class DebugSourceTracebackTest(unittest.TestCase):
             finally:
                 t.cancel()
 
-        for configured in (False, True):
-            with self.subTest(configured=configured):
-                with settings(depth=2, notes=configured):
+        for notes in (False, True):
+            with self.subTest(notes=notes):
+                with settings(depth=2, notes=notes):
+                    # (a start-up spec, as in the environment-wide run,
+                    # configures the fork's tracking whatever the thread's
+                    # settings say)
+                    configured = sys._coroutine_origin_configured()
+                    self.assertEqual(configured, notes or bool(
+                        sys.get_coroutine_origin_tracking_default()[0]))
                     text, last, line = self.loop.run_until_complete(main())
                 self.assertEqual(last.filename, tasks.__file__)
                 stock = f'created at {last.filename}:{last.lineno}'

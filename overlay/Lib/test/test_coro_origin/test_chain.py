@@ -363,8 +363,8 @@ class ScheduledTest(unittest.TestCase):
 
         with settings():
             handle = asyncio.run(main())
+            self.assertIsNone(sys._coroutine_origin_scheduled_at(print))
         self.assertIsNone(getattr(handle, '_site', None))
-        self.assertIsNone(sys._coroutine_origin_scheduled_at(print))
 
 
 if __name__ == '__main__':
