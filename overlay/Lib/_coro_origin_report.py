@@ -1660,12 +1660,45 @@ def _machinery_tail(d, nodes):
     return n if n < len(nodes) else 0
 
 
-def _stack_lines(d, nodes, awaited, pad, out):
+def _shown_task(rec, nodes):
+    """((qualname, origin, name),) of the task *rec* whose await chain is
+    *nodes*, for the chains of the tasks below it; () if unknown."""
+    if not nodes or nodes[0][1] != 'coroutine':
+        return ()
+    key, kind, obj, origin, chain, state = nodes[0]
+    try:
+        return ((obj.__qualname__, origin, rec.name),)
+    except Exception:
+        return ()
+
+
+def _cut_chain(node, above):
+    """(*node* with its chain cut before the first link that a task above
+    it in the tree shows, that task's (qualname, name)), or (*node*,
+    None)."""
+    key, kind, obj, origin, chain, state = node
+    if not above or not isinstance(chain, tuple):
+        return node, None
+    for k, entry in enumerate(chain):
+        for qualname, site, name in above:
+            if entry == (qualname, site):
+                return (key, kind, obj, origin, chain[:k], state), (
+                    qualname, name)
+    return node, None
+
+
+def _stack_lines(d, nodes, awaited, pad, out, above=()):
     inner = _machinery_tail(d, nodes)
-    for node in nodes[:len(nodes) - inner]:
+    for i, node in enumerate(nodes[:len(nodes) - inner]):
+        shown = None
+        if i == 0:
+            node, shown = _cut_chain(node, above)
         out.append(pad + d.node_line(node))
         for line in d.block(node):
             out.append(pad + '  ' + line)
+        if shown is not None:
+            out.append(f"{pad}  ... spawned from {shown[0]!r} (task "
+                       f"{shown[1]!r}, above)")
     if inner:
         names = ' -> '.join(f'{d.node_where(node)[0]}()'
                             for node in nodes[-inner:])
@@ -1675,8 +1708,10 @@ def _stack_lines(d, nodes, awaited, pad, out):
         out.append(f'{pad}awaiting {awaited}')
 
 
-def _text_task(d, group, first, rest, lines, budget, depth):
-    """A group of identical tasks: the first by name, with the count."""
+def _text_task(d, group, first, rest, lines, budget, depth, above=()):
+    """A group of identical tasks: the first by name, with the count.
+    *above*: (qualname, origin, task name) of the coroutines of the tasks
+    above it in the tree, whose chain links it leaves out."""
     rec = group[0]
     head = f'Task {rec.name!r} ({rec.state})'
     if len(group) > 1:
@@ -1697,7 +1732,8 @@ def _text_task(d, group, first, rest, lines, budget, depth):
         nodes, error = d.nodes(rec.task.get_coro())
         if error:
             out.append(f'{pad}(await chain could not be read: {error})')
-    _stack_lines(d, nodes, d.awaited(rec.waiter, rec.tail), pad, out)
+    _stack_lines(d, nodes, d.awaited(rec.waiter, rec.tail), pad, out,
+                 above)
     if rec.lock:
         out.append(pad + rec.lock[0])
         cycle = _lock_cycle(rec)
@@ -1723,7 +1759,7 @@ def _text_task(d, group, first, rest, lines, budget, depth):
             last = i == n - 1
             _text_task(d, child, pad + (_ELL if last else _TEE),
                        pad + ('    ' if last else _BAR), lines, budget,
-                       depth + 1)
+                       depth + 1, above + _shown_task(rec, nodes))
 
 
 def _lock_wait(rec, records):

@@ -693,6 +693,41 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             "Task 'h2' (pending)",
             'coroutine holder() suspended at app.py:3'])
 
+    def test_chain_links_the_tree_shows(self):
+        # With chain=, a task under another in the tree leaves out the
+        # chain links from that task's coroutine on: the tree shows them
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_report
+            async def worker(go):
+                await go.wait()
+            async def crew(go):
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(worker(go), name='w')
+            async def main():
+                go = asyncio.Event()
+                t = asyncio.create_task(crew(go), name='crew')
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                _coro_origin_report.dump(sys.stdout)
+                t.cancel()
+            asyncio.run(main())
+            '''), 'coro_origin=1,chain=8')
+        lines = [l.strip(' \u2502\u251c\u2514\u2500') for l in
+                 out.splitlines()]
+        start = lines.index("Task 'w' (pending)")
+        self.assertEqual(lines[start:start + 7], [
+            "Task 'w' (pending)",
+            'coroutine worker() suspended at app.py:3',
+            'Coroutine created at (most recent call last)',
+            'File "app.py", line 6, in crew',
+            "tg.create_task(worker(go), name='w')",
+            "... spawned from 'crew' (task 'crew', above)",
+            'awaiting Event.wait() at <asyncio>/locks.py:N'])
+        # the task above keeps its own chain: main() is no task above it
+        start = lines.index("Task 'crew' (pending)")
+        self.assertEqual(lines[start + 5], "... spawned from 'main', "
+                         "created at (most recent call last)")
+
     def test_await_cycle_and_shared_child(self):
         # two tasks that await each other, and a task awaited by two
         out, err = self.run_script(textwrap.dedent('''\
