@@ -425,6 +425,29 @@ def _noted_stop(loop):
     return type(loop).stop(loop)
 
 
+def _watch_stop(loop):
+    """Give *loop* a stop attribute of its own: its class's stop() that
+    notes the caller first, named as that method (a handle's repr reads as
+    on stock).  A stop() scheduled before the loop ran (call_soon(),
+    call_later(), add_signal_handler() of loop.stop then) is the class's
+    bound method: its handles are pointed at the new one."""
+    if 'stop' in vars(loop):
+        return
+    cls_stop = type(loop).stop
+    func = types.FunctionType(_noted_stop.__code__, _noted_stop.__globals__,
+                              'stop')
+    func.__qualname__ = getattr(cls_stop, '__qualname__', 'stop')
+    loop.stop = types.MethodType(func, loop)
+    handles = list(loop._ready) + list(loop._scheduled)
+    handles += getattr(loop, '_signal_handlers', {}).values()
+    for handle in handles:
+        callback = getattr(handle, '_callback', None)
+        if (type(callback) is types.MethodType
+                and callback.__self__ is loop
+                and callback.__func__ is cls_stop):
+            handle._callback = loop.stop
+
+
 def note_stop(loop):
     """*loop*.stop() is being called (by _noted_stop()): keep where and by
     whom, if the fork's tracking is on.  Never raises."""
@@ -743,8 +766,7 @@ def watch_thread(loop):
         # Who calls stop(): this loop's stop is a method of its own that
         # notes it first (no line in BaseEventLoop.stop(), whose docstring
         # differs between 3.13 releases: a hook there cannot apply to all).
-        if 'stop' not in vars(loop):
-            loop.stop = types.MethodType(_noted_stop, loop)
+        _watch_stop(loop)
         _task_step_code()
         return True
     except Exception:

@@ -508,6 +508,35 @@ class LoopStopTest(unittest.TestCase):
             '  because loop.stop() was a timer callback scheduled there '
             '(call_later() or call_at())'])
 
+    def test_stop_scheduled_before_run(self):
+        # loop.stop bound before the loop ran is the class's method: the
+        # loop, once it runs with tracking on, notes it too
+        with fork_tracking():
+            asyncio.run(asyncio.sleep(0))   # (the handles keep sites)
+            loop = asyncio.new_event_loop()
+            try:
+                handle = loop.call_soon(loop.stop)  # marker: stop-early
+                other = loop.call_soon(print)
+                self.assertEqual(repr(handle), repr(other).replace(
+                    'print', 'BaseEventLoop.stop'))
+                # (not assertRaises(): it clears the traceback's frames,
+                # where the record is found)
+                try:
+                    loop.run_until_complete(asyncio.sleep(10))
+                except RuntimeError as e:
+                    exc = e
+                else:
+                    self.fail('not stopped')
+                self.assertIn('BaseEventLoop.stop()', repr(handle))
+                loop.run_until_complete(asyncio.sleep(0))
+            finally:
+                loop.close()
+        self.assertEqual(stop_block(exc)[-4:], frame_lines(
+            'stop-early', 'test_stop_scheduled_before_run') + [
+            '  outside any task (by an event loop callback)',
+            '  because loop.stop() was a callback scheduled there '
+            '(call_soon() or the like)'])
+
     def test_stop_as_callback_not_scheduled_by_user(self):
         # A handle made with tracking off keeps no site: the block says
         # where stop() ran, as before
