@@ -1420,8 +1420,11 @@ future_method(PyObject *state, PyObject *callback)
     else {
         return 0;
     }
+    if (self == NULL) {
+        return 0;
+    }
     PyObject *types = CANCEL_STATE(state, FUTURE_TYPES);
-    for (Py_ssize_t i = 0; self != NULL && i < PyTuple_GET_SIZE(types); i++) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(types); i++) {
         if (PyObject_TypeCheck(self,
                                (PyTypeObject *)PyTuple_GET_ITEM(types, i)))
         {
@@ -1472,6 +1475,12 @@ _PyCoroOrigin_ScheduledAt(PyThreadState *tstate, PyObject *callback)
             Py_RETURN_NONE;
         }
         Py_DECREF(state);
+        /* (the one the interpreter kept, should another thread have made
+           one at the same time) */
+        state = made_state(tstate->interp);
+        if (state == NULL) {
+            Py_RETURN_NONE;
+        }
     }
     if (future_method(state, callback)) {
         Py_RETURN_NONE;
