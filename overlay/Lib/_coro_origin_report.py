@@ -789,6 +789,8 @@ MAX_DEPTH = 100                 # levels of tasks awaiting tasks
 MAX_REPR = 300                  # characters of one repr()
 MAX_STACK = 1000                # coroutines in one await chain
 MAX_NAMES = 3                   # other names shown for identical tasks
+MAX_CALLS = 200                 # frames looked through under a running one
+RUNNING_HEADER = 'Running, in calls not awaited (most recent call last):'
 
 
 def live_coroutines():
@@ -948,6 +950,7 @@ class _Dumper:
         self.source = None
         self.tracked = 0
         self.fold = _folding(None)
+        self.thread_frames = None   # sys._current_frames(), when needed
 
     def release(self):
         """Break the reference cycles between task records."""
@@ -1498,10 +1501,59 @@ class _Dumper:
     def node_json(self, node):
         key, kind, obj, origin, chain, state = node
         qualname, filename, lineno = self.node_where(node)
-        return {'kind': kind, 'qualname': qualname, 'state': state,
-                'filename': filename, 'lineno': lineno,
-                'origin': self.frames_json(origin),
-                'chain': self.chain_json(chain)}
+        entry = {'kind': kind, 'qualname': qualname, 'state': state,
+                 'filename': filename, 'lineno': lineno,
+                 'origin': self.frames_json(origin),
+                 'chain': self.chain_json(chain)}
+        calls = self.running_calls(node)
+        if calls:
+            entry['running_calls'] = self.frames_json(calls)
+        return entry
+
+    def running_calls(self, node):
+        """The frames that a running coroutine calls without awaiting
+        (what blocks its event loop), innermost first as cr_origin has
+        them, read from the stack of the thread that runs it; () if there
+        are none, or if it runs in the dumping thread and the dump was not
+        made by a signal that interrupted it (a program that dumps knows
+        where it is)."""
+        key, kind, obj, origin, chain, state = node
+        if kind != 'coroutine' or state != 'running':
+            return ()
+        try:
+            frame = obj.cr_frame
+            if self.thread_frames is None:
+                self.thread_frames = sys._current_frames()
+            me = threading.get_ident()
+            for tid, top in self.thread_frames.items():
+                if tid == me:
+                    top = _interrupted_frame(top)
+                calls = []
+                for _ in range(MAX_CALLS):
+                    if top is None:
+                        break
+                    if top is frame:
+                        return tuple(calls)
+                    code = top.f_code
+                    calls.append((code.co_filename, top.f_lineno,
+                                  code.co_name))
+                    top = top.f_back
+        except Exception:
+            pass
+        return ()
+
+
+def _interrupted_frame(top):
+    """The program's frame that a dump signal interrupted, under this
+    module's frames from *top*; None if the dump was not made by one."""
+    handler = _signal_handler.__code__
+    for _ in range(MAX_CALLS):
+        if top is None:
+            return None
+        if top.f_code is handler:
+            return top.f_back
+        top = top.f_back
+    return None
 
 
 def _cancel_request(task):
@@ -1696,6 +1748,10 @@ def _stack_lines(d, nodes, awaited, pad, out, above=()):
         out.append(pad + d.node_line(node))
         for line in d.block(node):
             out.append(pad + '  ' + line)
+        calls = d.running_calls(node)
+        if calls:
+            out.append(pad + '  ' + RUNNING_HEADER)
+            out += _site_lines(calls, pad + '    ', d.fold)
         if shown is not None:
             out.append(f"{pad}  ... spawned from {shown[0]!r} (task "
                        f"{shown[1]!r}, above)")

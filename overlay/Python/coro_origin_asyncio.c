@@ -763,7 +763,14 @@ _PyCoroOrigin_AsyncioExceptionOrigin(PyObject *exc)
  * site module has been imported: the C handler of the signal module only
  * trips a flag, and the dump runs at the next safe point of the main
  * thread (between bytecodes, or when a blocking call such as select() is
- * interrupted and PEP 475 retries it after running handlers). */
+ * interrupted and PEP 475 retries it after running handlers).
+ *
+ * With "hang=SECONDS", it starts the hang watchdog (Lib/_coro_origin_hang.py,
+ * also sys._dump_coroutines_later()): a thread of its own that reports an
+ * event loop blocked in one callback, a loop whose tasks take no step, or
+ * an interpreter that cannot exit because a thread runs a loop, with the
+ * dump.  The step count it judges progress by is counted here, where
+ * scheduling sites are (_PyCoroOrigin_ScheduledAt()). */
 
 PyObject *
 _PyCoroOrigin_Dump(PyObject *file, const char *format)
@@ -777,32 +784,74 @@ _PyCoroOrigin_Dump(PyObject *file, const char *format)
     return res;
 }
 
-void
-_PyCoroOrigin_InstallDumpSignal(PyThreadState *tstate)
+PyObject *
+_PyCoroOrigin_CallWatchdog(const char *name, PyObject *const *args,
+                           size_t nargs)
 {
-    PyInterpreterState *interp = tstate->interp;
-    int signum = interp->coro_origin_config.startup.dump_signal;
-    if (signum == 0 || !_Py_IsMainInterpreter(interp)) {
-        return;
+    PyObject *func = _PyImport_GetModuleAttrString("_coro_origin_hang", name);
+    if (func == NULL) {
+        return NULL;
     }
+    PyObject *res = PyObject_Vectorcall(func, args, nargs, NULL);
+    Py_DECREF(func);
+    return res;
+}
+
+/* The dump signal's handler: 0, or -1 with an exception set. */
+static int
+install_dump_signal(int signum)
+{
     PyObject *num = PyLong_FromLong(signum);
     if (num == NULL) {
-        goto error;
+        return -1;
     }
     PyObject *res = _PyCoroOrigin_CallRenderer("install_signal_handler",
                                                &num, 1);
     Py_DECREF(num);
-    if (res == NULL) {
-        goto error;
-    }
-    Py_DECREF(res);
-    return;
+    Py_XDECREF(res);
+    return res == NULL ? -1 : 0;
+}
 
-error:
-    /* Start-up goes on without the dump. */
-    PySys_WriteStderr("origin-python: cannot install the coroutine dump "
-                      "handler for signal %d:\n", signum);
-    PyErr_Print();
+/* The hang watchdog of hang=SECONDS: every episode is reported (repeat),
+   to stderr, and ends the process with status 70 under strict. */
+static int
+start_hang_watchdog(const _PyCoroOriginSettings *startup)
+{
+    PyObject *args[4] = {PyFloat_FromDouble(startup->hang_ms / 1000.0),
+                         Py_True, Py_None,
+                         startup->strict ? Py_True : Py_False};
+    if (args[0] == NULL) {
+        return -1;
+    }
+    PyObject *res = _PyCoroOrigin_CallWatchdog("start", args, 4);
+    Py_DECREF(args[0]);
+    Py_XDECREF(res);
+    return res == NULL ? -1 : 0;
+}
+
+void
+_PyCoroOrigin_StartServices(PyThreadState *tstate)
+{
+    PyInterpreterState *interp = tstate->interp;
+    const _PyCoroOriginSettings *startup =
+        &interp->coro_origin_config.startup;
+    if (!_Py_IsMainInterpreter(interp)) {
+        return;
+    }
+    /* Start-up goes on without what fails. */
+    if (startup->dump_signal != 0
+        && install_dump_signal(startup->dump_signal) < 0)
+    {
+        PySys_WriteStderr("origin-python: cannot install the coroutine dump "
+                          "handler for signal %d:\n", startup->dump_signal);
+        PyErr_Print();
+    }
+    if (startup->hang_ms != 0 && start_hang_watchdog(startup) < 0) {
+        PySys_WriteStderr("origin-python: cannot start the hang watchdog "
+                          "(hang=%d.%03d):\n", startup->hang_ms / 1000,
+                          startup->hang_ms % 1000);
+        PyErr_Print();
+    }
 }
 
 /* ---- Strict mode ----------------------------------------------------------
@@ -1418,7 +1467,11 @@ future_method(PyObject *state, PyObject *callback)
         self = PyCFunction_GET_SELF(callback);
     }
     else {
-        return 0;
+        /* The C Task's own step (a bare "yield", and its first step):
+           _asynciomodule.c's wrapper type, which it does not export. */
+        return (!PyFunction_Check(callback)
+                && strcmp(Py_TYPE(callback)->tp_name,
+                          "_asyncio.TaskStepMethWrapper") == 0);
     }
     if (self == NULL) {
         return 0;
@@ -1452,6 +1505,12 @@ asyncio_code(PyObject *state, PyCodeObject *code)
                                0, PY_SSIZE_T_MAX, -1) == 1;
 }
 
+Py_ssize_t
+_PyCoroOrigin_TaskSteps(PyInterpreterState *interp)
+{
+    return FT_ATOMIC_LOAD_SSIZE_RELAXED(interp->coro_origin.task_steps);
+}
+
 PyObject *
 _PyCoroOrigin_ScheduledAt(PyThreadState *tstate, PyObject *callback)
 {
@@ -1483,6 +1542,12 @@ _PyCoroOrigin_ScheduledAt(PyThreadState *tstate, PyObject *callback)
         }
     }
     if (future_method(state, callback)) {
+        /* a task's step or wake-up: progress, for the hang watchdog */
+#ifdef Py_GIL_DISABLED
+        _Py_atomic_add_ssize(&tstate->interp->coro_origin.task_steps, 1);
+#else
+        tstate->interp->coro_origin.task_steps++;
+#endif
         Py_RETURN_NONE;
     }
     PyObject *run_code = CANCEL_STATE(state, RUN_CODE);

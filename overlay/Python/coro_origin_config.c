@@ -327,10 +327,48 @@ _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len, int *signum,
 #define SPEC_DEFAULT_DEPTH 10
 
 /* The items: counts, then flags, then the others. */
-enum { DEPTH, CHAIN, ASYNCGEN, NOTES, FULL, STRICT, SKIP, DUMP, NITEMS };
+enum {
+    DEPTH, CHAIN, ASYNCGEN, NOTES, FULL, STRICT, SKIP, DUMP, HANG, NITEMS
+};
 static const char *const item_names[NITEMS] = {
     "depth", "chain", "asyncgen", "notes", "full", "strict", "skip", "dump",
+    "hang",
 };
+
+/* hang=SECONDS: at most this many seconds (a day), to the millisecond. */
+#define HANG_MAX_SECONDS 86400
+
+/* Parse "SECONDS" (digits, optionally "." and at most three more digits),
+   greater than 0, into milliseconds.  Return 0, or -1. */
+static int
+parse_seconds(const wchar_t *s, Py_ssize_t len, int *result)
+{
+    long long ms = 0;
+    int point = -1, digits = 0;     /* digits after the point */
+    for (Py_ssize_t i = 0; i < len; i++) {
+        if (s[i] == L'.' && point < 0 && i > 0) {
+            point = (int)i;
+        }
+        else if (!is_digit(s[i]) || (point >= 0 && ++digits > 3)) {
+            return -1;
+        }
+        else {
+            ms = Py_MIN(ms * 10 + (s[i] - L'0'),
+                        (long long)HANG_MAX_SECONDS * 1000 + 1);
+        }
+    }
+    if (len == 0 || point == len - 1) {
+        return -1;
+    }
+    for (; digits < 3; digits++) {
+        ms = Py_MIN(ms * 10, (long long)HANG_MAX_SECONDS * 1000 + 1);
+    }
+    if (ms < 1 || ms > (long long)HANG_MAX_SECONDS * 1000) {
+        return -1;
+    }
+    *result = (int)ms;
+    return 0;
+}
 
 int
 _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
@@ -383,7 +421,8 @@ _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
         if (key == NITEMS) {
             PyOS_snprintf(reason, sizeof(reason), "unknown item (expected "
                           "N, depth=N, chain=M, asyncgen, notes, full, "
-                          "strict, skip=MODULES or dump=SIGNAL)");
+                          "strict, skip=MODULES, dump=SIGNAL or "
+                          "hang=SECONDS)");
             goto bad_item;
         }
         const char *name = item_names[key];
@@ -419,10 +458,19 @@ _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
             res = _PyCoroOrigin_ParseSkip(value, valuelen, &settings.skip,
                                           reason, sizeof(reason));
         }
-        else {
+        else if (key == DUMP) {
             res = _PyCoroOrigin_ParseSignal(value, valuelen,
                                             &settings.dump_signal,
                                             reason, sizeof(reason));
+        }
+        else {
+            res = parse_seconds(value, valuelen, &settings.hang_ms);
+            if (res < 0) {
+                PyOS_snprintf(reason, sizeof(reason),
+                              "hang must be a number of seconds, from "
+                              "0.001 to %d, with at most 3 decimals",
+                              HANG_MAX_SECONDS);
+            }
         }
         if (res < 0) {
             goto bad_item;

@@ -540,6 +540,69 @@ sys__dump_coroutines_impl(PyObject *module, PyObject *file,
 }
 
 /*[clinic input]
+sys._dump_coroutines_later
+
+    timeout: object
+        Seconds (a number greater than 0).
+    *
+    repeat: bool = False
+        Go on watching after a report (one report per episode).
+    file: object = None
+        Where reports go: None (stderr, as it is now), a file descriptor,
+        or an object with write().
+    exit: bool = False
+        End the process with status 70 after a report.
+
+Watch for a hung asyncio program, and report it with the coroutine dump.
+
+A thread that threading.enumerate() does not list reports an event loop
+that has run one callback for timeout seconds (blocked), a loop with
+pending tasks of which none took a step for timeout seconds (stalled),
+and a main thread that finished while a non-daemon thread runs an event
+loop, for timeout seconds (cannot exit).  Replaces the watch started
+before.  What -X coro_origin=hang=SECONDS starts.
+[clinic start generated code]*/
+
+static PyObject *
+sys__dump_coroutines_later_impl(PyObject *module, PyObject *timeout,
+                                int repeat, PyObject *file, int exit)
+/*[clinic end generated code: output=7fc37f0383443e1f input=aa6c4f085558bc6e]*/
+{
+    PyObject *args[4] = {timeout, repeat ? Py_True : Py_False, file,
+                         exit ? Py_True : Py_False};
+    return _PyCoroOrigin_CallWatchdog("start", args, 4);
+}
+
+/*[clinic input]
+sys._cancel_dump_coroutines_later
+
+Stop the watch that sys._dump_coroutines_later() started, if any.
+[clinic start generated code]*/
+
+static PyObject *
+sys__cancel_dump_coroutines_later_impl(PyObject *module)
+/*[clinic end generated code: output=8ea7139b38855723 input=a55e64b59db31cbe]*/
+{
+    return _PyCoroOrigin_CallWatchdog("cancel", NULL, 0);
+}
+
+/*[clinic input]
+sys._coroutine_origin_task_steps -> Py_ssize_t
+
+Return how many steps and wake-ups of asyncio tasks were scheduled.
+
+Counted while the fork's tracking keeps scheduling sites (0 otherwise):
+the hang watchdog's measure of progress.  Internal.
+[clinic start generated code]*/
+
+static Py_ssize_t
+sys__coroutine_origin_task_steps_impl(PyObject *module)
+/*[clinic end generated code: output=0b1f81f4d60ee060 input=84627551b9887ad3]*/
+{
+    return _PyCoroOrigin_TaskSteps(_PyInterpreterState_GET());
+}
+
+/*[clinic input]
 sys._coroutine_origin_problems
 
 Return the lost asyncio work recorded so far, and forget it.
@@ -653,6 +716,9 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS__COROUTINE_ORIGIN_SCHEDULED_AT_METHODDEF
     SYS__FRAME_STACK_CAPTURE_METHODDEF
     SYS__DUMP_COROUTINES_METHODDEF
+    SYS__DUMP_COROUTINES_LATER_METHODDEF
+    SYS__CANCEL_DUMP_COROUTINES_LATER_METHODDEF
+    SYS__COROUTINE_ORIGIN_TASK_STEPS_METHODDEF
     SYS__COROUTINE_ORIGIN_PROBLEMS_METHODDEF
     SYS__COROUTINE_ORIGIN_NOTE_PROBLEM_METHODDEF
     SYS__COROUTINE_ORIGIN_OF_EXCEPTION_METHODDEF

@@ -78,6 +78,9 @@ extern PyObject *_PyCoroOrigin_ScheduledAt(PyThreadState *tstate,
 extern PyObject *_PyCoroOrigin_ScheduledSite(
     PyInterpreterState *interp, struct _PyInterpreterFrame *frame);
 extern PyObject *_PyCoroOrigin_HandleRunCode(PyInterpreterState *interp);
+/* How many steps and wake-ups of tasks ScheduledAt() saw so far (the hang
+   watchdog's progress): sys._coroutine_origin_task_steps(). */
+extern Py_ssize_t _PyCoroOrigin_TaskSteps(PyInterpreterState *interp);
 
 /* Cancellation provenance (Lib/asyncio/_origin.py): Future.cancel() and
    Task.cancel() of a pending future call NoteCancel() (0, or -1 with an
@@ -111,10 +114,18 @@ PyAPI_FUNC(int) _PyCoroOrigin_IsTracked(PyObject *coro);
    result or NULL with an exception set.  sys._dump_coroutines(). */
 extern PyObject *_PyCoroOrigin_Dump(PyObject *file, const char *format);
 
-/* If the main interpreter's start-up spec has "dump=SIGNAL", register the
-   dump as a Python-level handler of that signal.  Called once site has
-   been imported; a failure is reported on stderr and start-up goes on. */
-extern void _PyCoroOrigin_InstallDumpSignal(PyThreadState *tstate);
+/* The main interpreter's start-up services: with "dump=SIGNAL", register
+   the dump as a Python-level handler of that signal; with "hang=SECONDS",
+   start the hang watchdog (Lib/_coro_origin_hang.py).  Called once site
+   has been imported; a failure is reported on stderr and start-up goes
+   on. */
+extern void _PyCoroOrigin_StartServices(PyThreadState *tstate);
+
+/* Call _coro_origin_hang.<name>(*args): a new reference, or NULL with an
+   exception set.  sys._dump_coroutines_later() and its cancel function. */
+extern PyObject *_PyCoroOrigin_CallWatchdog(const char *name,
+                                            PyObject *const *args,
+                                            size_t nargs);
 
 /* Strict mode ("strict" in the start-up spec): lost asyncio work is
    recorded with its creation site, summarised at exit, and fails the

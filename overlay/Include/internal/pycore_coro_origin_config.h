@@ -60,6 +60,8 @@ typedef struct {
     int dump_signal;    /* signal that dumps live coroutines; 0 = none */
     int strict;         /* 1: record lost asyncio work, report it at exit
                            and fail the exit status (start-up only) */
+    int hang_ms;        /* hang=SECONDS: the hang watchdog's timeout in
+                           milliseconds; 0 = none (start-up only) */
 } _PyCoroOriginSettings;
 
 /* PyInterpreterState member.  All zero (stock behaviour) is valid. */

@@ -650,6 +650,156 @@ exit:
     return return_value;
 }
 
+PyDoc_STRVAR(sys__dump_coroutines_later__doc__,
+"_dump_coroutines_later($module, /, timeout, *, repeat=False, file=None,\n"
+"                       exit=False)\n"
+"--\n"
+"\n"
+"Watch for a hung asyncio program, and report it with the coroutine dump.\n"
+"\n"
+"  timeout\n"
+"    Seconds (a number greater than 0).\n"
+"  repeat\n"
+"    Go on watching after a report (one report per episode).\n"
+"  file\n"
+"    Where reports go: None (stderr, as it is now), a file descriptor,\n"
+"    or an object with write().\n"
+"  exit\n"
+"    End the process with status 70 after a report.\n"
+"\n"
+"A thread that threading.enumerate() does not list reports an event loop\n"
+"that has run one callback for timeout seconds (blocked), a loop with\n"
+"pending tasks of which none took a step for timeout seconds (stalled),\n"
+"and a main thread that finished while a non-daemon thread runs an event\n"
+"loop, for timeout seconds (cannot exit).  Replaces the watch started\n"
+"before.  What -X coro_origin=hang=SECONDS starts.");
+
+#define SYS__DUMP_COROUTINES_LATER_METHODDEF    \
+    {"_dump_coroutines_later", _PyCFunction_CAST(sys__dump_coroutines_later), METH_FASTCALL|METH_KEYWORDS, sys__dump_coroutines_later__doc__},
+
+static PyObject *
+sys__dump_coroutines_later_impl(PyObject *module, PyObject *timeout,
+                                int repeat, PyObject *file, int exit);
+
+static PyObject *
+sys__dump_coroutines_later(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *return_value = NULL;
+    #if defined(Py_BUILD_CORE) && !defined(Py_BUILD_CORE_MODULE)
+
+    #define NUM_KEYWORDS 4
+    static struct {
+        PyGC_Head _this_is_not_used;
+        PyObject_VAR_HEAD
+        PyObject *ob_item[NUM_KEYWORDS];
+    } _kwtuple = {
+        .ob_base = PyVarObject_HEAD_INIT(&PyTuple_Type, NUM_KEYWORDS)
+        .ob_item = { &_Py_ID(timeout), &_Py_ID(repeat), &_Py_ID(file), &_Py_ID(exit), },
+    };
+    #undef NUM_KEYWORDS
+    #define KWTUPLE (&_kwtuple.ob_base.ob_base)
+
+    #else  // !Py_BUILD_CORE
+    #  define KWTUPLE NULL
+    #endif  // !Py_BUILD_CORE
+
+    static const char * const _keywords[] = {"timeout", "repeat", "file", "exit", NULL};
+    static _PyArg_Parser _parser = {
+        .keywords = _keywords,
+        .fname = "_dump_coroutines_later",
+        .kwtuple = KWTUPLE,
+    };
+    #undef KWTUPLE
+    PyObject *argsbuf[4];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 1;
+    PyObject *timeout;
+    int repeat = 0;
+    PyObject *file = Py_None;
+    int exit = 0;
+
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 1, 1, 0, argsbuf);
+    if (!args) {
+        goto exit;
+    }
+    timeout = args[0];
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    if (args[1]) {
+        repeat = PyObject_IsTrue(args[1]);
+        if (repeat < 0) {
+            goto exit;
+        }
+        if (!--noptargs) {
+            goto skip_optional_kwonly;
+        }
+    }
+    if (args[2]) {
+        file = args[2];
+        if (!--noptargs) {
+            goto skip_optional_kwonly;
+        }
+    }
+    exit = PyObject_IsTrue(args[3]);
+    if (exit < 0) {
+        goto exit;
+    }
+skip_optional_kwonly:
+    return_value = sys__dump_coroutines_later_impl(module, timeout, repeat, file, exit);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(sys__cancel_dump_coroutines_later__doc__,
+"_cancel_dump_coroutines_later($module, /)\n"
+"--\n"
+"\n"
+"Stop the watch that sys._dump_coroutines_later() started, if any.");
+
+#define SYS__CANCEL_DUMP_COROUTINES_LATER_METHODDEF    \
+    {"_cancel_dump_coroutines_later", (PyCFunction)sys__cancel_dump_coroutines_later, METH_NOARGS, sys__cancel_dump_coroutines_later__doc__},
+
+static PyObject *
+sys__cancel_dump_coroutines_later_impl(PyObject *module);
+
+static PyObject *
+sys__cancel_dump_coroutines_later(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return sys__cancel_dump_coroutines_later_impl(module);
+}
+
+PyDoc_STRVAR(sys__coroutine_origin_task_steps__doc__,
+"_coroutine_origin_task_steps($module, /)\n"
+"--\n"
+"\n"
+"Return how many steps and wake-ups of asyncio tasks were scheduled.\n"
+"\n"
+"Counted while the fork\'s tracking keeps scheduling sites (0 otherwise):\n"
+"the hang watchdog\'s measure of progress.  Internal.");
+
+#define SYS__COROUTINE_ORIGIN_TASK_STEPS_METHODDEF    \
+    {"_coroutine_origin_task_steps", (PyCFunction)sys__coroutine_origin_task_steps, METH_NOARGS, sys__coroutine_origin_task_steps__doc__},
+
+static Py_ssize_t
+sys__coroutine_origin_task_steps_impl(PyObject *module);
+
+static PyObject *
+sys__coroutine_origin_task_steps(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *return_value = NULL;
+    Py_ssize_t _return_value;
+
+    _return_value = sys__coroutine_origin_task_steps_impl(module);
+    if ((_return_value == -1) && PyErr_Occurred()) {
+        goto exit;
+    }
+    return_value = PyLong_FromSsize_t(_return_value);
+
+exit:
+    return return_value;
+}
+
 PyDoc_STRVAR(sys__coroutine_origin_problems__doc__,
 "_coroutine_origin_problems($module, /)\n"
 "--\n"
@@ -790,4 +940,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=5c1bc097b78bf8d5 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=b270cf6d3ae91b82 input=a9049054013a1b77]*/

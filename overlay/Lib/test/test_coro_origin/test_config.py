@@ -54,7 +54,9 @@ def settings(depth=0, chain=0, asyncgen=False, notes=False, full=False,
 
 
 UNKNOWN = ("unknown item (expected N, depth=N, chain=M, asyncgen, notes, "
-           "full, strict, skip=MODULES or dump=SIGNAL)")
+           "full, strict, skip=MODULES, dump=SIGNAL or hang=SECONDS)")
+HANG = ("hang must be a number of seconds, from 0.001 to 86400, with at "
+        "most 3 decimals")
 USER_SIGNAL = '; use a user signal such as SIGUSR1'
 
 # (spec, expected message after "invalid spec: ")
@@ -110,6 +112,12 @@ BAD_SPECS = [
     ('skip=a-b', "item 'skip=a-b': 'a-b' is not a module name"),
     ('skip=a,skip=b', "item 'skip=b': skip is given twice"),
     ('dump', "item 'dump': dump needs a value (dump=...)"),
+    ('hang', "item 'hang': hang needs a value (hang=...)"),
+    *[(f'hang={value}', f"item 'hang={value}': {HANG}")
+      for value in ['', '0', '0.0', '0.0001', '1.2345', '.5', '5.', '1e3',
+                    '-1', '+1', '1x', ' 1', '86400.001',
+                    '99999999999999999999', '1.5.']],
+    ('hang=1,hang=2', "item 'hang=2': hang is given twice"),
     ('dump=', "item 'dump=': unknown signal (use a name such as SIGUSR1, "
      "or a number)"),
     ('dump=SIGFOO', "item 'dump=SIGFOO': unknown signal (use a name such "

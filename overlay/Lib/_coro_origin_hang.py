@@ -1,0 +1,435 @@
+"""The hang watchdog of origin-python: hang=SECONDS in -X coro_origin or
+PYTHONCOROORIGIN, and sys._dump_coroutines_later().
+
+This module is part of origin-python, not of upstream CPython.
+
+A thread of its own, started with _thread (threading.enumerate() does not
+list it), wakes up a few times per timeout and looks at the event loops
+that run: those that asyncio._origin watches (run with the fork's tracking
+on) and those of pending tasks.  It reports, with the live coroutine dump
+(sys._dump_coroutines()):
+
+- blocked: a loop has been running one callback for the timeout (nothing
+  else on that loop can run); the dump shows, under the running task, the
+  calls that block it;
+- stalled: a loop has pending tasks, and no task was stepped or woken up
+  for the timeout (counted where scheduling sites are kept, so only with
+  the fork's tracking on: sys._coroutine_origin_task_steps());
+- cannot exit: the main thread has finished, and the interpreter has been
+  waiting for the timeout for a non-daemon thread that runs an event loop.
+
+One report per episode: what was reported is reported again only after
+progress (another callback, a task step, the thread gone).  Without
+repeat, the watch ends after its first report; with exit, the process ends
+with status 70 (os._exit(): buffers are not flushed) after it.  Like
+faulthandler's watchdog, it ends at exit (atexit) and is not inherited by
+a child made by fork().  Nothing here raises into the program.
+"""
+
+import _thread
+import atexit
+import os
+import sys
+import time
+import weakref
+
+EXIT_STATUS = 70
+PREFIX = 'origin-python: hang: '
+MAX_TICK = 1.0                  # seconds between looks, at most
+TICKS = 4                       # looks per timeout, at least
+MAX_FRAMES = 200                # frames looked through on a thread's stack
+EXIT_WAIT = 5.0                 # seconds cancel() waits for the thread
+
+_guard = _thread.allocate_lock()
+_watch = None                   # the running _Watch
+_hooks_set = False
+
+
+class _Watch:
+    def __init__(self, timeout, repeat, out, exit):
+        self.timeout = timeout
+        self.repeat = repeat
+        self.out = out          # a file descriptor, or an object
+        self.exit = exit
+        self.wake = None        # a lock released to stop the thread
+        self.thread = None      # the thread's handle
+        self.loops = {}         # id(loop) -> _LoopWatch
+        self.exit_since = None  # the main thread waits in _shutdown()
+        self.exit_reported = set()
+
+    def launch(self):
+        self.wake = _thread.allocate_lock()
+        self.wake.acquire()
+        self.thread = _thread.start_joinable_thread(
+            lambda: _run(self), daemon=True)
+
+    def stop(self):
+        """Stop the thread, and wait until it is gone (without the GIL),
+        so that nothing of it runs after the caller goes on (modules are
+        torn down after atexit; fork() counts threads)."""
+        self.wake.release()
+        if self.thread.ident != _thread.get_ident():
+            try:
+                self.thread.join(EXIT_WAIT)
+            except Exception:
+                pass
+
+
+class _LoopWatch:
+    def __init__(self, loop):
+        self.ref = weakref.ref(loop)
+        self.handle = None      # weak reference to the running handle
+        self.handle_since = None
+        self.blocked_reported = False
+        self.steps = None
+        self.stall_since = None
+        self.stall_reported = False
+
+
+def start(timeout, repeat=False, file=None, exit=False):
+    """sys._dump_coroutines_later()."""
+    global _watch, _hooks_set
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f'timeout must be a number, not '
+                        f'{type(timeout).__name__}')
+    timeout = float(timeout)
+    if not timeout > 0:
+        raise ValueError('timeout must be greater than 0')
+    if timeout > 86400 * 365:
+        raise OverflowError('timeout is too large')
+    out = _output(file)
+    with _guard:
+        if not _hooks_set:
+            atexit.register(cancel)
+            if hasattr(os, 'register_at_fork'):
+                os.register_at_fork(before=_pause, after_in_parent=_resume,
+                                    after_in_child=_forget)
+            _hooks_set = True
+    cancel()
+    watch = _Watch(timeout, bool(repeat), out, bool(exit))
+    with _guard:
+        watch.launch()
+        _watch = watch
+
+
+def cancel():
+    """sys._cancel_dump_coroutines_later()."""
+    global _watch
+    with _guard:
+        watch, _watch = _watch, None
+        if watch is not None:
+            watch.stop()
+
+
+def _pause():
+    """Before fork(): no watchdog thread (os.fork() warns about threads,
+    and the child would not have it)."""
+    _guard.acquire()
+    if _watch is not None:
+        _watch.stop()
+
+
+def _resume():
+    try:
+        if _watch is not None:
+            _watch.launch()
+    finally:
+        _guard.release()
+
+
+def _forget():
+    """In a child made by fork(): no watch (the loops it knew are its
+    parent's)."""
+    global _watch, _guard
+    _guard = _thread.allocate_lock()
+    _watch = None
+
+
+def _output(file):
+    """Where reports go, fixed now: stderr's file descriptor for None
+    (reports bypass a replaced sys.stderr, as faulthandler's do)."""
+    if file is None:
+        try:
+            fd = sys.stderr.fileno()
+        except Exception:
+            fd = 2
+        return fd if isinstance(fd, int) and fd >= 0 else 2
+    if isinstance(file, int) and not isinstance(file, bool):
+        if file < 0:
+            raise ValueError('file is not a valid file descriptor')
+        return file
+    if not callable(getattr(file, 'write', None)):
+        raise TypeError('file must be None, a file descriptor or an object '
+                        'with a write() method')
+    return file
+
+
+# --- the watchdog thread ----------------------------------------------------
+
+def _run(watch):
+    wake = watch.wake
+    tick = min(watch.timeout / TICKS, MAX_TICK)
+    while not wake.acquire(timeout=tick):
+        try:
+            found = _look(watch, time.monotonic())
+        except Exception:
+            found = None
+        if found is None:
+            continue
+        _report(watch, found)
+        if watch.exit:
+            os._exit(EXIT_STATUS)
+        if not watch.repeat:
+            break
+
+
+def _codes():
+    """(Handle._run's code, threading._shutdown's code), or None before
+    asyncio is imported."""
+    events = sys.modules.get('asyncio.events')
+    threading = sys.modules.get('threading')
+    if events is None or threading is None:
+        return None
+    return events.Handle._run.__code__, threading._shutdown.__code__
+
+
+def _on_stack(top, code):
+    """The frame of *code* on the stack from *top* down, or None."""
+    for _ in range(MAX_FRAMES):
+        if top is None:
+            return None
+        if top.f_code is code:
+            return top
+        top = top.f_back
+    return None
+
+
+def _loops_and_tasks():
+    """{id(loop): [loop, pending tasks]} for the loops that run."""
+    loops = {}
+    origin = sys.modules.get('asyncio._origin')
+    if origin is not None:
+        for loop in list(origin.running_loops):
+            loops[id(loop)] = [loop, 0]
+    try:
+        import _coro_origin_report
+        tasks = _coro_origin_report._all_tasks()
+    except Exception:
+        tasks = ()
+    for task in tasks:
+        try:
+            loop = task.get_loop()
+        except Exception:
+            continue
+        entry = loops.get(id(loop))
+        if entry is None:
+            entry = loops[id(loop)] = [loop, 0]
+        entry[1] += 1
+    return loops
+
+
+def _look(watch, now):
+    """What to report now, as (kind, loop, thread id, details), or None."""
+    codes = _codes()
+    if codes is None:
+        return None
+    run_code, shutdown_code = codes
+    frames = sys._current_frames()
+    loops = _loops_and_tasks()
+    origin = sys.modules.get('asyncio._origin')
+    counted = origin is not None and origin.watching
+    steps = sys._coroutine_origin_task_steps()
+    for key in [k for k in watch.loops if k not in loops]:
+        del watch.loops[key]
+    found = None
+    for key, (loop, pending) in loops.items():
+        lw = watch.loops.get(key)
+        if lw is None or lw.ref() is not loop:
+            lw = watch.loops[key] = _LoopWatch(loop)
+        tid = loop._thread_id
+        top = frames.get(tid) if tid is not None else None
+        if top is None or loop.is_closed():
+            lw.handle = lw.stall_since = None
+            continue
+        run = _on_stack(top, run_code)
+        handle = run.f_locals.get('self') if run is not None else None
+        if handle is None:
+            lw.handle = None
+        elif lw.handle is None or lw.handle() is not handle:
+            lw.handle = weakref.ref(handle)
+            lw.handle_since = now
+            lw.blocked_reported = False
+        elif (now - lw.handle_since >= watch.timeout
+              and not lw.blocked_reported and found is None):
+            lw.blocked_reported = True
+            found = ('blocked', loop, tid,
+                     (handle, run, now - lw.handle_since))
+        if not pending or not counted or handle is not None:
+            # (a callback that runs is the loop's, not its tasks', wait)
+            lw.stall_since = None
+        elif lw.stall_since is None or steps != lw.steps:
+            lw.steps = steps
+            lw.stall_since = now
+            lw.stall_reported = False
+        elif (now - lw.stall_since >= watch.timeout
+              and not lw.stall_reported and found is None):
+            lw.stall_reported = True
+            found = ('stalled', loop, tid, (pending, now - lw.stall_since))
+    if found is not None:
+        return found
+    return _cannot_exit(watch, now, frames, loops, shutdown_code)
+
+
+def _cannot_exit(watch, now, frames, loops, shutdown_code):
+    threading = sys.modules['threading']
+    main = threading.main_thread().ident
+    if _on_stack(frames.get(main), shutdown_code) is None:
+        watch.exit_since = None
+        return None
+    if watch.exit_since is None:
+        watch.exit_since = now
+    if now - watch.exit_since < watch.timeout:
+        return None
+    for loop, pending in loops.values():
+        tid = loop._thread_id
+        thread = threading._active.get(tid)
+        if (tid is None or tid == main or tid not in frames or thread is None
+                or thread.daemon or id(loop) in watch.exit_reported):
+            continue
+        watch.exit_reported.add(id(loop))
+        return ('cannot exit', loop, tid, (pending, now - watch.exit_since))
+    return None
+
+
+# --- the report -------------------------------------------------------------
+
+def _thread_name(tid):
+    threading = sys.modules.get('threading')
+    try:
+        thread = threading._active.get(tid)
+        if thread is not None:
+            return repr(thread.name)
+    except Exception:
+        pass
+    return f'{tid}'
+
+
+def _started_lines(loop):
+    try:
+        import _coro_origin_report as report
+        started = getattr(loop, '_origin_started', None)
+        if started is not None:
+            return [f'  loop started at '
+                    f'{report.short_site(started.frames(), True)}']
+    except Exception:
+        pass
+    return []
+
+
+def _loop_lines(loop, pending):
+    """Where the loop was started, and what it has to do."""
+    lines = _started_lines(loop)
+    try:
+        import _coro_origin_report as report
+        ready = len(loop._ready)
+        timers = len(loop._scheduled)
+        text = (f'  the loop has {report._count(pending, "pending task")}, '
+                f'{report._count(ready, "callback")} ready, '
+                f'{report._count(timers, "timer")}')
+        if timers:
+            when = min(t.when() for t in list(loop._scheduled)
+                       if not t.cancelled()) - loop.time()
+            text += f' (the next due in {when:.1f} s)'
+        lines.append(text)
+    except Exception:
+        pass
+    return lines
+
+
+def _callback_lines(handle, run, tid):
+    """The callback that blocks its loop: its repr, where it was scheduled,
+    and, if it is not a task's step (the dump shows a task's), the calls
+    it is in."""
+    import _coro_origin_report as report
+    callback = getattr(handle, '_callback', None)
+    task = getattr(callback, '__self__', None)
+    text = f'  callback: {report._safe_repr(handle)}'
+    if report._is_task(task):
+        text += (f', a step of Task {report._safe_str(task.get_name())!r} '
+                 f'(below)')
+    lines = [text]
+    site = getattr(handle, '_site', None)
+    if site is not None:
+        lines.append(f'  scheduled at {report.short_site(site.frames())}')
+    if not report._is_task(task):
+        calls = []
+        top = sys._current_frames().get(tid)
+        for _ in range(MAX_FRAMES):
+            if top is None or top is run:
+                break
+            code = top.f_code
+            calls.append((code.co_filename, top.f_lineno, code.co_name))
+            top = top.f_back
+        if calls:
+            lines.append('  ' + report.RUNNING_HEADER)
+            lines += report.site_lines(tuple(calls), '    ')
+    return lines
+
+
+def _header(kind, loop, tid, details, timeout):
+    name = _thread_name(tid)
+    if kind == 'blocked':
+        handle, run, since = details
+        lines = [f'{PREFIX}the event loop of thread {name} has been running '
+                 f'one callback for {since:.1f} s: nothing else on it runs '
+                 f'(timeout {timeout:g} s)']
+        lines += _callback_lines(handle, run, tid)
+        lines += _started_lines(loop)
+    elif kind == 'stalled':
+        pending, since = details
+        lines = [f'{PREFIX}no task of the event loop of thread {name} has '
+                 f'taken a step for {since:.1f} s (timeout {timeout:g} s)']
+        lines += _loop_lines(loop, pending)
+    else:
+        pending, since = details
+        lines = [f'{PREFIX}the main thread has finished, and the '
+                 f'interpreter has waited {since:.1f} s for thread {name}, '
+                 f'which runs an event loop that nothing stops (timeout '
+                 f'{timeout:g} s)']
+        lines += _loop_lines(loop, pending)
+    return lines
+
+
+def _report(watch, found):
+    kind, loop, tid, details = found
+    try:
+        lines = _header(kind, loop, tid, details, watch.timeout)
+    except Exception as exc:
+        lines = [f'{PREFIX}{kind} (details could not be read: '
+                 f'{type(exc).__name__})']
+    try:
+        import io
+        buf = io.StringIO()
+        sys._dump_coroutines(buf)
+        dump = buf.getvalue()
+    except Exception as exc:
+        dump = f'(the dump failed: {type(exc).__name__})\n'
+    text = '\n'.join(lines) + '\n' + dump
+    if watch.exit:
+        text += f'{PREFIX}exiting with status {EXIT_STATUS}\n'
+    _write(watch.out, text)
+
+
+def _write(out, text):
+    try:
+        if isinstance(out, int):
+            data = memoryview(text.encode('utf-8', 'backslashreplace'))
+            while data:
+                data = data[os.write(out, data):]
+        else:
+            out.write(text)
+            flush = getattr(out, 'flush', None)
+            if flush is not None:
+                flush()
+    except Exception:
+        pass

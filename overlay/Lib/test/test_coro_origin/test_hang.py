@@ -1,0 +1,365 @@
+# Tests for the hang watchdog (Lib/_coro_origin_hang.py): hang=SECONDS,
+# sys._dump_coroutines_later(), and what the dump shows under a running
+# task.  Every child process is read with a timeout; the programs hang for
+# good, and the watchdog ends them with status 70.
+# This module is part of origin-python, not of upstream CPython.
+
+import asyncio
+import os
+import re
+import signal
+import sys
+import textwrap
+import threading
+import unittest
+
+import _coro_origin_hang as hang
+from test.support import os_helper
+from test.test_coro_origin._util import run_python
+
+ASYNCIO = os.path.dirname(asyncio.__file__)
+
+# A callback blocks its loop: a threading.Lock taken twice by one task.
+BLOCKED = textwrap.dedent('''\
+    import asyncio
+    import threading
+
+    lock = threading.Lock()
+
+
+    def flush(item):
+        with lock:
+            print('flushed', item)
+
+
+    def record(item):
+        with lock:
+            flush(item)
+
+
+    async def handle(item):
+        await asyncio.sleep(0.01)
+        record(item)
+
+
+    async def main():
+        await asyncio.gather(handle(1), handle(2))
+
+
+    asyncio.run(main())
+    ''')
+
+BLOCKED_REPORT = '''\
+origin-python: hang: the event loop of thread 'MainThread' has been running one callback for N s: nothing else on it runs (timeout 0.3 s)
+  callback: <Handle Task.task_wakeup()>, a step of Task 'Task-2' (below)
+  loop started at app.py:26
+Live coroutines (4 tracked, 3 asyncio tasks):
+
+Task 'Task-1' (pending)
+  coroutine main() suspended at app.py:23
+    Coroutine created at (most recent call last)
+      File "app.py", line 26, in <module>
+        asyncio.run(main())
+  awaiting <_GatheringFuture pending cb=[Task.task_wakeup()]>
+  \u251c\u2500\u2500 Task 'Task-2' (pending)
+  \u2502     coroutine handle() running at app.py:19
+  \u2502       Coroutine created at (most recent call last)
+  \u2502         File "app.py", line 26, in <module>
+  \u2502           asyncio.run(main())
+  \u2502         [6 frames folded: asyncio]
+  \u2502         File "app.py", line 23, in main
+  \u2502           await asyncio.gather(handle(1), handle(2))
+  \u2502       Running, in calls not awaited (most recent call last):
+  \u2502         File "app.py", line 14, in record
+  \u2502           flush(item)
+  \u2502         File "app.py", line 8, in flush
+  \u2502           with lock:
+  \u2514\u2500\u2500 Task 'Task-3' (pending)
+        coroutine handle() suspended at app.py:18
+          Coroutine created at (most recent call last)
+            File "app.py", line 26, in <module>
+              asyncio.run(main())
+            [6 frames folded: asyncio]
+            File "app.py", line 23, in main
+              await asyncio.gather(handle(1), handle(2))
+        awaiting sleep() at <asyncio>/tasks.py:N
+        awaiting <Future finished result=None>
+
+End of live coroutines.
+origin-python: hang: exiting with status 70
+'''
+
+# Tasks wait for what nobody gives them: a queue nobody feeds.
+STALLED = textwrap.dedent('''\
+    import asyncio
+    import sys
+
+
+    async def consumer(queue):
+        while True:
+            item = await queue.get()
+            print('got', item)
+
+
+    async def main():
+        queue = asyncio.Queue()
+        task = asyncio.create_task(consumer(queue))
+        await asyncio.sleep(0.01)
+        await task
+
+
+    sys._dump_coroutines_later(0.3, exit=True)
+    asyncio.run(main())
+    ''')
+
+STALLED_REPORT = '''\
+origin-python: hang: no task of the event loop of thread 'MainThread' has taken a step for N s (timeout 0.3 s)
+  loop started at app.py:19
+  the loop has 2 pending tasks, 0 callbacks ready, 0 timers
+Live coroutines (3 tracked, 2 asyncio tasks):
+
+Task 'Task-1' (pending)
+  coroutine main() suspended at app.py:15
+    Coroutine created at (most recent call last)
+      File "app.py", line 19, in <module>
+        asyncio.run(main())
+  awaiting Task 'Task-2'
+  \u2514\u2500\u2500 Task 'Task-2' (pending)
+        coroutine consumer() suspended at app.py:7
+          Coroutine created at (most recent call last)
+            File "app.py", line 19, in <module>
+              asyncio.run(main())
+            [6 frames folded: asyncio]
+            File "app.py", line 13, in main
+              task = asyncio.create_task(consumer(queue))
+        awaiting Queue.get() at <asyncio>/queues.py:N
+        awaiting <Future pending cb=[Task.task_wakeup()]>
+
+End of live coroutines.
+origin-python: hang: exiting with status 70
+'''
+
+# The main thread ends, and a non-daemon thread's loop runs forever.
+CANNOT_EXIT = textwrap.dedent('''\
+    import asyncio
+    import threading
+
+
+    def serve(loop):
+        asyncio.set_event_loop(loop)
+        loop.run_forever()
+
+
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=serve, args=(loop,), name='server').start()
+    fut = asyncio.run_coroutine_threadsafe(asyncio.sleep(0.01, 'ok'), loop)
+    print(fut.result())
+    ''')
+
+CANNOT_EXIT_REPORT = '''\
+origin-python: hang: the main thread has finished, and the interpreter has waited N s for thread 'server', which runs an event loop that nothing stops (timeout 0.3 s)
+  loop started at app.py:7
+  the loop has 0 pending tasks, 0 callbacks ready, 0 timers
+Live coroutines (0 tracked, 0 asyncio tasks):
+
+Event loop with no task, running in thread 'server' (started at app.py:7): 0 callbacks ready, 0 timers
+
+End of live coroutines.
+origin-python: hang: exiting with status 70
+'''
+
+# Busy and slow, never stuck for 0.3 s: a task that only yields (the C
+# Task's own step) and one that sleeps longer than the look interval.
+BUSY = textwrap.dedent('''\
+    import asyncio
+    import sys
+
+    if sys.argv[1:] == ['py']:
+        sys.modules['_asyncio'] = None
+
+
+    async def spin():
+        for i in range(20000):
+            await asyncio.sleep(0)
+
+
+    async def slow():
+        for i in range(4):
+            await asyncio.sleep(0.2)
+
+
+    async def main():
+        await asyncio.gather(spin(), slow())
+        print('done')
+
+
+    asyncio.run(main())
+    ''')
+
+
+class HangTest(unittest.TestCase):
+
+    def run_program(self, source, *args, spec='hang=0.3,strict'):
+        with os_helper.temp_dir() as tmp:
+            path = os.path.join(tmp, 'app.py')
+            with open(path, 'w') as f:
+                f.write(source)
+            res, cmd = run_python('-X', f'coro_origin={spec}', path, *args,
+                                  __isolated=False)
+            err = res.err.decode('utf-8', 'replace')
+            err = err.replace(path, 'app.py').replace(ASYNCIO, '<asyncio>')
+            out = res.out.decode().replace(path, 'app.py')
+        return res.rc, out, err
+
+    def check_report(self, err, expected, timeout=0.3):
+        # The time it measured, at least the timeout (looked at a few
+        # times per timeout), is the only figure left out.
+        times = re.findall(r'for (\d+\.\d) s|waited (\d+\.\d) s', err)
+        self.assertEqual(len(times), 1, err)
+        self.assertGreaterEqual(float(''.join(times[0])), timeout)
+        err = re.sub(r'(for|waited) \d+\.\d s', r'\1 N s', err)
+        err = re.sub(r'(<asyncio>/\w+\.py):\d+', r'\1:N', err)
+        self.assertEqual(err, expected)
+
+    def test_blocked(self):
+        rc, out, err = self.run_program(BLOCKED)
+        self.assertEqual(rc, 70)
+        self.assertEqual(out, '')
+        self.check_report(err, BLOCKED_REPORT)
+
+    def test_stalled(self):
+        # sys._dump_coroutines_later(exit=True), tracking from the spec
+        rc, out, err = self.run_program(STALLED, spec='10')
+        self.assertEqual(rc, 70)
+        self.check_report(err, STALLED_REPORT)
+
+    def test_cannot_exit(self):
+        rc, out, err = self.run_program(CANNOT_EXIT)
+        self.assertEqual(rc, 70)
+        self.assertEqual(out, 'ok\n')
+        self.check_report(err, CANNOT_EXIT_REPORT)
+
+    def test_busy_is_not_a_hang(self):
+        for args in [(), ('py',)]:
+            with self.subTest(args=args):
+                rc, out, err = self.run_program(BUSY, *args)
+                self.assertEqual((rc, out, err), (0, 'done\n', ''))
+
+    def test_one_report_per_episode(self):
+        # Two episodes, each blocked 0.6 s: with repeat, two reports, with
+        # no exit; without repeat, the watch ends after the first.
+        source = textwrap.dedent('''\
+            import asyncio, sys, time
+            async def main():
+                for i in range(2):
+                    time.sleep(0.6)
+                    await asyncio.sleep(0.01)
+            sys._dump_coroutines_later(0.2, repeat=%s)
+            asyncio.run(main())
+            ''')
+        for repeat, reports in [(True, 2), (False, 1)]:
+            with self.subTest(repeat=repeat):
+                rc, out, err = self.run_program(source % repeat, spec='10')
+                self.assertEqual(rc, 0)
+                self.assertEqual(err.count('origin-python: hang: the event '
+                                           'loop'), reports, err)
+                self.assertEqual(err.count('End of live coroutines.'),
+                                 reports)
+                self.assertNotIn('exiting', err)
+
+    def test_cancel(self):
+        source = textwrap.dedent('''\
+            import asyncio, sys, threading, time
+            before = threading.enumerate()
+            sys._dump_coroutines_later(0.2, exit=True)
+            assert threading.enumerate() == before, threading.enumerate()
+            async def main():
+                sys._cancel_dump_coroutines_later()
+                sys._cancel_dump_coroutines_later()
+                time.sleep(0.6)
+                print('not reported')
+            asyncio.run(main())
+            ''')
+        rc, out, err = self.run_program(source, spec='10')
+        self.assertEqual((rc, out, err), (0, 'not reported\n', ''))
+
+    def test_file(self):
+        # A file object gets the report; a later start replaces the watch.
+        source = textwrap.dedent('''\
+            import asyncio, io, sys, time
+            buf = io.StringIO()
+            sys._dump_coroutines_later(100)
+            sys._dump_coroutines_later(0.2, file=buf)
+            async def main():
+                time.sleep(0.6)
+            asyncio.run(main())
+            report = buf.getvalue()
+            print(report.startswith('origin-python: hang: the event loop'),
+                  report.count('End of live coroutines.'))
+            ''')
+        rc, out, err = self.run_program(source, spec='10')
+        self.assertEqual((rc, err), (0, ''))
+        self.assertEqual(out, 'True 1\n')
+
+    def test_arguments(self):
+        for timeout, exc in [(0, ValueError), (-1, ValueError),
+                             (float('nan'), ValueError), ('1', TypeError),
+                             (True, TypeError), (1e100, OverflowError)]:
+            with self.subTest(timeout=timeout):
+                self.assertRaises(exc, sys._dump_coroutines_later, timeout)
+        self.assertRaises(TypeError, sys._dump_coroutines_later, 1,
+                          file=object())
+        self.assertRaises(ValueError, sys._dump_coroutines_later, 1, file=-1)
+        self.assertRaises(TypeError, sys._dump_coroutines_later, 1, True)
+        self.assertIsNone(hang._watch)
+        sys._cancel_dump_coroutines_later()     # nothing to cancel
+
+    @unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork()')
+    def test_fork_child_has_no_watch(self):
+        source = textwrap.dedent('''\
+            import os, sys, _coro_origin_hang as hang
+            sys._dump_coroutines_later(100)
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0 if hang._watch is None else 3)
+            print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]),
+                  hang._watch is not None)
+            sys._cancel_dump_coroutines_later()
+            ''')
+        rc, out, err = self.run_program(source, spec='10')
+        self.assertEqual((rc, out, err), (0, '0 True\n', ''))
+
+    @unittest.skipUnless(hasattr(signal, 'SIGUSR1'), 'needs SIGUSR1')
+    def test_dump_signal_shows_calls_of_running_task(self):
+        # A dump signal that interrupts a task in synchronous code shows
+        # the calls under it; a dump that the task asks for itself not.
+        source = textwrap.dedent('''\
+            import asyncio, os, signal, sys
+
+            def helper():
+                os.kill(os.getpid(), signal.SIGUSR1)
+                return 1
+
+            async def main():
+                helper()
+                sys._dump_coroutines(sys.stdout)
+
+            asyncio.run(main())
+            ''')
+        rc, out, err = self.run_program(source, spec='10,dump=SIGUSR1')
+        self.assertEqual(rc, 0)
+        self.assertIn('  coroutine main() running at app.py:8\n'
+                      '    Coroutine created at (most recent call last)\n'
+                      '      File "app.py", line 11, in <module>\n'
+                      '        asyncio.run(main())\n'
+                      '    Running, in calls not awaited (most recent call '
+                      'last):\n'
+                      '      File "app.py", line 4, in helper\n'
+                      '        os.kill(os.getpid(), signal.SIGUSR1)\n'
+                      '\nEnd of live coroutines.\n', err)
+        self.assertNotIn('Running, in calls', out)
+        self.assertIn('coroutine main() running at app.py:9\n', out)
+
+
+if __name__ == '__main__':
+    unittest.main()
