@@ -12,7 +12,8 @@ example is a hung process: the check waits for its "ready" line, sends
 the signal, records the dump written to stderr (up to "End of live
 coroutines.") and kills it.  Output is normalised: this directory's path
 and asyncio's directory are shortened and line numbers inside asyncio and
-memory addresses are replaced, so that the record survives edits there.
+memory addresses are replaced (and how long the hang watchdog saw a
+hang), so that the record survives edits there.
 Every child gets TIMEOUT seconds; one still running then is killed and
 its output so far, with a "(killed: ...)" line, is what gets compared.
 """
@@ -33,7 +34,7 @@ EXAMPLES = ['never_awaited', 'exception_never_retrieved', 'fire_and_forget',
             'eager_task', 'cancelled_by', 'timeout_site', 'loop_stopped',
             'threadsafe_dropped', 'threadsafe_self_wait',
             'wrong_thread_event', 'signal_handler_event',
-            'scheduled_coroutine']
+            'scheduled_coroutine', 'hang_blocked', 'hang_cannot_exit']
 
 # Examples that need a feature of the interpreter; skipped with the reason
 # when the probe (run with the example's options) prints anything but "ok".
@@ -92,6 +93,9 @@ def normalise(text, python):
         text = text.replace(asyncio_dir, '<asyncio>')
     text = re.sub(r'(<asyncio>/[\w/]+\.py)(:|", line )\d+', r'\1\2N', text)
     text = re.sub(r'0x[0-9a-f]+', '0x...', text)
+    # how long the hang watchdog saw a hang (a look or so past the timeout)
+    text = re.sub(r'(one callback for|taken a step for|has waited) '
+                  r'\d+\.\d s', r'\1 N s', text)
     return text
 
 

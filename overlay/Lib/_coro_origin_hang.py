@@ -353,26 +353,30 @@ def _callback_lines(handle, run, tid):
     import _coro_origin_report as report
     callback = getattr(handle, '_callback', None)
     task = getattr(callback, '__self__', None)
-    text = f'  callback: {report._safe_repr(handle)}'
+    calls = []
+    top = sys._current_frames().get(tid)
+    for _ in range(MAX_FRAMES):
+        if top is None or top is run:
+            break
+        code = top.f_code
+        calls.append((code.co_filename, top.f_lineno, code.co_name))
+        top = top.f_back
     if report._is_task(task):
-        text += (f', a step of Task {report._safe_str(task.get_name())!r} '
-                 f'(below)')
-    lines = [text]
+        # The dump shows the task, and what it runs; here its innermost
+        # frame, where it blocks.
+        lines = [f'  callback: a step of Task '
+                 f'{report._safe_str(task.get_name())!r} (below)']
+        if calls:
+            lines.append('  blocked in (innermost frame):')
+            lines += report.site_lines(tuple(calls[:1]), '    ', False)
+        return lines
+    lines = [f'  callback: {report._safe_repr(handle)}']
     site = getattr(handle, '_site', None)
     if site is not None:
         lines.append(f'  scheduled at {report.short_site(site.frames())}')
-    if not report._is_task(task):
-        calls = []
-        top = sys._current_frames().get(tid)
-        for _ in range(MAX_FRAMES):
-            if top is None or top is run:
-                break
-            code = top.f_code
-            calls.append((code.co_filename, top.f_lineno, code.co_name))
-            top = top.f_back
-        if calls:
-            lines.append('  ' + report.RUNNING_HEADER)
-            lines += report.site_lines(tuple(calls), '    ')
+    if calls:
+        lines.append('  ' + report.RUNNING_HEADER)
+        lines += report.site_lines(tuple(calls), '    ')
     return lines
 
 

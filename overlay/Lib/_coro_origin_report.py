@@ -790,7 +790,7 @@ MAX_REPR = 300                  # characters of one repr()
 MAX_STACK = 1000                # coroutines in one await chain
 MAX_NAMES = 3                   # other names shown for identical tasks
 MAX_CALLS = 200                 # frames looked through under a running one
-RUNNING_HEADER = 'Running, in calls not awaited (most recent call last):'
+RUNNING_HEADER = 'Running now (most recent call last):'
 
 
 def live_coroutines():
@@ -951,6 +951,8 @@ class _Dumper:
         self.tracked = 0
         self.fold = _folding(None)
         self.thread_frames = None   # sys._current_frames(), when needed
+        self.callees = {}           # id(running coroutine) -> the one it runs
+        self.running_frames = set() # id() of running coroutines' frames
 
     def release(self):
         """Break the reference cycles between task records."""
@@ -1080,6 +1082,9 @@ class _Dumper:
                 elif obj.cr_running:
                     state = 'running'
                     where = -2
+                    # (it awaits nothing while it runs: the coroutine it
+                    # runs now, if any, is the next of the chain)
+                    callee = self.callees.get(id(obj))
                 else:
                     state = 'created'
                     where = -1
@@ -1100,7 +1105,7 @@ class _Dumper:
                 if build:
                     nodes.append((key, 'coroutine', obj, origin, chain,
                                   state))
-                obj = obj.cr_await
+                obj = obj.cr_await if where != -2 else callee
             elif tp is gen_type:
                 # a generator-based awaitable: @types.coroutine, or an
                 # __await__() written as a generator
@@ -1234,6 +1239,7 @@ class _Dumper:
     def collect(self):
         coros, self.source = _live_coroutines()
         self.tracked = len(coros)
+        self.find_callees(coros)
         tasks = _all_tasks()
         try:
             names = [task.get_name() for task in tasks]
@@ -1510,6 +1516,22 @@ class _Dumper:
             entry['running_calls'] = self.frames_json(calls)
         return entry
 
+    def find_callees(self, coros):
+        """A running coroutine awaits nothing (cr_await is None): the
+        coroutine that it runs now is the one whose frame it called."""
+        try:
+            running = {}
+            for coro in coros:
+                if coro.cr_running:
+                    running[id(coro.cr_frame)] = coro
+            for coro in running.values():
+                caller = running.get(id(coro.cr_frame.f_back))
+                if caller is not None:
+                    self.callees[id(caller)] = coro
+            self.running_frames = set(running)
+        except Exception:
+            pass
+
     def running_calls(self, node):
         """The frames that a running coroutine calls without awaiting
         (what blocks its event loop), innermost first as cr_origin has
@@ -1534,6 +1556,8 @@ class _Dumper:
                         break
                     if top is frame:
                         return tuple(calls)
+                    if id(top) in self.running_frames:
+                        break       # (the chain goes on in that one)
                     code = top.f_code
                     calls.append((code.co_filename, top.f_lineno,
                                   code.co_name))

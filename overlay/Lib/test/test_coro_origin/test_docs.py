@@ -247,9 +247,9 @@ class DocsTest(unittest.TestCase):
     def test_spec_items_accepted(self):
         items = self.spec_items()
         self.assertEqual(items, ['depth', 'chain', 'asyncgen', 'notes',
-                                 'full', 'strict', 'skip', 'dump'])
+                                 'full', 'strict', 'skip', 'dump', 'hang'])
         values = {'depth': '=2', 'chain': '=1', 'skip': '=a.b',
-                  'dump': '=SIGUSR1'}
+                  'dump': '=SIGUSR1', 'hang': '=86400'}
         spec = ','.join(item + values.get(item, '') for item in items)
         res = assert_python_ok(
             '-X', f'coro_origin={spec}', '-c',
@@ -594,6 +594,50 @@ class DocsTest(unittest.TestCase):
         self.assertTrue(res.err.decode().endswith(
             'End of live coroutines.\n'), res.err)
         self.assertEqual(res.out, b'')
+
+    def check_sys___dump_coroutines_later(self):
+        # (test_hang checks each kind of report)
+        code = ('import asyncio, io, sys, time, threading\n'
+                'n = len(threading.enumerate())\n'
+                'buf = io.StringIO()\n'
+                'sys._dump_coroutines_later(0.2, file=buf)\n'
+                'async def main():\n'
+                '    time.sleep(0.6)\n'
+                'asyncio.run(main())\n'
+                'print(n == len(threading.enumerate()),\n'
+                '      buf.getvalue().count("End of live coroutines."))\n')
+        res = assert_python_ok('-X', 'coro_origin=10', '-c', code)
+        self.assertEqual(res.out.decode(), 'True 1\n')
+        for timeout, exc in [(0, ValueError), ('1', TypeError)]:
+            with self.assertRaises(exc):
+                sys._dump_coroutines_later(timeout)
+        with self.assertRaises(TypeError):
+            sys._dump_coroutines_later(1, file=1.5)
+
+    def check_sys___cancel_dump_coroutines_later(self):
+        code = ('import asyncio, sys, time\n'
+                'sys._dump_coroutines_later(0.2, exit=True)\n'
+                'sys._cancel_dump_coroutines_later()\n'
+                'async def main():\n'
+                '    time.sleep(0.6)\n'
+                'asyncio.run(main())\n'
+                'print("ok")\n')
+        res = assert_python_ok('-X', 'coro_origin=10', '-c', code)
+        self.assertEqual((res.out, res.err), (b'ok\n', b''))
+        self.assertIsNone(sys._cancel_dump_coroutines_later())
+
+    def check_sys___coroutine_origin_task_steps(self):
+        code = ('import asyncio, sys\n'
+                'async def main():\n'
+                '    n = sys._coroutine_origin_task_steps()\n'
+                '    for i in range(5):\n'
+                '        await asyncio.sleep(0)\n'
+                '    print(sys._coroutine_origin_task_steps() - n)\n'
+                'asyncio.run(main())\n')
+        for spec in ('10', '0'):
+            res = assert_python_ok('-X', f'coro_origin={spec}', '-c', code)
+            self.assertEqual(res.out.decode(),
+                             '5\n' if spec == '10' else '0\n')
 
 
 if __name__ == '__main__':

@@ -51,7 +51,10 @@ BLOCKED = textwrap.dedent('''\
 
 BLOCKED_REPORT = '''\
 origin-python: hang: the event loop of thread 'MainThread' has been running one callback for N s: nothing else on it runs (timeout 0.3 s)
-  callback: <Handle Task.task_wakeup()>, a step of Task 'Task-2' (below)
+  callback: a step of Task 'Task-2' (below)
+  blocked in (innermost frame):
+    File "app.py", line 8, in flush
+      with lock:
   loop started at app.py:26
 Live coroutines (4 tracked, 3 asyncio tasks):
 
@@ -69,7 +72,7 @@ Task 'Task-1' (pending)
   \u2502         [6 frames folded: asyncio]
   \u2502         File "app.py", line 23, in main
   \u2502           await asyncio.gather(handle(1), handle(2))
-  \u2502       Running, in calls not awaited (most recent call last):
+  \u2502       Running now (most recent call last):
   \u2502         File "app.py", line 14, in record
   \u2502           flush(item)
   \u2502         File "app.py", line 8, in flush
@@ -352,12 +355,12 @@ class HangTest(unittest.TestCase):
                       '    Coroutine created at (most recent call last)\n'
                       '      File "app.py", line 11, in <module>\n'
                       '        asyncio.run(main())\n'
-                      '    Running, in calls not awaited (most recent call '
+                      '    Running now (most recent call '
                       'last):\n'
                       '      File "app.py", line 4, in helper\n'
                       '        os.kill(os.getpid(), signal.SIGUSR1)\n'
                       '\nEnd of live coroutines.\n', err)
-        self.assertNotIn('Running, in calls', out)
+        self.assertNotIn('Running now', out)
         self.assertIn('coroutine main() running at app.py:9\n', out)
 
 
