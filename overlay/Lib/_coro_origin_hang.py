@@ -18,6 +18,10 @@ on) and those of pending tasks.  It reports, with the live coroutine dump
 - cannot exit: the main thread has finished, and the interpreter has been
   waiting for the timeout for a non-daemon thread that runs an event loop.
 
+A thread that keeps the GIL (C code that does not release it) keeps this
+thread from looking: a C thread, the sentinel, then writes the threads'
+Python stacks as faulthandler does and says why.
+
 One report per episode: what was reported is reported again only after
 progress (another callback, a task step, the thread gone).  Without
 repeat, the watch ends after its first report; with exit, the process ends
@@ -64,15 +68,31 @@ class _Watch:
             lambda: _run(self), daemon=True)
 
     def stop(self):
-        """Stop the thread, and wait until it is gone (without the GIL),
-        so that nothing of it runs after the caller goes on (modules are
-        torn down after atexit; fork() counts threads)."""
+        """Stop the thread and the sentinel, and wait until they are gone
+        (without the GIL), so that nothing of them runs after the caller
+        goes on (modules are torn down after atexit; fork() counts
+        threads)."""
         self.wake.release()
         if self.thread.ident != _thread.get_ident():
             try:
                 self.thread.join(EXIT_WAIT)
             except Exception:
                 pass
+        _sentinel(0, self)
+
+    def check_in(self):
+        """Tell the sentinel that this thread could take the GIL."""
+        _sentinel(2 * self.timeout + 1, self)
+
+
+def _sentinel(allowance, watch):
+    """The C sentinel writes the threads' Python stacks if the watchdog
+    does not check in for *allowance* seconds (a thread keeps the GIL)."""
+    try:
+        fd = watch.out if isinstance(watch.out, int) else 2
+        sys._coroutine_origin_hang_sentinel(allowance, fd, watch.exit)
+    except Exception:
+        pass
 
 
 class _LoopWatch:
@@ -169,18 +189,23 @@ def _output(file):
 def _run(watch):
     wake = watch.wake
     tick = min(watch.timeout / TICKS, MAX_TICK)
-    while not wake.acquire(timeout=tick):
-        try:
-            found = _look(watch, time.monotonic())
-        except Exception:
-            found = None
-        if found is None:
-            continue
-        _report(watch, found)
-        if watch.exit:
-            os._exit(EXIT_STATUS)
-        if not watch.repeat:
-            break
+    watch.check_in()
+    try:
+        while not wake.acquire(timeout=tick):
+            watch.check_in()
+            try:
+                found = _look(watch, time.monotonic())
+            except Exception:
+                found = None
+            if found is None:
+                continue
+            _report(watch, found)
+            if watch.exit:
+                os._exit(EXIT_STATUS)
+            if not watch.repeat:
+                break
+    finally:
+        _sentinel(0, watch)
 
 
 def _codes():

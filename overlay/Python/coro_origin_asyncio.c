@@ -14,6 +14,7 @@
  */
 #include "Python.h"
 #include "pycore_coro_origin.h"
+#include "pycore_fileutils.h"     // _Py_write_noraise()
 #include "pycore_frame.h"         // _PyFrame_GetFirstComplete()
 #include "pycore_import.h"        // _PyImport_GetModuleAttrString()
 #include "pycore_interp.h"        // PyInterpreterState.coro_origin_config
@@ -22,9 +23,12 @@
 #include "pycore_long.h"          // _PyLong_GetOne()
 #include "pycore_pyatomic_ft_wrappers.h"  // FT_ATOMIC_LOAD_PTR_ACQUIRE()
 #include "pycore_pylifecycle.h"   // _Py_IsInterpreterFinalizing()
+#include "pycore_pythread.h"      // PyThread_start_joinable_thread()
 #include "pycore_runtime.h"       // _PyRuntime.signals
+#include "pycore_traceback.h"     // _Py_DumpTracebackThreads()
 
 #include <errno.h>                // EINTR
+#include <stdlib.h>               // _Exit()
 #ifdef MS_WINDOWS
 #  include <io.h>                 // _write()
 #  include <process.h>            // _getpid()
@@ -1572,4 +1576,144 @@ _PyCoroOrigin_ScheduledAt(PyThreadState *tstate, PyObject *callback)
         frame = _PyFrame_GetFirstComplete(frame->previous);
     }
     Py_RETURN_NONE;
+}
+
+
+/* ---- The hang watchdog's sentinel -----------------------------------------
+ *
+ * The hang watchdog (Lib/_coro_origin_hang.py) needs the GIL to look.  A
+ * thread that keeps the GIL (C code that does not release it) stops it
+ * without a word.  The sentinel is a C thread that never takes the GIL:
+ * the watchdog checks in on each look (sys._coroutine_origin_hang_sentinel()
+ * with its allowance), and when it has not for that long, the sentinel
+ * writes the Python stacks of the threads as faulthandler does, without
+ * the GIL, and says why; with "exit", the process then ends with status
+ * 70.  Once per episode: a check-in starts a new one.  One per process; a
+ * child made by fork() has none until its watchdog checks in. */
+
+/* How often the sentinel looks at the last check-in. */
+#define SENTINEL_POLL_US 100000
+
+static struct {
+    PyMutex mutex;              /* start and stop */
+    int running;
+    long pid;                   /* the process that started it */
+    PyThread_handle_t handle;
+    PyThread_type_lock stop;    /* held while it runs; released: stop */
+    PyInterpreterState *interp;
+    int fd;
+    int exit;
+    PyTime_t allowance;         /* ns without a check-in */
+    PyTime_t last;              /* the last check-in (monotonic, ns) */
+} sentinel;
+
+static void
+sentinel_run(void *Py_UNUSED(arg))
+{
+    PyTime_t seen = -1;
+    int reported = 0;
+    while (PyThread_acquire_lock_timed(sentinel.stop, SENTINEL_POLL_US, 0)
+           != PY_LOCK_ACQUIRED)
+    {
+        PyTime_t last = _Py_atomic_load_int64_relaxed(&sentinel.last);
+        PyTime_t now;
+        if (last != seen) {
+            seen = last;
+            reported = 0;
+            continue;
+        }
+        if (reported || PyTime_MonotonicRaw(&now) < 0
+            || now - last < _Py_atomic_load_int64_relaxed(&sentinel.allowance))
+        {
+            continue;
+        }
+        reported = 1;
+        int fd = _Py_atomic_load_int_relaxed(&sentinel.fd);
+        char text[400];
+        PyOS_snprintf(text, sizeof(text),
+                      "origin-python: hang: the watchdog could not take the "
+                      "GIL for %.1f s: a thread keeps it (C code that does "
+                      "not release it), so instead of the await tree, the "
+                      "Python stacks of the threads:\n",
+                      (double)(now - last) / 1e9);
+        _Py_write_noraise(fd, text, strlen(text));
+        _Py_DumpTracebackThreads(fd, sentinel.interp, NULL);
+        if (_Py_atomic_load_int_relaxed(&sentinel.exit)) {
+            PyOS_snprintf(text, sizeof(text), "origin-python: hang: exiting "
+                          "with status %d\n", _Py_CORO_ORIGIN_STRICT_EXIT);
+            _Py_write_noraise(fd, text, strlen(text));
+            _Exit(_Py_CORO_ORIGIN_STRICT_EXIT);
+        }
+    }
+    PyThread_release_lock(sentinel.stop);
+}
+
+/* Stop the sentinel (with sentinel.mutex held), and wait for it. */
+static void
+sentinel_stop(void)
+{
+    if (!sentinel.running) {
+        return;
+    }
+    sentinel.running = 0;
+    if (sentinel.pid != current_pid()) {
+        /* made by fork(): its thread is the parent's */
+        return;
+    }
+    PyThread_release_lock(sentinel.stop);
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_join_thread(sentinel.handle);
+    Py_END_ALLOW_THREADS
+    PyThread_free_lock(sentinel.stop);
+    sentinel.stop = NULL;
+}
+
+int
+_PyCoroOrigin_HangSentinel(double allowance, int fd, int exit)
+{
+    PyTime_t now;
+    if (PyTime_MonotonicRaw(&now) < 0) {
+        now = 0;
+    }
+    PyMutex_Lock(&sentinel.mutex);
+    if (allowance <= 0 || sentinel.pid != current_pid()) {
+        sentinel_stop();
+    }
+    if (allowance <= 0) {
+        PyMutex_Unlock(&sentinel.mutex);
+        return 0;
+    }
+    _Py_atomic_store_int64_relaxed(&sentinel.allowance,
+                                   (PyTime_t)(allowance * 1e9));
+    _Py_atomic_store_int_relaxed(&sentinel.fd, fd);
+    _Py_atomic_store_int_relaxed(&sentinel.exit, exit);
+    _Py_atomic_store_int64_relaxed(&sentinel.last, now);
+    if (!sentinel.running) {
+        sentinel.stop = PyThread_allocate_lock();
+        if (sentinel.stop == NULL) {
+            goto no_memory;
+        }
+        (void)PyThread_acquire_lock(sentinel.stop, WAIT_LOCK);
+        sentinel.interp = _PyInterpreterState_Main();
+        sentinel.pid = current_pid();
+        PyThread_ident_t ident;
+        if (PyThread_start_joinable_thread(sentinel_run, NULL, &ident,
+                                           &sentinel.handle) != 0)
+        {
+            PyThread_free_lock(sentinel.stop);
+            sentinel.stop = NULL;
+            PyMutex_Unlock(&sentinel.mutex);
+            PyErr_SetString(PyExc_RuntimeError,
+                            "cannot start the hang watchdog's sentinel");
+            return -1;
+        }
+        sentinel.running = 1;
+    }
+    PyMutex_Unlock(&sentinel.mutex);
+    return 0;
+
+no_memory:
+    PyMutex_Unlock(&sentinel.mutex);
+    PyErr_NoMemory();
+    return -1;
 }

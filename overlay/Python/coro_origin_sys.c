@@ -603,6 +603,33 @@ sys__coroutine_origin_task_steps_impl(PyObject *module)
 }
 
 /*[clinic input]
+sys._coroutine_origin_hang_sentinel
+
+    allowance: double
+    fd: int
+    exit: bool
+    /
+
+Check in with the hang watchdog's sentinel; an allowance <= 0 stops it.
+
+If no check-in comes for allowance seconds (a thread keeps the GIL), the
+sentinel writes the Python stacks of the threads to fd as faulthandler
+does, and with exit ends the process with status 70.  Internal: the
+watchdog calls it on each look.
+[clinic start generated code]*/
+
+static PyObject *
+sys__coroutine_origin_hang_sentinel_impl(PyObject *module, double allowance,
+                                         int fd, int exit)
+/*[clinic end generated code: output=e991a7cfb529b7fd input=e9105a9edb840cdd]*/
+{
+    if (_PyCoroOrigin_HangSentinel(allowance, fd, exit) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/*[clinic input]
 sys._coroutine_origin_problems
 
 Return the lost asyncio work recorded so far, and forget it.
@@ -719,6 +746,7 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS__DUMP_COROUTINES_LATER_METHODDEF
     SYS__CANCEL_DUMP_COROUTINES_LATER_METHODDEF
     SYS__COROUTINE_ORIGIN_TASK_STEPS_METHODDEF
+    SYS__COROUTINE_ORIGIN_HANG_SENTINEL_METHODDEF
     SYS__COROUTINE_ORIGIN_PROBLEMS_METHODDEF
     SYS__COROUTINE_ORIGIN_NOTE_PROBLEM_METHODDEF
     SYS__COROUTINE_ORIGIN_OF_EXCEPTION_METHODDEF

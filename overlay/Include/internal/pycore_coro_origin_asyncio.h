@@ -121,6 +121,14 @@ extern PyObject *_PyCoroOrigin_Dump(PyObject *file, const char *format);
    on. */
 extern void _PyCoroOrigin_StartServices(PyThreadState *tstate);
 
+/* The hang watchdog checks in with its sentinel, a C thread that writes
+   the threads' Python stacks (faulthandler's way, without the GIL) to
+   "fd" if no check-in comes for "allowance" seconds, and with "exit" ends
+   the process with status 70; started by the first check-in, stopped
+   (and joined) by an allowance <= 0.  0, or -1 with an exception set.
+   sys._coroutine_origin_hang_sentinel(). */
+extern int _PyCoroOrigin_HangSentinel(double allowance, int fd, int exit);
+
 /* Call _coro_origin_hang.<name>(*args): a new reference, or NULL with an
    exception set.  sys._dump_coroutines_later() and its cancel function. */
 extern PyObject *_PyCoroOrigin_CallWatchdog(const char *name,

@@ -800,6 +800,59 @@ exit:
     return return_value;
 }
 
+PyDoc_STRVAR(sys__coroutine_origin_hang_sentinel__doc__,
+"_coroutine_origin_hang_sentinel($module, allowance, fd, exit, /)\n"
+"--\n"
+"\n"
+"Check in with the hang watchdog\'s sentinel; an allowance <= 0 stops it.\n"
+"\n"
+"If no check-in comes for allowance seconds (a thread keeps the GIL), the\n"
+"sentinel writes the Python stacks of the threads to fd as faulthandler\n"
+"does, and with exit ends the process with status 70.  Internal: the\n"
+"watchdog calls it on each look.");
+
+#define SYS__COROUTINE_ORIGIN_HANG_SENTINEL_METHODDEF    \
+    {"_coroutine_origin_hang_sentinel", _PyCFunction_CAST(sys__coroutine_origin_hang_sentinel), METH_FASTCALL, sys__coroutine_origin_hang_sentinel__doc__},
+
+static PyObject *
+sys__coroutine_origin_hang_sentinel_impl(PyObject *module, double allowance,
+                                         int fd, int exit);
+
+static PyObject *
+sys__coroutine_origin_hang_sentinel(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    double allowance;
+    int fd;
+    int exit;
+
+    if (!_PyArg_CheckPositional("_coroutine_origin_hang_sentinel", nargs, 3, 3)) {
+        goto exit;
+    }
+    if (PyFloat_CheckExact(args[0])) {
+        allowance = PyFloat_AS_DOUBLE(args[0]);
+    }
+    else
+    {
+        allowance = PyFloat_AsDouble(args[0]);
+        if (allowance == -1.0 && PyErr_Occurred()) {
+            goto exit;
+        }
+    }
+    fd = PyLong_AsInt(args[1]);
+    if (fd == -1 && PyErr_Occurred()) {
+        goto exit;
+    }
+    exit = PyObject_IsTrue(args[2]);
+    if (exit < 0) {
+        goto exit;
+    }
+    return_value = sys__coroutine_origin_hang_sentinel_impl(module, allowance, fd, exit);
+
+exit:
+    return return_value;
+}
+
 PyDoc_STRVAR(sys__coroutine_origin_problems__doc__,
 "_coroutine_origin_problems($module, /)\n"
 "--\n"
@@ -940,4 +993,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=b270cf6d3ae91b82 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=f0854aede5c8e396 input=a9049054013a1b77]*/

@@ -317,6 +317,40 @@ class HangTest(unittest.TestCase):
         self.assertIsNone(hang._watch)
         sys._cancel_dump_coroutines_later()     # nothing to cancel
 
+    def test_gil_kept(self):
+        # A call that keeps the GIL (ctypes.PyDLL) keeps the watchdog from
+        # looking: the C sentinel writes the threads' Python stacks.  In
+        # the free-threaded build the watchdog looks all the same.
+        source = textwrap.dedent('''\
+            import asyncio, ctypes, sys
+            libc = ctypes.PyDLL(None)       # the GIL is kept during calls
+            async def main():
+                await asyncio.sleep(0.01)
+                libc.sleep(60)
+            sys._dump_coroutines_later(0.2, exit=True)
+            asyncio.run(main())
+            ''')
+        rc, out, err = self.run_program(source, spec='10')
+        self.assertEqual((rc, out), (70, ''))
+        self.assertTrue(err.endswith('origin-python: hang: exiting with '
+                                     'status 70\n'), err)
+        if not sys._is_gil_enabled():
+            self.assertIn('has been running one callback', err)
+            return
+        head, _, stacks = err.partition('\n')
+        self.assertRegex(head, r'^origin-python: hang: the watchdog could '
+                         r'not take the GIL for \d+\.\d s: a thread keeps '
+                         r'it \(C code that does not release it\), so '
+                         r'instead of the await tree, the Python stacks of '
+                         r'the threads:$')
+        seconds = float(re.search(r'for (\d+\.\d) s', head).group(1))
+        self.assertGreaterEqual(seconds, 2 * 0.2 + 1)
+        self.assertRegex(stacks, r'(?m)^(Current thread|Thread) 0x[0-9a-f]+ '
+                         r'\(most recent call first\):\n'
+                         r'  File "app.py", line 5 in main$')
+        self.assertIn('_coro_origin_hang.py', stacks)   # the watchdog's
+        self.assertNotIn('Live coroutines', err)
+
     @unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork()')
     def test_fork_child_has_no_watch(self):
         source = textwrap.dedent('''\
