@@ -16,7 +16,9 @@ on) and those of pending tasks.  It reports, with the live coroutine dump
   for the timeout (counted where scheduling sites are kept, so only with
   the fork's tracking on: sys._coroutine_origin_task_steps());
 - cannot exit: the main thread has finished, and the interpreter has been
-  waiting for the timeout for a non-daemon thread that runs an event loop.
+  waiting for the timeout for a non-daemon thread that runs an event loop;
+- deadlock, at once: a loop waits in select() with pending tasks and
+  nothing that could ever wake it (_asleep_for_good()), twice in a row.
 
 A thread that keeps the GIL (C code that does not release it) keeps this
 thread from looking: a C thread, the sentinel, then writes the threads'
@@ -104,6 +106,7 @@ class _LoopWatch:
         self.steps = None
         self.stall_since = None
         self.stall_reported = False
+        self.asleep = None      # steps when it was last seen asleep for good
 
 
 def start(timeout, repeat=False, file=None, exit=False):
@@ -289,6 +292,16 @@ def _look(watch, now):
             lw.blocked_reported = True
             found = ('blocked', loop, tid,
                      (handle, run, now - lw.handle_since))
+        if (pending and handle is None and found is None
+                and not lw.stall_reported
+                and _asleep_for_good(loop, tid, top, frames)):
+            # Twice in a row with no step in between: a deadlock.
+            if lw.asleep == steps:
+                lw.stall_reported = True
+                found = ('deadlock', loop, tid, (pending,))
+            lw.asleep = steps
+        else:
+            lw.asleep = None
         if not pending or not counted or handle is not None:
             # (a callback that runs is the loop's, not its tasks', wait)
             lw.stall_since = None
@@ -303,6 +316,54 @@ def _look(watch, now):
     if found is not None:
         return found
     return _cannot_exit(watch, now, frames, loops, shutdown_code)
+
+
+def _asleep_for_good(loop, tid, top, frames):
+    """Does *loop* wait in select() with nothing that could ever wake it?
+    No callback ready, no timer, no file descriptor but its own wake-up
+    pipe, no add_signal_handler() handler, no Python-level signal handler
+    (but SIGINT's: Ctrl-C is not the program's), not stopping, and no
+    other thread that runs (idle workers of an executor, with no work
+    queued, and a main thread that waits for the loop's thread to end, do
+    not run).  Conservative: what cannot be read is not asleep."""
+    try:
+        origin = sys.modules['asyncio._origin']
+        if (top is None or top.f_code not in origin._select_codes()
+                or loop._ready or loop._scheduled or loop._stopping
+                or getattr(loop, '_signal_handlers', None)):
+            return False
+        own = loop._ssock.fileno()
+        if any(key.fd != own for key in loop._selector.get_map().values()):
+            return False
+        import signal
+        for signum in signal.valid_signals():
+            if signum == signal.SIGINT:
+                continue
+            handler = signal.getsignal(signum)
+            if callable(handler) and getattr(
+                    handler, '__module__', None) != '_coro_origin_report':
+                return False
+        me = _thread.get_ident()
+        for other, frame in frames.items():
+            if other not in (tid, me) and not _thread_asleep(frame, tid):
+                return False
+        return True
+    except Exception:
+        return False
+
+
+def _thread_asleep(frame, loop_tid):
+    """Is the thread at *frame* an idle executor worker with no work
+    queued, or a main thread waiting for the loop's thread to end?"""
+    worker = sys.modules.get('concurrent.futures.thread')
+    if worker is not None and frame.f_code is worker._worker.__code__:
+        queue = frame.f_locals.get('work_queue')
+        return queue is not None and queue.empty()
+    threading = sys.modules['threading']
+    if _on_stack(frame, threading._shutdown.__code__) is not None:
+        thread = threading._active.get(loop_tid)
+        return thread is not None and not thread.daemon
+    return False
 
 
 def _cannot_exit(watch, now, frames, loops, shutdown_code):
@@ -418,6 +479,13 @@ def _header(kind, loop, tid, details, timeout):
         pending, since = details
         lines = [f'{PREFIX}no task of the event loop of thread {name} has '
                  f'taken a step for {since:.1f} s (timeout {timeout:g} s)']
+        lines += _loop_lines(loop, pending)
+    elif kind == 'deadlock':
+        pending, = details
+        lines = [f'origin-python: deadlock: the event loop of thread {name} '
+                 f'waits for ever with pending tasks: nothing can wake it '
+                 f'(no callback ready, no timer, no file descriptor but its '
+                 f'own, no signal handler, no other thread at work)']
         lines += _loop_lines(loop, pending)
     else:
         pending, since = details

@@ -11,6 +11,7 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 import unittest
 
 import _coro_origin_hang as hang
@@ -108,6 +109,7 @@ STALLED = textwrap.dedent('''\
         queue = asyncio.Queue()
         task = asyncio.create_task(consumer(queue))
         await asyncio.sleep(0.01)
+        asyncio.get_running_loop().call_later(3600, print)
         await task
 
 
@@ -115,22 +117,27 @@ STALLED = textwrap.dedent('''\
     asyncio.run(main())
     ''')
 
+# The same with nothing that could ever wake the loop: a certain deadlock.
+DEADLOCK = STALLED.replace(
+    "    asyncio.get_running_loop().call_later(3600, print)\n", "")
+assert DEADLOCK != STALLED
+
 STALLED_REPORT = '''\
 origin-python: hang: no task of the event loop of thread 'MainThread' has taken a step for N s (timeout 0.3 s)
-  loop started at app.py:19
-  the loop has 2 pending tasks, 0 callbacks ready, 0 timers
+  loop started at app.py:20
+  the loop has 2 pending tasks, 0 callbacks ready, 1 timer (the next due in N s)
 Live coroutines (3 tracked, 2 asyncio tasks):
 
 Task 'Task-1' (pending)
-  coroutine main() suspended at app.py:15
+  coroutine main() suspended at app.py:16
     Coroutine created at (most recent call last)
-      File "app.py", line 19, in <module>
+      File "app.py", line 20, in <module>
         asyncio.run(main())
   awaiting Task 'Task-2'
   \u2514\u2500\u2500 Task 'Task-2' (pending)
         coroutine consumer() suspended at app.py:7
           Coroutine created at (most recent call last)
-            File "app.py", line 19, in <module>
+            File "app.py", line 20, in <module>
               asyncio.run(main())
             [6 frames folded: asyncio]
             File "app.py", line 13, in main
@@ -141,6 +148,16 @@ Task 'Task-1' (pending)
 End of live coroutines.
 origin-python: hang: exiting with status 70
 '''
+
+DEADLOCK_REPORT = (
+    "origin-python: deadlock: the event loop of thread 'MainThread' waits "
+    "for ever with pending tasks: nothing can wake it (no callback ready, "
+    "no timer, no file descriptor but its own, no signal handler, no other "
+    "thread at work)\n"
+    + STALLED_REPORT.split('\n', 1)[1]
+    .replace('app.py:20', 'app.py:19').replace('line 20,', 'line 19,')
+    .replace('app.py:16', 'app.py:15')
+    .replace('1 timer (the next due in N s)', '0 timers'))
 
 # The main thread ends, and a non-daemon thread's loop runs forever.
 CANNOT_EXIT = textwrap.dedent('''\
@@ -218,10 +235,12 @@ class HangTest(unittest.TestCase):
         # The time it measured, at least the timeout (looked at a few
         # times per timeout), is the only figure left out.
         times = re.findall(r'for (\d+\.\d) s|waited (\d+\.\d) s', err)
-        self.assertEqual(len(times), 1, err)
-        self.assertGreaterEqual(float(''.join(times[0])), timeout)
+        if timeout is not None:
+            self.assertEqual(len(times), 1, err)
+            self.assertGreaterEqual(float(''.join(times[0])), timeout)
         err = re.sub(r'(for|waited) \d+\.\d s', r'\1 N s', err)
         err = re.sub(r'(<asyncio>/\w+\.py):\d+', r'\1:N', err)
+        err = re.sub(r'due in \d+\.\d s', 'due in N s', err)
         self.assertEqual(err, expected)
 
     def test_blocked(self):
@@ -235,6 +254,75 @@ class HangTest(unittest.TestCase):
         rc, out, err = self.run_program(STALLED, spec='10')
         self.assertEqual(rc, 70)
         self.check_report(err, STALLED_REPORT)
+
+    def test_deadlock(self):
+        # Nothing can wake the loop: reported after two looks (0.15 s
+        # here), before the timeout; with a timeout of an hour, within the
+        # second, as strict's 70.
+        rc, out, err = self.run_program(DEADLOCK, spec='10')
+        self.assertEqual(rc, 70)
+        self.check_report(err, DEADLOCK_REPORT, timeout=None)
+        source = DEADLOCK.replace('sys._dump_coroutines_later(0.3, '
+                                  'exit=True)\n', '')
+        start = time.monotonic()
+        rc, out, err = self.run_program(source, spec='hang=3600,strict')
+        self.assertLess(time.monotonic() - start, 30)
+        self.assertEqual(rc, 70)
+        self.check_report(err, DEADLOCK_REPORT.replace('app.py:19', 'app.py:18')
+                          .replace('line 19,', 'line 18,'), timeout=None)
+
+    def test_waits_that_are_no_deadlock(self):
+        # Each of these waits for something that will come; stalls of
+        # 3 s are longer than the timeout, which makes no deadlock.
+        source = textwrap.dedent('''\
+            import asyncio, os, signal, socket, sys, threading, time
+
+            async def via_thread(loop):
+                fut = loop.create_future()
+                def later():
+                    time.sleep(1.5)
+                    loop.call_soon_threadsafe(fut.set_result, 'thread')
+                threading.Thread(target=later).start()
+                return await fut
+
+            async def via_executor(loop):
+                await loop.run_in_executor(None, time.sleep, 1.5)
+                return 'executor'
+
+            async def via_signal(loop):
+                fut = loop.create_future()
+                loop.add_signal_handler(signal.SIGUSR2, fut.set_result, 'sig')
+                threading.Timer(1.5, os.kill,
+                                (os.getpid(), signal.SIGUSR2)).start()
+                return await fut
+
+            async def via_subprocess(loop):
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, '-c', 'import time; time.sleep(1.5)')
+                return await proc.wait()
+
+            async def via_socket(loop):
+                r, w = socket.socketpair()
+                threading.Timer(1.5, w.send, (b'x',)).start()
+                reader, writer = await asyncio.open_connection(sock=r)
+                data = await reader.read(1)
+                writer.close()
+                w.close()
+                return data
+
+            async def main():
+                loop = asyncio.get_running_loop()
+                for f in (via_thread, via_executor, via_signal,
+                          via_subprocess, via_socket):
+                    print(f.__name__, await f(loop))
+
+            asyncio.run(main())
+            ''')
+        rc, out, err = self.run_program(source, spec='10,hang=60,strict')
+        self.assertEqual((rc, err), (0, ''))
+        self.assertEqual(out, 'via_thread thread\nvia_executor executor\n'
+                              'via_signal sig\nvia_subprocess 0\n'
+                              "via_socket b'x'\n")
 
     def test_cannot_exit(self):
         rc, out, err = self.run_program(CANNOT_EXIT)
