@@ -5,12 +5,14 @@
 yields to the loop once (asyncio.sleep(0)).
 
 Parameters: depth (set with sys.set_coroutine_origin_tracking_depth before
-asyncio.run, which keeps it when debug is off), debug (asyncio.run(...,
+asyncio.run, which keeps it when debug is off; None: as -X coro_origin set
+it), debug (asyncio.run(...,
 debug=True), which itself tracks at depth 10 while the loop runs), tasks,
 rounds.  Prints {"us_per_task", "origin_len", ...}.
 """
 import asyncio
 import logging
+import sys
 import time
 import warnings
 
@@ -56,14 +58,19 @@ def main(p):
     debug = bool(p.get("debug", False))
     tasks = p.get("tasks", 5000)
     rounds = p.get("rounds", 10)
-    tracking = apply_tracking({"depth": p.get("depth", 0)})
+    depth = p.get("depth", 0)
+    if depth is None:       # as -X coro_origin set it
+        depth = sys.get_coroutine_origin_tracking_depth()
+        tracking = tracking_info()
+    else:
+        tracking = apply_tracking({"depth": depth})
 
     asyncio.run(workload(1, min(tasks, 500)), debug=debug)   # warm-up
     t0 = time.perf_counter_ns()
     asyncio.run(workload(rounds, tasks), debug=debug)
     elapsed = time.perf_counter_ns() - t0
     origin_len = asyncio.run(probe(), debug=debug)
-    want = 10 if debug else p.get("depth", 0)   # asyncio DEBUG_STACK_DEPTH
+    want = 10 if debug else depth   # asyncio DEBUG_STACK_DEPTH
     check = "ok"
     if (origin_len or 0) > want or (want and not origin_len):
         check = "origin inside a task has %s entries at depth %d" % (

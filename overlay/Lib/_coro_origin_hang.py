@@ -221,17 +221,6 @@ def _codes():
     return events.Handle._run.__code__, threading._shutdown.__code__
 
 
-def _on_stack(top, code):
-    """The frame of *code* on the stack from *top* down, or None."""
-    for _ in range(MAX_FRAMES):
-        if top is None:
-            return None
-        if top.f_code is code:
-            return top
-        top = top.f_back
-    return None
-
-
 def _loops_and_tasks():
     """{id(loop): [loop, pending tasks]} for the loops that run."""
     loops = {}
@@ -257,12 +246,14 @@ def _loops_and_tasks():
 
 
 def _look(watch, now):
-    """What to report now, as (kind, loop, thread id, details), or None."""
+    """What to report now, as (kind, loop, thread id, details), or None.
+    It looks at code objects, not frames (see _PyCoroOrigin_ThreadStacks()
+    in Python/coro_origin_asyncio.c): it keeps nothing of the program."""
     codes = _codes()
     if codes is None:
         return None
     run_code, shutdown_code = codes
-    frames = sys._current_frames()
+    stacks = sys._coroutine_origin_thread_stacks(MAX_FRAMES)
     loops = _loops_and_tasks()
     origin = sys.modules.get('asyncio._origin')
     counted = origin is not None and origin.watching
@@ -275,26 +266,24 @@ def _look(watch, now):
         if lw is None or lw.ref() is not loop:
             lw = watch.loops[key] = _LoopWatch(loop)
         tid = loop._thread_id
-        top = frames.get(tid) if tid is not None else None
-        if top is None or loop.is_closed():
+        stack = stacks.get(tid) if tid is not None else None
+        if stack is None or loop.is_closed():
             lw.handle = lw.stall_since = None
             continue
-        run = _on_stack(top, run_code)
-        handle = run.f_locals.get('self') if run is not None else None
+        stack_codes, handle = stack     # (handle: a weak reference)
         if handle is None:
             lw.handle = None
-        elif lw.handle is None or lw.handle() is not handle:
-            lw.handle = weakref.ref(handle)
+        elif lw.handle is not handle:   # (one weak reference per object)
+            lw.handle = handle
             lw.handle_since = now
             lw.blocked_reported = False
         elif (now - lw.handle_since >= watch.timeout
               and not lw.blocked_reported and found is None):
             lw.blocked_reported = True
-            found = ('blocked', loop, tid,
-                     (handle, run, now - lw.handle_since))
+            found = ('blocked', loop, tid, (handle, now - lw.handle_since))
         if (pending and handle is None and found is None
                 and not lw.stall_reported
-                and _asleep_for_good(loop, tid, top, frames)):
+                and _asleep_for_good(loop, tid, stack_codes, stacks)):
             # Twice in a row with no step in between: a deadlock.
             if lw.asleep == steps:
                 lw.stall_reported = True
@@ -315,20 +304,21 @@ def _look(watch, now):
             found = ('stalled', loop, tid, (pending, now - lw.stall_since))
     if found is not None:
         return found
-    return _cannot_exit(watch, now, frames, loops, shutdown_code)
+    return _cannot_exit(watch, now, stacks, loops, shutdown_code)
 
 
-def _asleep_for_good(loop, tid, top, frames):
-    """Does *loop* wait in select() with nothing that could ever wake it?
-    No callback ready, no timer, no file descriptor but its own wake-up
-    pipe, no add_signal_handler() handler, no Python-level signal handler
-    (but SIGINT's: Ctrl-C is not the program's), not stopping, and no
-    other thread that runs (idle workers of an executor, with no work
-    queued, and a main thread that waits for the loop's thread to end, do
-    not run).  Conservative: what cannot be read is not asleep."""
+def _asleep_for_good(loop, tid, codes, stacks):
+    """Does *loop* wait in select() (*codes*: its thread's stack) with
+    nothing that could ever wake it?  No callback ready, no timer, no file
+    descriptor but its own wake-up pipe, no add_signal_handler() handler,
+    no Python-level signal handler (but SIGINT's: Ctrl-C is not the
+    program's), not stopping, and no other thread that runs (idle workers
+    of an executor, with no work queued, and a main thread that waits for
+    the loop's thread to end, do not run).  Conservative: what cannot be
+    read is not asleep."""
     try:
         origin = sys.modules['asyncio._origin']
-        if (top is None or top.f_code not in origin._select_codes()
+        if (codes[0] not in origin._select_codes()
                 or loop._ready or loop._scheduled or loop._stopping
                 or getattr(loop, '_signal_handlers', None)):
             return False
@@ -344,32 +334,34 @@ def _asleep_for_good(loop, tid, top, frames):
                     handler, '__module__', None) != '_coro_origin_report':
                 return False
         me = _thread.get_ident()
-        for other, frame in frames.items():
-            if other not in (tid, me) and not _thread_asleep(frame, tid):
+        for other, (other_codes, _) in stacks.items():
+            if (other not in (tid, me)
+                    and not _thread_asleep(other, other_codes, tid)):
                 return False
         return True
     except Exception:
         return False
 
 
-def _thread_asleep(frame, loop_tid):
-    """Is the thread at *frame* an idle executor worker with no work
-    queued, or a main thread waiting for the loop's thread to end?"""
-    worker = sys.modules.get('concurrent.futures.thread')
-    if worker is not None and frame.f_code is worker._worker.__code__:
-        queue = frame.f_locals.get('work_queue')
-        return queue is not None and queue.empty()
+def _thread_asleep(tid, codes, loop_tid):
+    """Is thread *tid* (*codes*: its stack) an idle executor worker with
+    no work queued, or a main thread waiting for the loop's thread to
+    end?"""
     threading = sys.modules['threading']
-    if _on_stack(frame, threading._shutdown.__code__) is not None:
+    worker = sys.modules.get('concurrent.futures.thread')
+    if worker is not None and codes[0] is worker._worker.__code__:
+        queue = worker._threads_queues.get(threading._active.get(tid))
+        return queue is not None and queue.empty()
+    if threading._shutdown.__code__ in codes:
         thread = threading._active.get(loop_tid)
         return thread is not None and not thread.daemon
     return False
 
 
-def _cannot_exit(watch, now, frames, loops, shutdown_code):
+def _cannot_exit(watch, now, stacks, loops, shutdown_code):
     threading = sys.modules['threading']
     main = threading.main_thread().ident
-    if _on_stack(frames.get(main), shutdown_code) is None:
+    if shutdown_code not in stacks.get(main, ((), None))[0]:
         watch.exit_since = None
         return None
     if watch.exit_since is None:
@@ -379,7 +371,7 @@ def _cannot_exit(watch, now, frames, loops, shutdown_code):
     for loop, pending in loops.values():
         tid = loop._thread_id
         thread = threading._active.get(tid)
-        if (tid is None or tid == main or tid not in frames or thread is None
+        if (tid is None or tid == main or tid not in stacks or thread is None
                 or thread.daemon or id(loop) in watch.exit_reported):
             continue
         watch.exit_reported.add(id(loop))
@@ -432,7 +424,7 @@ def _loop_lines(loop, pending):
     return lines
 
 
-def _callback_lines(handle, run, tid):
+def _callback_lines(handle, tid):
     """The callback that blocks its loop: its repr, where it was scheduled,
     and, if it is not a task's step (the dump shows a task's), the calls
     it is in."""
@@ -440,9 +432,10 @@ def _callback_lines(handle, run, tid):
     callback = getattr(handle, '_callback', None)
     task = getattr(callback, '__self__', None)
     calls = []
-    top = sys._current_frames().get(tid)
+    top = sys._current_frames().get(tid)    # (the loop is blocked)
+    run_code = _codes()[0]
     for _ in range(MAX_FRAMES):
-        if top is None or top is run:
+        if top is None or top.f_code is run_code:
             break
         code = top.f_code
         calls.append((code.co_filename, top.f_lineno, code.co_name))
@@ -469,11 +462,12 @@ def _callback_lines(handle, run, tid):
 def _header(kind, loop, tid, details, timeout):
     name = _thread_name(tid)
     if kind == 'blocked':
-        handle, run, since = details
+        handle, since = details
+        handle = handle()
         lines = [f'{PREFIX}the event loop of thread {name} has been running '
                  f'one callback for {since:.1f} s: nothing else on it runs '
                  f'(timeout {timeout:g} s)']
-        lines += _callback_lines(handle, run, tid)
+        lines += _callback_lines(handle, tid)
         lines += _started_lines(loop)
     elif kind == 'stalled':
         pending, since = details

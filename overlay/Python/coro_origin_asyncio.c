@@ -1717,3 +1717,81 @@ no_memory:
     PyErr_NoMemory();
     return -1;
 }
+
+
+/* ---- The hang watchdog's look at the threads -------------------------------
+ *
+ * The watchdog looks at every thread's stack a few times per timeout.
+ * sys._current_frames() would make frame objects, which keep the locals of
+ * a frame that returns meanwhile alive until the watchdog drops them (a
+ * program that checks that an object was freed could see it still alive).
+ * This gives code objects instead, which hold nothing of the program, and
+ * a weak reference to the handle that Handle._run() runs. */
+
+PyObject *
+_PyCoroOrigin_ThreadStacks(PyThreadState *tstate, int limit)
+{
+    PyInterpreterState *interp = tstate->interp;
+    PyObject *run_code = _PyCoroOrigin_HandleRunCode(interp);
+    PyObject *result = PyDict_New();
+    if (result == NULL) {
+        return NULL;
+    }
+    _PyEval_StopTheWorld(interp);
+    HEAD_LOCK(&_PyRuntime);
+    for (PyThreadState *t = interp->threads.head; t != NULL; t = t->next) {
+        _PyInterpreterFrame *top = _PyFrame_GetFirstComplete(t->current_frame);
+        Py_ssize_t n = 0;
+        for (_PyInterpreterFrame *f = top; f != NULL && n < limit;
+             f = _PyFrame_GetFirstComplete(f->previous))
+        {
+            n++;
+        }
+        if (n == 0) {
+            continue;
+        }
+        PyObject *codes = PyTuple_New(n);
+        if (codes == NULL) {
+            goto error;
+        }
+        PyObject *handle = NULL;
+        _PyInterpreterFrame *f = top;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyTuple_SET_ITEM(codes, i, Py_NewRef(f->f_executable));
+            if (handle == NULL && run_code != NULL
+                && f->f_executable == run_code)
+            {
+                handle = f->localsplus[0];
+            }
+            f = _PyFrame_GetFirstComplete(f->previous);
+        }
+        PyObject *ref = handle != NULL ? PyWeakref_NewRef(handle, NULL)
+                                       : Py_NewRef(Py_None);
+        if (ref == NULL) {
+            PyErr_Clear();      /* (not weakly referenceable: no handle) */
+            ref = Py_NewRef(Py_None);
+        }
+        PyObject *id = PyLong_FromUnsignedLong(t->thread_id);
+        PyObject *value = PyTuple_Pack(2, codes, ref);
+        Py_DECREF(codes);
+        Py_DECREF(ref);
+        if (id == NULL || value == NULL
+            || PyDict_SetItem(result, id, value) < 0)
+        {
+            Py_XDECREF(id);
+            Py_XDECREF(value);
+            goto error;
+        }
+        Py_DECREF(id);
+        Py_DECREF(value);
+    }
+    HEAD_UNLOCK(&_PyRuntime);
+    _PyEval_StartTheWorld(interp);
+    return result;
+
+error:
+    HEAD_UNLOCK(&_PyRuntime);
+    _PyEval_StartTheWorld(interp);
+    Py_DECREF(result);
+    return NULL;
+}

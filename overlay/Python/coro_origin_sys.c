@@ -630,6 +630,30 @@ sys__coroutine_origin_hang_sentinel_impl(PyObject *module, double allowance,
 }
 
 /*[clinic input]
+sys._coroutine_origin_thread_stacks
+
+    limit: int
+    /
+
+Return {thread id: (code objects, handle)} for this interpreter's threads.
+
+The code objects of each thread's stack, innermost first (at most limit),
+and a weak reference to the asyncio Handle that Handle._run() runs there,
+or None.  Makes no frame object.  Internal: the hang watchdog's look.
+[clinic start generated code]*/
+
+static PyObject *
+sys__coroutine_origin_thread_stacks_impl(PyObject *module, int limit)
+/*[clinic end generated code: output=a7bc11bebc59150a input=8cf36f0fc25ccba4]*/
+{
+    if (limit < 1) {
+        PyErr_SetString(PyExc_ValueError, "limit must be >= 1");
+        return NULL;
+    }
+    return _PyCoroOrigin_ThreadStacks(_PyThreadState_GET(), limit);
+}
+
+/*[clinic input]
 sys._coroutine_origin_problems
 
 Return the lost asyncio work recorded so far, and forget it.
@@ -747,6 +771,7 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS__CANCEL_DUMP_COROUTINES_LATER_METHODDEF
     SYS__COROUTINE_ORIGIN_TASK_STEPS_METHODDEF
     SYS__COROUTINE_ORIGIN_HANG_SENTINEL_METHODDEF
+    SYS__COROUTINE_ORIGIN_THREAD_STACKS_METHODDEF
     SYS__COROUTINE_ORIGIN_PROBLEMS_METHODDEF
     SYS__COROUTINE_ORIGIN_NOTE_PROBLEM_METHODDEF
     SYS__COROUTINE_ORIGIN_OF_EXCEPTION_METHODDEF

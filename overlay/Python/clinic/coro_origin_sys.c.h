@@ -853,6 +853,38 @@ exit:
     return return_value;
 }
 
+PyDoc_STRVAR(sys__coroutine_origin_thread_stacks__doc__,
+"_coroutine_origin_thread_stacks($module, limit, /)\n"
+"--\n"
+"\n"
+"Return {thread id: (code objects, handle)} for this interpreter\'s threads.\n"
+"\n"
+"The code objects of each thread\'s stack, innermost first (at most limit),\n"
+"and a weak reference to the asyncio Handle that Handle._run() runs there,\n"
+"or None.  Makes no frame object.  Internal: the hang watchdog\'s look.");
+
+#define SYS__COROUTINE_ORIGIN_THREAD_STACKS_METHODDEF    \
+    {"_coroutine_origin_thread_stacks", (PyCFunction)sys__coroutine_origin_thread_stacks, METH_O, sys__coroutine_origin_thread_stacks__doc__},
+
+static PyObject *
+sys__coroutine_origin_thread_stacks_impl(PyObject *module, int limit);
+
+static PyObject *
+sys__coroutine_origin_thread_stacks(PyObject *module, PyObject *arg)
+{
+    PyObject *return_value = NULL;
+    int limit;
+
+    limit = PyLong_AsInt(arg);
+    if (limit == -1 && PyErr_Occurred()) {
+        goto exit;
+    }
+    return_value = sys__coroutine_origin_thread_stacks_impl(module, limit);
+
+exit:
+    return return_value;
+}
+
 PyDoc_STRVAR(sys__coroutine_origin_problems__doc__,
 "_coroutine_origin_problems($module, /)\n"
 "--\n"
@@ -993,4 +1025,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=f0854aede5c8e396 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=5a41bcc60a62a1d9 input=a9049054013a1b77]*/
