@@ -414,11 +414,10 @@ def _loop_lines(loop, pending):
         text = (f'  the loop has {report._count(pending, "pending task")}, '
                 f'{report._count(ready, "callback")} ready, '
                 f'{report._count(timers, "timer")}')
-        if timers:
-            when = min(t.when() for t in list(loop._scheduled)
-                       if not t.cancelled()) - loop.time()
-            text += f' (the next due in {when:.1f} s)'
         lines.append(text)
+        if pending:     # (the dump lists a loop with no task itself)
+            lines += report.pending_lines(report.pending_callbacks(loop),
+                                          '    ')
     except Exception:
         pass
     return lines

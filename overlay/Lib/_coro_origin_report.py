@@ -1930,10 +1930,65 @@ def _idle_loops(d):
                 'started_at': (None if started is None
                                else short_site(started.frames(), True)),
                 'ready': len(loop._ready),
-                'timers': len(loop._scheduled)})
+                'timers': len(loop._scheduled),
+                'pending': pending_callbacks(loop)})
         except Exception:
             pass
     return loops
+
+
+# Pending callbacks listed per loop (ready ones, then the next timers).
+MAX_PENDING = 5
+
+
+def pending_callbacks(loop):
+    """[{'when': seconds from now or None (ready), 'callback': name,
+    'scheduled_at': FILE:LINE or None}] for the first MAX_PENDING ready
+    callbacks and timers of *loop* (cancelled ones left out), read from
+    its queues; where each was scheduled is known with the fork's tracking
+    on (scheduling sites)."""
+    result = []
+    try:
+        now = loop.time()
+        ready = [h for h in list(loop._ready) if not h.cancelled()]
+        timers = sorted((h for h in list(loop._scheduled)
+                         if not h.cancelled()), key=lambda h: h.when())
+        for handle in ready[:MAX_PENDING] + timers[:MAX_PENDING]:
+            site = getattr(handle, '_site', None)
+            when = getattr(handle, '_when', None)
+            result.append({
+                'when': None if when is None else round(when - now, 3),
+                'callback': _callback_name(handle._callback),
+                'scheduled_at': (None if site is None
+                                 else short_site(site.frames()))})
+    except Exception:
+        pass
+    return result
+
+
+def _callback_name(callback):
+    """'qualname()' of a callback, as asyncio's reprs name it."""
+    try:
+        inner = getattr(callback, 'func', None)      # functools.partial
+        name = getattr(inner if inner is not None else callback,
+                       '__qualname__', None)
+        if not isinstance(name, str):
+            name = type(callback).__qualname__
+        return f'{name}()'
+    except Exception:
+        return '?()'
+
+
+def pending_lines(pending, pad):
+    lines = []
+    for entry in pending:
+        when = ('ready' if entry['when'] is None
+                else f"timer in {entry['when']:.1f} s")
+        line = f"{pad}{when}: {entry['callback']}"
+        if entry['scheduled_at']:
+            line += f" scheduled at {entry['scheduled_at']}"
+        lines.append(line)
+    return lines
 
 
 def _idle_loop_line(info):
@@ -1941,8 +1996,9 @@ def _idle_loop_line(info):
             f"'{_safe_str(info['thread'])}'")
     if info['started_at']:
         line += f" (started at {info['started_at']})"
-    return (f"{line}: {_count(info['ready'], 'callback')} ready, "
+    line = (f"{line}: {_count(info['ready'], 'callback')} ready, "
             f"{_count(info['timers'], 'timer')}")
+    return '\n'.join([line] + pending_lines(info.get('pending', ()), '  '))
 
 
 def _render_text(d, notes):

@@ -490,12 +490,19 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             asyncio.run(main())
             '''), 'coro_origin=2,skip=asyncio')
         text, doc = out.split('End of live coroutines.\n')
-        self.assertEqual(text.split('\n')[-3:], [
+        # (the timer's delay, from the time of the dump: just under 3600 s)
+        text = re.sub(r'timer in 3[56]\d\d\.\d s', 'timer in N s', text)
+        self.assertEqual(text.split('\n')[-4:], [
             "Event loop with no task, running in thread 'server' (started "
-            "at app.py:4): 0 callbacks ready, 1 timer", '', ''])
-        self.assertEqual(json.loads(doc)['idle_event_loops'], [
+            "at app.py:4): 0 callbacks ready, 1 timer",
+            "  timer in N s: print() scheduled at app.py:3", '', ''])
+        loops = json.loads(doc)['idle_event_loops']
+        when = loops[0]['pending'][0].pop('when')
+        self.assertTrue(3500 < when <= 3600, when)
+        self.assertEqual(loops, [
             {'thread': 'server', 'started_at': 'app.py:4', 'ready': 0,
-             'timers': 1}])
+             'timers': 1, 'pending': [{'callback': 'print()',
+                                       'scheduled_at': 'app.py:3'}]}])
 
     def test_lock_owners(self):
         # A task waiting in Lock.acquire() says who holds the lock and

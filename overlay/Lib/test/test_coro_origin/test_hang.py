@@ -125,7 +125,8 @@ assert DEADLOCK != STALLED
 STALLED_REPORT = '''\
 origin-python: hang: no task of the event loop of thread 'MainThread' has taken a step for N s (timeout 0.3 s)
   loop started at app.py:20
-  the loop has 2 pending tasks, 0 callbacks ready, 1 timer (the next due in N s)
+  the loop has 2 pending tasks, 0 callbacks ready, 1 timer
+    timer in N s: print() scheduled at app.py:15
 Live coroutines (3 tracked, 2 asyncio tasks):
 
 Task 'Task-1' (pending)
@@ -157,7 +158,8 @@ DEADLOCK_REPORT = (
     + STALLED_REPORT.split('\n', 1)[1]
     .replace('app.py:20', 'app.py:19').replace('line 20,', 'line 19,')
     .replace('app.py:16', 'app.py:15')
-    .replace('1 timer (the next due in N s)', '0 timers'))
+    .replace('1 timer\n    timer in N s: print() scheduled at app.py:15',
+             '0 timers'))
 
 # The main thread ends, and a non-daemon thread's loop runs forever.
 CANNOT_EXIT = textwrap.dedent('''\
@@ -240,7 +242,7 @@ class HangTest(unittest.TestCase):
             self.assertGreaterEqual(float(''.join(times[0])), timeout)
         err = re.sub(r'(for|waited) \d+\.\d s', r'\1 N s', err)
         err = re.sub(r'(<asyncio>/\w+\.py):\d+', r'\1:N', err)
-        err = re.sub(r'due in \d+\.\d s', 'due in N s', err)
+        err = re.sub(r'timer in \d+\.\d s', 'timer in N s', err)
         self.assertEqual(err, expected)
 
     def test_blocked(self):
