@@ -64,6 +64,9 @@ class _Watch:
         self.exit_reported = set()
 
     def launch(self):
+        # The sentinel first, from this thread: the watchdog thread may
+        # not run before a thread that keeps the GIL takes it.
+        self.check_in()
         self.wake = _thread.allocate_lock()
         self.wake.acquire()
         self.thread = _thread.start_joinable_thread(
@@ -192,7 +195,6 @@ def _output(file):
 def _run(watch):
     wake = watch.wake
     tick = min(watch.timeout / TICKS, MAX_TICK)
-    watch.check_in()
     try:
         while not wake.acquire(timeout=tick):
             watch.check_in()

@@ -395,6 +395,9 @@ class HangTest(unittest.TestCase):
         self.assertEqual(out, 'True 1\n')
 
     def test_arguments(self):
+        # A call refused leaves the watch as it was (none, or the one
+        # that hang= in the environment started).
+        before = hang._watch
         for timeout, exc in [(0, ValueError), (-1, ValueError),
                              (float('nan'), ValueError), ('1', TypeError),
                              (True, TypeError), (1e100, OverflowError)]:
@@ -404,8 +407,10 @@ class HangTest(unittest.TestCase):
                           file=object())
         self.assertRaises(ValueError, sys._dump_coroutines_later, 1, file=-1)
         self.assertRaises(TypeError, sys._dump_coroutines_later, 1, True)
-        self.assertIsNone(hang._watch)
-        sys._cancel_dump_coroutines_later()     # nothing to cancel
+        self.assertIs(hang._watch, before)
+        if before is None:
+            sys._cancel_dump_coroutines_later()     # nothing to cancel
+            self.assertIsNone(hang._watch)
 
     def test_gil_kept(self):
         # A call that keeps the GIL (ctypes.PyDLL) keeps the watchdog from
