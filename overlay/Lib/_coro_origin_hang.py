@@ -45,6 +45,7 @@ MAX_TICK = 1.0                  # seconds between looks, at most
 TICKS = 4                       # looks per timeout, at least
 MAX_FRAMES = 200                # frames looked through on a thread's stack
 EXIT_WAIT = 5.0                 # seconds cancel() waits for the thread
+CONFIRM = 0.1                   # seconds to the look that confirms a deadlock
 
 _guard = _thread.allocate_lock()
 _watch = None                   # the running _Watch
@@ -61,6 +62,7 @@ class _Watch:
         self.thread = None      # the thread's handle
         self.loops = {}         # id(loop) -> _LoopWatch
         self.exit_since = None  # the main thread waits in _shutdown()
+        self.soon = False       # look again soon (a deadlock to confirm)
         self.exit_reported = set()
 
     def launch(self):
@@ -196,7 +198,8 @@ def _run(watch):
     wake = watch.wake
     tick = min(watch.timeout / TICKS, MAX_TICK)
     try:
-        while not wake.acquire(timeout=tick):
+        while not wake.acquire(timeout=CONFIRM if watch.soon else tick):
+            watch.soon = False
             watch.check_in()
             try:
                 found = _look(watch, time.monotonic())
@@ -290,6 +293,8 @@ def _look(watch, now):
             if lw.asleep == steps:
                 lw.stall_reported = True
                 found = ('deadlock', loop, tid, (pending,))
+            else:
+                watch.soon = True       # (look again in CONFIRM seconds)
             lw.asleep = steps
         else:
             lw.asleep = None
