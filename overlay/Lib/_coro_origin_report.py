@@ -1968,15 +1968,16 @@ def pending_callbacks(loop):
 
 def _callback_name(callback):
     """'qualname()' of a callback, as asyncio's reprs name it."""
+    name = None
     try:
         inner = getattr(callback, 'func', None)      # functools.partial
         name = getattr(inner if inner is not None else callback,
                        '__qualname__', None)
-        if not isinstance(name, str):
-            name = type(callback).__qualname__
-        return f'{name}()'
     except Exception:
-        return '?()'
+        pass
+    if not isinstance(name, str):
+        name = type(callback).__qualname__      # (a callable object's)
+    return f'{name}()'
 
 
 def pending_lines(pending, pad):
