@@ -1630,12 +1630,19 @@ sentinel_run(void *Py_UNUSED(arg))
         reported = 1;
         int fd = _Py_atomic_load_int_relaxed(&sentinel.fd);
         char text[400];
+#ifdef Py_GIL_DISABLED
+        const char *could = "stop the other threads to look";
+        const char *keeps = "running attached to the interpreter";
+#else
+        const char *could = "take the GIL";
+        const char *keeps = "it";
+#endif
         PyOS_snprintf(text, sizeof(text),
-                      "origin-python: hang: the watchdog could not take the "
-                      "GIL for %.1f s: a thread keeps it (C code that does "
-                      "not release it), so instead of the await tree, the "
+                      "origin-python: hang: the watchdog could not %s for "
+                      "%.1f s: a thread keeps %s (C code that does not "
+                      "release it), so instead of the await tree, the "
                       "Python stacks of the threads:\n",
-                      (double)(now - last) / 1e9);
+                      could, (double)(now - last) / 1e9, keeps);
         _Py_write_noraise(fd, text, strlen(text));
         _Py_DumpTracebackThreads(fd, sentinel.interp, NULL);
         if (_Py_atomic_load_int_relaxed(&sentinel.exit)) {
