@@ -258,7 +258,7 @@ def _look(watch, now):
     if codes is None:
         return None
     run_code, shutdown_code = codes
-    stacks = sys._coroutine_origin_thread_stacks(MAX_FRAMES)
+    stacks = sys._coroutine_origin_thread_stacks(MAX_FRAMES, run_code)
     loops = _loops_and_tasks()
     origin = sys.modules.get('asyncio._origin')
     counted = origin is not None and origin.watching

@@ -1736,10 +1736,10 @@ no_memory:
  * a weak reference to the handle that Handle._run() runs. */
 
 PyObject *
-_PyCoroOrigin_ThreadStacks(PyThreadState *tstate, int limit)
+_PyCoroOrigin_ThreadStacks(PyThreadState *tstate, int limit,
+                           PyObject *run_code)
 {
     PyInterpreterState *interp = tstate->interp;
-    PyObject *run_code = _PyCoroOrigin_HandleRunCode(interp);
     PyObject *result = PyDict_New();
     if (result == NULL) {
         return NULL;
@@ -1765,8 +1765,7 @@ _PyCoroOrigin_ThreadStacks(PyThreadState *tstate, int limit)
         _PyInterpreterFrame *f = top;
         for (Py_ssize_t i = 0; i < n; i++) {
             PyTuple_SET_ITEM(codes, i, Py_NewRef(f->f_executable));
-            if (handle == NULL && run_code != NULL
-                && f->f_executable == run_code)
+            if (handle == NULL && f->f_executable == run_code)
             {
                 handle = f->localsplus[0];
             }

@@ -633,24 +633,27 @@ sys__coroutine_origin_hang_sentinel_impl(PyObject *module, double allowance,
 sys._coroutine_origin_thread_stacks
 
     limit: int
+    run_code: object(subclass_of='&PyCode_Type')
     /
 
 Return {thread id: (code objects, handle)} for this interpreter's threads.
 
 The code objects of each thread's stack, innermost first (at most limit),
-and a weak reference to the asyncio Handle that Handle._run() runs there,
-or None.  Makes no frame object.  Internal: the hang watchdog's look.
+and a weak reference to the first local (self) of the innermost frame
+running run_code (asyncio's Handle._run), or None.  Makes no frame
+object.  Internal: the hang watchdog's look.
 [clinic start generated code]*/
 
 static PyObject *
-sys__coroutine_origin_thread_stacks_impl(PyObject *module, int limit)
-/*[clinic end generated code: output=a7bc11bebc59150a input=8cf36f0fc25ccba4]*/
+sys__coroutine_origin_thread_stacks_impl(PyObject *module, int limit,
+                                         PyObject *run_code)
+/*[clinic end generated code: output=f1e3e4af485d4478 input=07af50261407a645]*/
 {
     if (limit < 1) {
         PyErr_SetString(PyExc_ValueError, "limit must be >= 1");
         return NULL;
     }
-    return _PyCoroOrigin_ThreadStacks(_PyThreadState_GET(), limit);
+    return _PyCoroOrigin_ThreadStacks(_PyThreadState_GET(), limit, run_code);
 }
 
 /*[clinic input]

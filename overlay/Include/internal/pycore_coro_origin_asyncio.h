@@ -130,11 +130,12 @@ extern void _PyCoroOrigin_StartServices(PyThreadState *tstate);
 extern int _PyCoroOrigin_HangSentinel(double allowance, int fd, int exit);
 
 /* {thread id: (code objects of its stack, innermost first, at most
-   "limit"; a weak reference to the handle that Handle._run() runs on it,
-   or None)} for the threads of the interpreter; no frame object is made.
+   "limit"; a weak reference to the first local of the innermost frame
+   that runs "run_code" (Handle._run(): its handle), or None)} for the
+   threads of the interpreter; no frame object is made.
    sys._coroutine_origin_thread_stacks(), for the hang watchdog. */
 extern PyObject *_PyCoroOrigin_ThreadStacks(PyThreadState *tstate,
-                                            int limit);
+                                            int limit, PyObject *run_code);
 
 /* Call _coro_origin_hang.<name>(*args): a new reference, or NULL with an
    exception set.  sys._dump_coroutines_later() and its cancel function. */

@@ -854,32 +854,43 @@ exit:
 }
 
 PyDoc_STRVAR(sys__coroutine_origin_thread_stacks__doc__,
-"_coroutine_origin_thread_stacks($module, limit, /)\n"
+"_coroutine_origin_thread_stacks($module, limit, run_code, /)\n"
 "--\n"
 "\n"
 "Return {thread id: (code objects, handle)} for this interpreter\'s threads.\n"
 "\n"
 "The code objects of each thread\'s stack, innermost first (at most limit),\n"
-"and a weak reference to the asyncio Handle that Handle._run() runs there,\n"
-"or None.  Makes no frame object.  Internal: the hang watchdog\'s look.");
+"and a weak reference to the first local (self) of the innermost frame\n"
+"running run_code (asyncio\'s Handle._run), or None.  Makes no frame\n"
+"object.  Internal: the hang watchdog\'s look.");
 
 #define SYS__COROUTINE_ORIGIN_THREAD_STACKS_METHODDEF    \
-    {"_coroutine_origin_thread_stacks", (PyCFunction)sys__coroutine_origin_thread_stacks, METH_O, sys__coroutine_origin_thread_stacks__doc__},
+    {"_coroutine_origin_thread_stacks", _PyCFunction_CAST(sys__coroutine_origin_thread_stacks), METH_FASTCALL, sys__coroutine_origin_thread_stacks__doc__},
 
 static PyObject *
-sys__coroutine_origin_thread_stacks_impl(PyObject *module, int limit);
+sys__coroutine_origin_thread_stacks_impl(PyObject *module, int limit,
+                                         PyObject *run_code);
 
 static PyObject *
-sys__coroutine_origin_thread_stacks(PyObject *module, PyObject *arg)
+sys__coroutine_origin_thread_stacks(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *return_value = NULL;
     int limit;
+    PyObject *run_code;
 
-    limit = PyLong_AsInt(arg);
+    if (!_PyArg_CheckPositional("_coroutine_origin_thread_stacks", nargs, 2, 2)) {
+        goto exit;
+    }
+    limit = PyLong_AsInt(args[0]);
     if (limit == -1 && PyErr_Occurred()) {
         goto exit;
     }
-    return_value = sys__coroutine_origin_thread_stacks_impl(module, limit);
+    if (!PyObject_TypeCheck(args[1], &PyCode_Type)) {
+        _PyArg_BadArgument("_coroutine_origin_thread_stacks", "argument 2", (&PyCode_Type)->tp_name, args[1]);
+        goto exit;
+    }
+    run_code = args[1];
+    return_value = sys__coroutine_origin_thread_stacks_impl(module, limit, run_code);
 
 exit:
     return return_value;
@@ -1025,4 +1036,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=5a41bcc60a62a1d9 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=bf6dca027adaa271 input=a9049054013a1b77]*/

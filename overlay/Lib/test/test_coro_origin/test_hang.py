@@ -332,6 +332,25 @@ class HangTest(unittest.TestCase):
         self.assertEqual(out, 'ok\n')
         self.check_report(err, CANNOT_EXIT_REPORT)
 
+    def test_tracking_off(self):
+        # sys._dump_coroutines_later() with the fork's tracking off: a
+        # blocked loop and a deadlock are still found (through the tasks;
+        # steps are not counted, so no stall); the dump has no sites.
+        source = BLOCKED.replace('asyncio.run(main())',
+                                 'sys._dump_coroutines_later(0.3, '
+                                 'exit=True)\nasyncio.run(main())')
+        source = 'import sys\n' + source
+        rc, out, err = self.run_program(source, spec='0')
+        self.assertEqual(rc, 70)
+        self.assertTrue(err.startswith(
+            "origin-python: hang: the event loop of thread 'MainThread' has "
+            "been running one callback for "), err)
+        self.assertIn("  callback: a step of Task 'Task-2' (below)\n", err)
+        self.assertNotIn('Coroutine created at', err)
+        rc, out, err = self.run_program(DEADLOCK, spec='0')
+        self.assertEqual(rc, 70)
+        self.assertTrue(err.startswith('origin-python: deadlock: '), err)
+
     def test_busy_is_not_a_hang(self):
         for args in [(), ('py',)]:
             with self.subTest(args=args):
