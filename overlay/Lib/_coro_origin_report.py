@@ -1567,14 +1567,19 @@ class _Dumper:
         return ()
 
 
+# The code objects of the signal handlers that dump (this module's, and
+# the pytest plugin's timeout): the frame under one is the program's that
+# the signal interrupted.
+SIGNAL_HANDLER_CODES = set()
+
+
 def _interrupted_frame(top):
-    """The program's frame that a dump signal interrupted, under this
-    module's frames from *top*; None if the dump was not made by one."""
-    handler = _signal_handler.__code__
+    """The program's frame that a dump signal interrupted, under the
+    dump's frames from *top*; None if the dump was not made by one."""
     for _ in range(MAX_CALLS):
         if top is None:
             return None
-        if top.f_code is handler:
+        if top.f_code in SIGNAL_HANDLER_CODES:
             return top.f_back
         top = top.f_back
     return None
@@ -2431,6 +2436,9 @@ def _signal_handler(signum, frame):
     _serve_deferred()
     if not served:
         _chain(signum, frame)
+
+
+SIGNAL_HANDLER_CODES.add(_signal_handler.__code__)
 
 
 def install_signal_handler(signum):

@@ -45,6 +45,12 @@ def _can_interrupt():
 
 
 def _dump():
+    try:
+        import _coro_origin_report
+        # (the dump then shows what the interrupted task was running)
+        _coro_origin_report.SIGNAL_HANDLER_CODES.add(_Timer.fire.__code__)
+    except Exception:
+        pass
     out = io.StringIO()
     try:
         sys._dump_coroutines(out)
