@@ -14,7 +14,7 @@ on) and those of pending tasks.  It reports, with the live coroutine dump
   calls that block it;
 - stalled: a loop has pending tasks, and no task was stepped or woken up
   for the timeout (counted where scheduling sites are kept, so only with
-  the fork's tracking on: sys._coroutine_origin_task_steps());
+  the fork's tracking on: sys._coroutine_origin_progress());
 - cannot exit: the main thread has finished, and the interpreter has been
   waiting for the timeout for a non-daemon thread that runs an event loop;
 - deadlock, at once: a loop waits in select() with pending tasks and
@@ -63,6 +63,7 @@ class _Watch:
         self.loops = {}         # id(loop) -> _LoopWatch
         self.exit_since = None  # the main thread waits in _shutdown()
         self.soon = False       # look again soon (a deadlock to confirm)
+        self.forced = False     # asyncio._origin.watching set by the watch
         self.exit_reported = set()
 
     def launch(self):
@@ -96,7 +97,14 @@ def _sentinel(allowance, watch):
     """The C sentinel writes the threads' Python stacks if the watchdog
     does not check in for *allowance* seconds (a thread keeps the GIL)."""
     try:
-        fd = watch.out if isinstance(watch.out, int) else 2
+        fd = watch.out
+        if fd is None:
+            fd = -1                 # (nowhere)
+        elif not isinstance(fd, int):
+            try:
+                fd = fd.fileno()
+            except Exception:
+                fd = -1
         sys._coroutine_origin_hang_sentinel(allowance, fd, watch.exit)
     except Exception:
         pass
@@ -107,11 +115,13 @@ class _LoopWatch:
         self.ref = weakref.ref(loop)
         self.handle = None      # weak reference to the running handle
         self.handle_since = None
+        self.handle_progress = None
         self.blocked_reported = False
         self.steps = None
         self.stall_since = None
         self.stall_reported = False
-        self.asleep = None      # steps when it was last seen asleep for good
+        self.asleep = None      # progress when last seen asleep for good
+        self.sigint_only = False    # only SIGINT can wake it
 
 
 def start(timeout, repeat=False, file=None, exit=False):
@@ -133,9 +143,11 @@ def start(timeout, repeat=False, file=None, exit=False):
                 os.register_at_fork(before=_pause, after_in_parent=_resume,
                                     after_in_child=_forget)
             _hooks_set = True
-    cancel()
     watch = _Watch(timeout, bool(repeat), out, bool(exit))
-    with _guard:
+    with _guard:            # (one watch at most, whoever calls)
+        if _watch is not None:
+            _watch.stop()
+        _watch = None
         watch.launch()
         _watch = watch
 
@@ -175,13 +187,16 @@ def _forget():
 
 def _output(file):
     """Where reports go, fixed now: stderr's file descriptor for None
-    (reports bypass a replaced sys.stderr, as faulthandler's do)."""
+    (reports bypass a replaced sys.stderr, as faulthandler's do), or None
+    (nowhere) if there is no sys.stderr: file descriptor 2 may then be a
+    file of the program's."""
     if file is None:
+        stderr = sys.__stderr__ if sys.stderr is None else sys.stderr
         try:
-            fd = sys.stderr.fileno()
+            fd = stderr.fileno()
         except Exception:
-            fd = 2
-        return fd if isinstance(fd, int) and fd >= 0 else 2
+            return None
+        return fd if isinstance(fd, int) and fd >= 0 else None
     if isinstance(file, int) and not isinstance(file, bool):
         if file < 0:
             raise ValueError('file is not a valid file descriptor')
@@ -261,8 +276,14 @@ def _look(watch, now):
     stacks = sys._coroutine_origin_thread_stacks(MAX_FRAMES, run_code)
     loops = _loops_and_tasks()
     origin = sys.modules.get('asyncio._origin')
-    counted = origin is not None and origin.watching
-    steps = sys._coroutine_origin_task_steps()
+    if origin is not None and not origin.watching:
+        # Count callbacks (progress) with the fork's tracking off too;
+        # task steps are counted with it on only: no stall is judged.
+        origin.watching = True
+        watch.forced = True
+    counted = origin is not None and origin.watching and not watch.forced
+    progress = sys._coroutine_origin_progress()
+    steps = progress[1]
     for key in [k for k in watch.loops if k not in loops]:
         del watch.loops[key]
     found = None
@@ -278,24 +299,30 @@ def _look(watch, now):
         stack_codes, handle = stack     # (handle: a weak reference)
         if handle is None:
             lw.handle = None
-        elif lw.handle is not handle:   # (one weak reference per object)
+        elif lw.handle is not handle or lw.handle_progress != progress:
+            # Another handle (one weak reference per object), or the same
+            # run again: a reader's handle runs each time its fd is ready,
+            # and what it runs schedules callbacks.
             lw.handle = handle
             lw.handle_since = now
+            lw.handle_progress = progress
             lw.blocked_reported = False
         elif (now - lw.handle_since >= watch.timeout
               and not lw.blocked_reported and found is None):
             lw.blocked_reported = True
             found = ('blocked', loop, tid, (handle, now - lw.handle_since))
-        if (pending and handle is None and found is None
-                and not lw.stall_reported
-                and _asleep_for_good(loop, tid, stack_codes, stacks)):
-            # Twice in a row with no step in between: a deadlock.
-            if lw.asleep == steps:
+        asleep = (pending and handle is None and found is None
+                  and not lw.stall_reported
+                  and _asleep_for_good(loop, tid, stack_codes, stacks))
+        lw.sigint_only = asleep == SIGINT_ONLY
+        if asleep == FOR_GOOD:
+            # Twice in a row with nothing scheduled in between: a deadlock.
+            if lw.asleep == progress:
                 lw.stall_reported = True
                 found = ('deadlock', loop, tid, (pending,))
             else:
                 watch.soon = True       # (look again in CONFIRM seconds)
-            lw.asleep = steps
+            lw.asleep = progress
         else:
             lw.asleep = None
         if not pending or not counted or handle is not None:
@@ -308,46 +335,59 @@ def _look(watch, now):
         elif (now - lw.stall_since >= watch.timeout
               and not lw.stall_reported and found is None):
             lw.stall_reported = True
-            found = ('stalled', loop, tid, (pending, now - lw.stall_since))
+            found = ('stalled', loop, tid,
+                     (pending, now - lw.stall_since, lw.sigint_only))
     if found is not None:
         return found
     return _cannot_exit(watch, now, stacks, loops, shutdown_code)
+
+
+NOT_ASLEEP, FOR_GOOD, SIGINT_ONLY = 0, 1, 2
 
 
 def _asleep_for_good(loop, tid, codes, stacks):
     """Does *loop* wait in select() (*codes*: its thread's stack) with
     nothing that could ever wake it?  No callback ready, no timer, no file
     descriptor but its own wake-up pipe, no add_signal_handler() handler,
-    no Python-level signal handler (but SIGINT's: Ctrl-C is not the
-    program's), not stopping, and no other thread that runs (idle workers
-    of an executor, with no work queued, and a main thread that waits for
-    the loop's thread to end, do not run).  Conservative: what cannot be
-    read is not asleep."""
+    no Python-level signal handler, not stopping, and no other thread that
+    runs (idle workers of an executor, with no work queued, and a main
+    thread that waits for the loop's thread to end, do not run; a thread
+    that Python does not know, or a Python thread in C code, may).  Return
+    FOR_GOOD, SIGINT_ONLY if only SIGINT could (a loop in the main thread:
+    Ctrl-C, or a supervisor's SIGINT, is a way out that the program may
+    wait for), or NOT_ASLEEP.  Conservative: what cannot be read is not
+    asleep; without /proc/self/task (Linux), nothing is."""
     try:
         origin = sys.modules['asyncio._origin']
-        if (codes[0] not in origin._select_codes()
+        if (not codes or codes[0] not in origin._select_codes()
                 or loop._ready or loop._scheduled or loop._stopping
                 or getattr(loop, '_signal_handlers', None)):
-            return False
+            return NOT_ASLEEP
         own = loop._ssock.fileno()
         if any(key.fd != own for key in loop._selector.get_map().values()):
-            return False
-        import signal
-        for signum in signal.valid_signals():
-            if signum == signal.SIGINT:
-                continue
-            handler = signal.getsignal(signum)
-            if callable(handler) and getattr(
-                    handler, '__module__', None) != '_coro_origin_report':
-                return False
+            return NOT_ASLEEP
         me = _thread.get_ident()
         for other, (other_codes, _) in stacks.items():
             if (other not in (tid, me)
                     and not _thread_asleep(other, other_codes, tid)):
-                return False
-        return True
+                return NOT_ASLEEP
+        # Every thread of the process is one of Python's, or the sentinel.
+        if len(os.listdir('/proc/self/task')) > len(stacks) + 1:
+            return NOT_ASLEEP
+        import signal
+        threading = sys.modules['threading']
+        sigint = False
+        for signum in signal.valid_signals():
+            handler = signal.getsignal(signum)
+            if not callable(handler) or getattr(
+                    handler, '__module__', None) == '_coro_origin_report':
+                continue
+            if signum != signal.SIGINT:
+                return NOT_ASLEEP
+            sigint = tid == threading.main_thread().ident
+        return SIGINT_ONLY if sigint else FOR_GOOD
     except Exception:
-        return False
+        return NOT_ASLEEP
 
 
 def _thread_asleep(tid, codes, loop_tid):
@@ -400,12 +440,14 @@ def _thread_name(tid):
 
 
 def _started_lines(loop):
+    """Where the program started the loop, if a frame of its own says
+    (asyncio.run() as a thread's target has none: nothing is said)."""
     try:
         import _coro_origin_report as report
         started = getattr(loop, '_origin_started', None)
-        if started is not None:
-            return [f'  loop started at '
-                    f'{report.short_site(started.frames(), True)}']
+        frames = () if started is None else started.frames()
+        if any(not report._machinery(f[0]) for f in frames):
+            return [f'  loop started at {report.short_site(frames, True)}']
     except Exception:
         pass
     return []
@@ -476,9 +518,12 @@ def _header(kind, loop, tid, details, timeout):
         lines += _callback_lines(handle, tid)
         lines += _started_lines(loop)
     elif kind == 'stalled':
-        pending, since = details
+        pending, since, sigint_only = details
         lines = [f'{PREFIX}no task of the event loop of thread {name} has '
                  f'taken a step for {since:.1f} s (timeout {timeout:g} s)']
+        if sigint_only:
+            lines.append('  nothing but a signal (SIGINT, Ctrl-C) can wake '
+                         'it: a deadlock, unless the program waits for one')
         lines += _loop_lines(loop, pending)
     elif kind == 'deadlock':
         pending, = details
@@ -519,6 +564,8 @@ def _report(watch, found):
 
 def _write(out, text):
     try:
+        if out is None:
+            return
         if isinstance(out, int):
             data = memoryview(text.encode('utf-8', 'backslashreplace'))
             while data:

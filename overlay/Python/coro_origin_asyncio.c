@@ -1509,15 +1509,30 @@ asyncio_code(PyObject *state, PyCodeObject *code)
                                0, PY_SSIZE_T_MAX, -1) == 1;
 }
 
-Py_ssize_t
-_PyCoroOrigin_TaskSteps(PyInterpreterState *interp)
+void
+_PyCoroOrigin_Progress(PyInterpreterState *interp, Py_ssize_t *callbacks,
+                       Py_ssize_t *task_steps)
 {
-    return FT_ATOMIC_LOAD_SSIZE_RELAXED(interp->coro_origin.task_steps);
+    *callbacks = FT_ATOMIC_LOAD_SSIZE_RELAXED(interp->coro_origin.callbacks);
+    *task_steps = FT_ATOMIC_LOAD_SSIZE_RELAXED(
+        interp->coro_origin.task_steps);
+}
+
+/* One more of *counter (a progress count; relaxed). */
+static inline void
+count(Py_ssize_t *counter)
+{
+#ifdef Py_GIL_DISABLED
+    _Py_atomic_add_ssize(counter, 1);
+#else
+    (*counter)++;
+#endif
 }
 
 PyObject *
 _PyCoroOrigin_ScheduledAt(PyThreadState *tstate, PyObject *callback)
 {
+    count(&tstate->interp->coro_origin.callbacks);  /* (for the watchdog) */
     int depth = cancel_depth(tstate);
     if (depth == 0) {
         Py_RETURN_NONE;
@@ -1547,11 +1562,7 @@ _PyCoroOrigin_ScheduledAt(PyThreadState *tstate, PyObject *callback)
     }
     if (future_method(state, callback)) {
         /* a task's step or wake-up: progress, for the hang watchdog */
-#ifdef Py_GIL_DISABLED
-        _Py_atomic_add_ssize(&tstate->interp->coro_origin.task_steps, 1);
-#else
-        tstate->interp->coro_origin.task_steps++;
-#endif
+        count(&tstate->interp->coro_origin.task_steps);
         Py_RETURN_NONE;
     }
     PyObject *run_code = CANCEL_STATE(state, RUN_CODE);
@@ -1643,12 +1654,16 @@ sentinel_run(void *Py_UNUSED(arg))
                       "release it), so instead of the await tree, the "
                       "Python stacks of the threads:\n",
                       could, (double)(now - last) / 1e9, keeps);
-        _Py_write_noraise(fd, text, strlen(text));
-        _Py_DumpTracebackThreads(fd, sentinel.interp, NULL);
+        if (fd >= 0) {
+            _Py_write_noraise(fd, text, strlen(text));
+            _Py_DumpTracebackThreads(fd, sentinel.interp, NULL);
+        }
         if (_Py_atomic_load_int_relaxed(&sentinel.exit)) {
             PyOS_snprintf(text, sizeof(text), "origin-python: hang: exiting "
                           "with status %d\n", _Py_CORO_ORIGIN_STRICT_EXIT);
-            _Py_write_noraise(fd, text, strlen(text));
+            if (fd >= 0) {
+                _Py_write_noraise(fd, text, strlen(text));
+            }
             _Exit(_Py_CORO_ORIGIN_STRICT_EXIT);
         }
     }
@@ -1754,10 +1769,7 @@ _PyCoroOrigin_ThreadStacks(PyThreadState *tstate, int limit,
         {
             n++;
         }
-        if (n == 0) {
-            continue;
-        }
-        PyObject *codes = PyTuple_New(n);
+        PyObject *codes = PyTuple_New(n);   /* (empty: in C code only) */
         if (codes == NULL) {
             goto error;
         }

@@ -587,19 +587,24 @@ sys__cancel_dump_coroutines_later_impl(PyObject *module)
 }
 
 /*[clinic input]
-sys._coroutine_origin_task_steps -> Py_ssize_t
+sys._coroutine_origin_progress
 
-Return how many steps and wake-ups of asyncio tasks were scheduled.
+Return (callbacks, task steps) that asyncio scheduled so far.
 
-Counted while the fork's tracking keeps scheduling sites (0 otherwise):
-the hang watchdog's measure of progress.  Internal.
+Counted while asyncio._origin watches (the fork's tracking on, or the
+hang watchdog running): every callback given to the event loop, and of
+them, with the fork's tracking on, the steps and wake-ups of tasks (0
+otherwise).  The hang watchdog's measure of progress.  Internal.
 [clinic start generated code]*/
 
-static Py_ssize_t
-sys__coroutine_origin_task_steps_impl(PyObject *module)
-/*[clinic end generated code: output=0b1f81f4d60ee060 input=84627551b9887ad3]*/
+static PyObject *
+sys__coroutine_origin_progress_impl(PyObject *module)
+/*[clinic end generated code: output=a29adec0459a5338 input=04398c51d90c424d]*/
 {
-    return _PyCoroOrigin_TaskSteps(_PyInterpreterState_GET());
+    Py_ssize_t callbacks, task_steps;
+    _PyCoroOrigin_Progress(_PyInterpreterState_GET(), &callbacks,
+                           &task_steps);
+    return Py_BuildValue("(nn)", callbacks, task_steps);
 }
 
 /*[clinic input]
@@ -772,7 +777,7 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS__DUMP_COROUTINES_METHODDEF
     SYS__DUMP_COROUTINES_LATER_METHODDEF
     SYS__CANCEL_DUMP_COROUTINES_LATER_METHODDEF
-    SYS__COROUTINE_ORIGIN_TASK_STEPS_METHODDEF
+    SYS__COROUTINE_ORIGIN_PROGRESS_METHODDEF
     SYS__COROUTINE_ORIGIN_HANG_SENTINEL_METHODDEF
     SYS__COROUTINE_ORIGIN_THREAD_STACKS_METHODDEF
     SYS__COROUTINE_ORIGIN_PROBLEMS_METHODDEF

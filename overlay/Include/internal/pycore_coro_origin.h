@@ -69,8 +69,10 @@ struct _Py_coro_origin_state {
     /* asyncio._origin.c_state() once made: what cancellation provenance
        needs on each cancel() (Python/coro_origin_asyncio.c). */
     PyObject *cancel_state;
-    /* Steps and wake-ups of tasks scheduled while scheduling sites were
-       kept (_PyCoroOrigin_ScheduledAt()): the hang watchdog's progress. */
+    /* Callbacks scheduled while asyncio._origin watches, and of them the
+       steps and wake-ups of tasks with the fork's tracking on
+       (_PyCoroOrigin_ScheduledAt()): the hang watchdog's progress. */
+    Py_ssize_t callbacks;
     Py_ssize_t task_steps;
     /* Set once an origin was recorded (a coroutine's, an async
        generator's or a future's; not debug mode's tracebacks): reports

@@ -78,9 +78,12 @@ extern PyObject *_PyCoroOrigin_ScheduledAt(PyThreadState *tstate,
 extern PyObject *_PyCoroOrigin_ScheduledSite(
     PyInterpreterState *interp, struct _PyInterpreterFrame *frame);
 extern PyObject *_PyCoroOrigin_HandleRunCode(PyInterpreterState *interp);
-/* How many steps and wake-ups of tasks ScheduledAt() saw so far (the hang
-   watchdog's progress): sys._coroutine_origin_task_steps(). */
-extern Py_ssize_t _PyCoroOrigin_TaskSteps(PyInterpreterState *interp);
+/* How many callbacks ScheduledAt() saw so far, and of them steps and
+   wake-ups of tasks with the fork's tracking on (the hang watchdog's
+   progress): sys._coroutine_origin_progress(). */
+extern void _PyCoroOrigin_Progress(PyInterpreterState *interp,
+                                   Py_ssize_t *callbacks,
+                                   Py_ssize_t *task_steps);
 
 /* Cancellation provenance (Lib/asyncio/_origin.py): Future.cancel() and
    Task.cancel() of a pending future call NoteCancel() (0, or -1 with an

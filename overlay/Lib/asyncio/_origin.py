@@ -589,7 +589,10 @@ class _ThreadsafeCondition(threading.Condition):
         super().notify_all()
 
     def __del__(self):
-        _report_threadsafe_dropped(self, 'was collected')
+        try:
+            _report_threadsafe_dropped(self, 'was collected')
+        except Exception:
+            pass    # (at shutdown, when this module's globals are None)
 
 
 def watch_threadsafe(future, loop):

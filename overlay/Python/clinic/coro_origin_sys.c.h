@@ -769,35 +769,27 @@ sys__cancel_dump_coroutines_later(PyObject *module, PyObject *Py_UNUSED(ignored)
     return sys__cancel_dump_coroutines_later_impl(module);
 }
 
-PyDoc_STRVAR(sys__coroutine_origin_task_steps__doc__,
-"_coroutine_origin_task_steps($module, /)\n"
+PyDoc_STRVAR(sys__coroutine_origin_progress__doc__,
+"_coroutine_origin_progress($module, /)\n"
 "--\n"
 "\n"
-"Return how many steps and wake-ups of asyncio tasks were scheduled.\n"
+"Return (callbacks, task steps) that asyncio scheduled so far.\n"
 "\n"
-"Counted while the fork\'s tracking keeps scheduling sites (0 otherwise):\n"
-"the hang watchdog\'s measure of progress.  Internal.");
+"Counted while asyncio._origin watches (the fork\'s tracking on, or the\n"
+"hang watchdog running): every callback given to the event loop, and of\n"
+"them, with the fork\'s tracking on, the steps and wake-ups of tasks (0\n"
+"otherwise).  The hang watchdog\'s measure of progress.  Internal.");
 
-#define SYS__COROUTINE_ORIGIN_TASK_STEPS_METHODDEF    \
-    {"_coroutine_origin_task_steps", (PyCFunction)sys__coroutine_origin_task_steps, METH_NOARGS, sys__coroutine_origin_task_steps__doc__},
-
-static Py_ssize_t
-sys__coroutine_origin_task_steps_impl(PyObject *module);
+#define SYS__COROUTINE_ORIGIN_PROGRESS_METHODDEF    \
+    {"_coroutine_origin_progress", (PyCFunction)sys__coroutine_origin_progress, METH_NOARGS, sys__coroutine_origin_progress__doc__},
 
 static PyObject *
-sys__coroutine_origin_task_steps(PyObject *module, PyObject *Py_UNUSED(ignored))
+sys__coroutine_origin_progress_impl(PyObject *module);
+
+static PyObject *
+sys__coroutine_origin_progress(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *return_value = NULL;
-    Py_ssize_t _return_value;
-
-    _return_value = sys__coroutine_origin_task_steps_impl(module);
-    if ((_return_value == -1) && PyErr_Occurred()) {
-        goto exit;
-    }
-    return_value = PyLong_FromSsize_t(_return_value);
-
-exit:
-    return return_value;
+    return sys__coroutine_origin_progress_impl(module);
 }
 
 PyDoc_STRVAR(sys__coroutine_origin_hang_sentinel__doc__,
@@ -1036,4 +1028,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=bf6dca027adaa271 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=26bc6dbcb204f811 input=a9049054013a1b77]*/

@@ -626,18 +626,19 @@ class DocsTest(unittest.TestCase):
         self.assertEqual((res.out, res.err), (b'ok\n', b''))
         self.assertIsNone(sys._cancel_dump_coroutines_later())
 
-    def check_sys___coroutine_origin_task_steps(self):
+    def check_sys___coroutine_origin_progress(self):
         code = ('import asyncio, sys\n'
                 'async def main():\n'
-                '    n = sys._coroutine_origin_task_steps()\n'
+                '    c, n = sys._coroutine_origin_progress()\n'
                 '    for i in range(5):\n'
                 '        await asyncio.sleep(0)\n'
-                '    print(sys._coroutine_origin_task_steps() - n)\n'
+                '    asyncio.get_running_loop().call_soon(int)\n'
+                '    c2, n2 = sys._coroutine_origin_progress()\n'
+                '    print(c2 - c, n2 - n)\n'
                 'asyncio.run(main())\n')
-        for spec in ('10', '0'):
+        for spec, expected in (('10', '6 5\n'), ('0', '0 0\n')):
             res = assert_python_ok('-X', f'coro_origin={spec}', '-c', code)
-            self.assertEqual(res.out.decode(),
-                             '5\n' if spec == '10' else '0\n')
+            self.assertEqual(res.out.decode(), expected)
 
 
 if __name__ == '__main__':

@@ -150,16 +150,61 @@ End of live coroutines.
 origin-python: hang: exiting with status 70
 '''
 
+# In the main thread, asyncio.run()'s SIGINT handler (Ctrl-C) could still
+# wake the loop: a stall (after the timeout) that says so.
 DEADLOCK_REPORT = (
-    "origin-python: deadlock: the event loop of thread 'MainThread' waits "
-    "for ever with pending tasks: nothing can wake it (no callback ready, "
-    "no timer, no file descriptor but its own, no signal handler, no other "
-    "thread at work)\n"
+    STALLED_REPORT.split('\n', 1)[0] + '\n'
+    "  nothing but a signal (SIGINT, Ctrl-C) can wake it: a deadlock, "
+    "unless the program waits for one\n"
     + STALLED_REPORT.split('\n', 1)[1]
     .replace('app.py:20', 'app.py:19').replace('line 20,', 'line 19,')
     .replace('app.py:16', 'app.py:15')
     .replace('1 timer\n    timer in N s: print() scheduled at app.py:15',
              '0 timers'))
+
+# The same in a thread's loop: nothing at all can wake it.
+THREAD_DEADLOCK = textwrap.dedent('''\
+    import asyncio
+    import threading
+
+
+    async def consumer(queue):
+        while True:
+            item = await queue.get()
+            print('got', item)
+
+
+    async def main():
+        queue = asyncio.Queue()
+        await asyncio.create_task(consumer(queue))
+
+
+    threading.Thread(target=asyncio.run, args=(main(),), name='worker').start()
+    ''')
+
+THREAD_DEADLOCK_REPORT = '''\
+origin-python: deadlock: the event loop of thread 'worker' waits for ever with pending tasks: nothing can wake it (no callback ready, no timer, no file descriptor but its own, no signal handler, no other thread at work)
+  the loop has 2 pending tasks, 0 callbacks ready, 0 timers
+Live coroutines (3 tracked, 2 asyncio tasks):
+
+Task 'Task-1' (pending)
+  coroutine main() suspended at app.py:13
+    Coroutine created at (most recent call last)
+      File "app.py", line 16, in <module>
+        threading.Thread(target=asyncio.run, args=(main(),), name='worker').start()
+  awaiting Task 'Task-2'
+  \u2514\u2500\u2500 Task 'Task-2' (pending)
+        coroutine consumer() suspended at app.py:7
+          Coroutine created at (most recent call last)
+            [9 frames folded: threading, asyncio]
+            File "app.py", line 13, in main
+              await asyncio.create_task(consumer(queue))
+        awaiting Queue.get() at <asyncio>/queues.py:N
+        awaiting <Future pending cb=[Task.task_wakeup()]>
+
+End of live coroutines.
+origin-python: hang: exiting with status 70
+'''
 
 # The main thread ends, and a non-daemon thread's loop runs forever.
 CANNOT_EXIT = textwrap.dedent('''\
@@ -258,20 +303,40 @@ class HangTest(unittest.TestCase):
         self.check_report(err, STALLED_REPORT)
 
     def test_deadlock(self):
-        # Nothing can wake the loop: reported after two looks (0.15 s
-        # here), before the timeout; with a timeout of an hour, within the
-        # second, as strict's 70.
+        # Nothing can wake the thread's loop: reported at once (two looks
+        # 0.1 s apart), with a timeout of an hour, as strict's 70.
+        start = time.monotonic()
+        rc, out, err = self.run_program(THREAD_DEADLOCK,
+                                        spec='hang=3600,strict')
+        self.assertLess(time.monotonic() - start, 30)
+        self.assertEqual((rc, out), (70, ''))
+        self.check_report(err, THREAD_DEADLOCK_REPORT, timeout=None)
+        # In the main thread, SIGINT could: a stall after the timeout.
         rc, out, err = self.run_program(DEADLOCK, spec='10')
         self.assertEqual(rc, 70)
-        self.check_report(err, DEADLOCK_REPORT, timeout=None)
-        source = DEADLOCK.replace('sys._dump_coroutines_later(0.3, '
-                                  'exit=True)\n', '')
-        start = time.monotonic()
-        rc, out, err = self.run_program(source, spec='hang=3600,strict')
-        self.assertLess(time.monotonic() - start, 30)
-        self.assertEqual(rc, 70)
-        self.check_report(err, DEADLOCK_REPORT.replace('app.py:19', 'app.py:18')
-                          .replace('line 19,', 'line 18,'), timeout=None)
+        self.check_report(err, DEADLOCK_REPORT)
+
+    def test_sigint_is_a_way_out(self):
+        # A program that waits for SIGINT (here from a supervisor, after
+        # 1 s) is no deadlock: it ends as on stock.
+        source = textwrap.dedent('''\
+            import asyncio, os, signal, subprocess, sys
+            subprocess.Popen([sys.executable, '-c',
+                              'import os, time; time.sleep(1); '
+                              f'os.kill({os.getpid()}, 2)'])
+            async def main():
+                try:
+                    await asyncio.Event().wait()
+                except asyncio.CancelledError:
+                    print('interrupted')
+                    raise
+            try:
+                asyncio.run(main())
+            except KeyboardInterrupt:
+                print('bye')
+            ''')
+        rc, out, err = self.run_program(source, spec='10,hang=30,strict')
+        self.assertEqual((rc, out, err), (0, 'interrupted\nbye\n', ''))
 
     def test_waits_that_are_no_deadlock(self):
         # Each of these waits for something that will come; stalls of
@@ -335,7 +400,7 @@ class HangTest(unittest.TestCase):
     def test_tracking_off(self):
         # sys._dump_coroutines_later() with the fork's tracking off: a
         # blocked loop and a deadlock are still found (through the tasks;
-        # steps are not counted, so no stall); the dump has no sites.
+        # task steps are not counted, so no stall); no sites in the dump.
         source = BLOCKED.replace('asyncio.run(main())',
                                  'sys._dump_coroutines_later(0.3, '
                                  'exit=True)\nasyncio.run(main())')
@@ -347,9 +412,12 @@ class HangTest(unittest.TestCase):
             "been running one callback for "), err)
         self.assertIn("  callback: a step of Task 'Task-2' (below)\n", err)
         self.assertNotIn('Coroutine created at', err)
-        rc, out, err = self.run_program(DEADLOCK, spec='0')
+        source = ('import sys\nsys._dump_coroutines_later(0.3, exit=True)\n'
+                  + THREAD_DEADLOCK)
+        rc, out, err = self.run_program(source, spec='0')
         self.assertEqual(rc, 70)
-        self.assertTrue(err.startswith('origin-python: deadlock: '), err)
+        self.assertTrue(err.startswith("origin-python: deadlock: the event "
+                                       "loop of thread 'worker' "), err)
 
     def test_busy_is_not_a_hang(self):
         for args in [(), ('py',)]:
