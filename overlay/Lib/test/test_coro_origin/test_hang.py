@@ -463,6 +463,31 @@ class HangTest(unittest.TestCase):
         rc, out, err = self.run_program(source, spec='10')
         self.assertEqual((rc, out, err), (0, 'not reported\n', ''))
 
+    @unittest.skipUnless(os.path.isdir('/proc/self/task'), 'needs /proc')
+    def test_concurrent_starts(self):
+        # Threads that start watches at once leave one; after cancel(),
+        # no thread of it is left and nothing is reported.
+        source = textwrap.dedent('''\
+            import asyncio, os, sys, threading, time
+            barrier = threading.Barrier(4)
+            def starter():
+                barrier.wait()
+                for i in range(20):
+                    sys._dump_coroutines_later(0.2)
+            threads = [threading.Thread(target=starter) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            sys._cancel_dump_coroutines_later()
+            print(len(os.listdir('/proc/self/task')))
+            async def main():
+                time.sleep(0.6)
+            asyncio.run(main())
+            ''')
+        rc, out, err = self.run_program(source, spec='10')
+        self.assertEqual((rc, out, err), (0, '1\n', ''))
+
     def test_file(self):
         # A file object gets the report; a later start replaces the watch.
         source = textwrap.dedent('''\
