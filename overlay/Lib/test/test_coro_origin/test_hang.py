@@ -422,7 +422,8 @@ class HangTest(unittest.TestCase):
     def test_busy_is_not_a_hang(self):
         for args in [(), ('py',)]:
             with self.subTest(args=args):
-                rc, out, err = self.run_program(BUSY, *args)
+                rc, out, err = self.run_program(BUSY, *args,
+                                                spec='hang=1,strict')
                 self.assertEqual((rc, out, err), (0, 'done\n', ''))
 
     def test_one_report_per_episode(self):
