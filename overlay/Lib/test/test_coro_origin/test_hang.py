@@ -321,9 +321,9 @@ class HangTest(unittest.TestCase):
         # 1 s) is no deadlock: it ends as on stock.
         source = textwrap.dedent('''\
             import asyncio, os, signal, subprocess, sys
-            subprocess.Popen([sys.executable, '-c',
-                              'import os, time; time.sleep(1); '
-                              f'os.kill({os.getpid()}, 2)'])
+            supervisor = subprocess.Popen([sys.executable, '-c',
+                                           'import os, time; time.sleep(1); '
+                                           f'os.kill({os.getpid()}, 2)'])
             async def main():
                 try:
                     await asyncio.Event().wait()
@@ -334,6 +334,7 @@ class HangTest(unittest.TestCase):
                 asyncio.run(main())
             except KeyboardInterrupt:
                 print('bye')
+            supervisor.wait()
             ''')
         rc, out, err = self.run_program(source, spec='10,hang=30,strict')
         self.assertEqual((rc, out, err), (0, 'interrupted\nbye\n', ''))
