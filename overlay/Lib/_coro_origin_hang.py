@@ -394,6 +394,8 @@ def _thread_asleep(tid, codes, loop_tid):
     """Is thread *tid* (*codes*: its stack) an idle executor worker with
     no work queued, or a main thread waiting for the loop's thread to
     end?"""
+    if not codes:
+        return False        # (a Python thread in C code: it may run)
     threading = sys.modules['threading']
     worker = sys.modules.get('concurrent.futures.thread')
     if worker is not None and codes[0] is worker._worker.__code__:
@@ -479,15 +481,9 @@ def _callback_lines(handle, tid):
     import _coro_origin_report as report
     callback = getattr(handle, '_callback', None)
     task = getattr(callback, '__self__', None)
-    calls = []
-    top = sys._current_frames().get(tid)    # (the loop is blocked)
     run_code = _codes()[0]
-    for _ in range(MAX_FRAMES):
-        if top is None or top.f_code is run_code:
-            break
-        code = top.f_code
-        calls.append((code.co_filename, top.f_lineno, code.co_name))
-        top = top.f_back
+    calls, _ = report.frames_down_to(              # (the loop is blocked)
+        sys._current_frames().get(tid), lambda f: f.f_code is run_code)
     if report._is_task(task):
         # The dump shows the task, and what it runs; here its innermost
         # frame, where it blocks.
@@ -567,9 +563,9 @@ def _write(out, text):
         if out is None:
             return
         if isinstance(out, int):
-            data = memoryview(text.encode('utf-8', 'backslashreplace'))
-            while data:
-                data = data[os.write(out, data):]
+            import _coro_origin_report
+            _coro_origin_report._write_fd(
+                out, text.encode('utf-8', 'backslashreplace'))
         else:
             out.write(text)
             flush = getattr(out, 'flush', None)

@@ -1547,24 +1547,36 @@ class _Dumper:
             if self.thread_frames is None:
                 self.thread_frames = sys._current_frames()
             me = threading.get_ident()
+            running = self.running_frames
             for tid, top in self.thread_frames.items():
                 if tid == me:
                     top = _interrupted_frame(top)
-                calls = []
-                for _ in range(MAX_CALLS):
-                    if top is None:
-                        break
-                    if top is frame:
-                        return tuple(calls)
-                    if id(top) in self.running_frames:
-                        break       # (the chain goes on in that one)
-                    code = top.f_code
-                    calls.append((code.co_filename, top.f_lineno,
-                                  code.co_name))
-                    top = top.f_back
+                # (another running coroutine's frame: the chain goes on
+                # in that one)
+                calls, end = frames_down_to(
+                    top, lambda f: f is frame or id(f) in running)
+                if end is frame:
+                    return calls
         except Exception:
             pass
         return ()
+
+
+def frames_down_to(top, stop):
+    """((filename, lineno, funcname), ...) of the frames from *top* down
+    to the first for which stop(frame) is true, left out, innermost first
+    as cr_origin has them; and that frame, or None if none was met within
+    MAX_CALLS frames."""
+    calls = []
+    for _ in range(MAX_CALLS):
+        if top is None or stop(top):
+            break
+        code = top.f_code
+        calls.append((code.co_filename, top.f_lineno, code.co_name))
+        top = top.f_back
+    else:
+        top = None
+    return tuple(calls), top
 
 
 # The code objects of the signal handlers that dump (this module's, and
