@@ -456,8 +456,9 @@ def _started_lines(loop):
 
 
 def _loop_lines(loop, pending):
-    """Where the loop was started, and what it has to do."""
-    lines = _started_lines(loop)
+    """Where the loop was started, and what it has to do (where, only if
+    it has tasks: the dump's line for a loop with none says it)."""
+    lines = _started_lines(loop) if pending else []
     try:
         import _coro_origin_report as report
         ready = len(loop._ready)

@@ -225,7 +225,6 @@ CANNOT_EXIT = textwrap.dedent('''\
 
 CANNOT_EXIT_REPORT = '''\
 origin-python: hang: the main thread has finished, and the interpreter has waited N s for thread 'server', which runs an event loop that nothing stops (timeout 0.3 s)
-  loop started at app.py:7
   the loop has 0 pending tasks, 0 callbacks ready, 0 timers
 Live coroutines (0 tracked, 0 asyncio tasks):
 
