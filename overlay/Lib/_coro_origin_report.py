@@ -1860,9 +1860,10 @@ def _text_task(d, group, first, rest, lines, budget, depth, above=()):
 
 
 def _lock_wait(rec, records):
-    """[line, holder's record or None] if *rec*'s task waits in
-    asyncio.Lock.acquire() for a lock whose holder asyncio._origin kept,
-    else None."""
+    """[line, holder's record or None] if *rec*'s task waits in the
+    acquire() of an asyncio.Lock or Semaphore whose holders
+    asyncio._origin kept, else None.  The record is that of the one holder
+    (a cycle can only be named through a single holder)."""
     origin = sys.modules.get('asyncio._origin')
     if origin is None or rec.error:
         return None
@@ -1874,27 +1875,48 @@ def _lock_wait(rec, records):
                 break
             coro = inner
         locks = sys.modules.get('asyncio.locks')
-        if locks is None or coro.cr_code is not locks.Lock.acquire.__code__:
+        if locks is None:
             return None
-        owner = origin.lock_owner(coro.cr_frame.f_locals.get('self'))
-        if owner is None:
+        kind = {locks.Lock.acquire.__code__: 'Lock',
+                locks.Semaphore.acquire.__code__: 'Semaphore'}.get(coro.cr_code)
+        if kind is None:
             return None
-        task, stack = owner
-        where = short_site(stack.frames())
-        holder = records.get(id(task)) if task is not None else None
-        if holder is not None and holder.task is not task:
-            holder = None
-        if task is rec.task:
-            text = 'a Lock that this task holds itself'
-        elif holder is not None:
-            text = f'a Lock held by Task {holder.name!r}'
-        elif task is not None:
-            text = f"a Lock held by task {_safe_str(task.get_name())!r}"
+        lock = coro.cr_frame.f_locals.get('self')
+        holders = origin.lock_holders(lock)
+        if not holders:
+            return None
+        if kind == 'Semaphore' and type(lock).__name__ == 'BoundedSemaphore':
+            kind = 'BoundedSemaphore'
+        names, record = [], None
+        for task, stack in holders[:MAX_HOLDERS_SHOWN]:
+            where = short_site(stack.frames())
+            holder = records.get(id(task)) if task is not None else None
+            if holder is not None and holder.task is not task:
+                holder = None
+            if task is rec.task:
+                who = 'this task itself'
+            elif holder is not None:
+                who = f'Task {holder.name!r}'
+            elif task is not None:
+                who = f"task {_safe_str(task.get_name())!r}"
+            else:
+                who = 'code outside any task'
+            names.append(f'{who} (acquired at {where})')
+            record = holder
+        if len(holders) > MAX_HOLDERS_SHOWN:
+            names.append(f'{len(holders) - MAX_HOLDERS_SHOWN} more')
+        if len(holders) == 1 and holders[0][0] is rec.task:
+            text = (f'waiting for a {kind} that this task holds itself '
+                    f'(acquired at {short_site(holders[0][1].frames())})')
         else:
-            text = 'a Lock taken outside any task'
-        return [f'waiting for {text} (acquired at {where})', holder]
+            text = f'waiting for a {kind} held by {", ".join(names)}'
+        return [text, record if len(holders) == 1 else None]
     except Exception:
         return None
+
+
+# Holders of one semaphore named in a wait line.
+MAX_HOLDERS_SHOWN = 3
 
 
 def _lock_cycle(rec):
@@ -1911,7 +1933,7 @@ def _lock_cycle(rec):
                 return None     # (its line says: "holds itself")
             names = ' -> '.join(f'Task {r.name!r}' for r in path + [rec])
             return (frozenset(id(r) for r in path),
-                    f'deadlock: {names} (each waits for a Lock the next '
+                    f'deadlock: {names} (each waits for a lock the next '
                     f'holds)')
         if holder in path:
             return None

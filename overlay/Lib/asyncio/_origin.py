@@ -715,16 +715,19 @@ watching = bool(sys._coroutine_origin_configured()
                 and sys.get_coroutine_origin_tracking_depth())
 scheduled_at = sys._coroutine_origin_scheduled_at
 
-# Lock owners: {id(lock): [weak reference, weak reference to the task that
-# acquired it (or None), frame stack of where]}, for the dump.
+# Holders of locks and semaphores: {id(lock): [weak reference, [(weak
+# reference to the task that acquired it (or None), frame stack of where),
+# ...]]}, for the dump.  A Lock has one holder; a Semaphore as many as
+# acquired it and did not release it yet (at most MAX_HOLDERS kept).
 _lock_owners = {}
 _ACQUIRE_CODES = None
+MAX_HOLDERS = 64
 
 
 def note_locked(lock):
-    """*lock* (an asyncio.Lock) was just acquired: keep by which task and
-    where (asyncio's acquire() and __aenter__() left out), if the fork's
-    tracking is on in this thread.  Never raises."""
+    """*lock* (an asyncio.Lock or Semaphore) was just acquired: keep by
+    which task and where (asyncio's acquire() and __aenter__() left out),
+    if the fork's tracking is on in this thread.  Never raises."""
     global _ACQUIRE_CODES
     try:
         depth = _fork_depth()
@@ -737,20 +740,51 @@ def note_locked(lock):
         if sys._getframe(2).f_code in _ACQUIRE_CODES:
             skip += 1
         task = _tasks.current_task()
-        _keep(_lock_owners, lock,
-              None if task is None else weakref.ref(task),
-              sys._frame_stack_capture(depth, skip, origin=True))
+        holder = (None if task is None else weakref.ref(task),
+                  sys._frame_stack_capture(depth, skip, origin=True))
+        entry = _kept(_lock_owners, lock)
+        if entry is None or not hasattr(lock, '_value'):
+            _keep(_lock_owners, lock, [holder])     # a Lock: the last one
+        elif len(entry[1]) < MAX_HOLDERS:
+            entry[1].append(holder)
     except Exception:
         pass
 
 
-def lock_owner(lock):
-    """(task or None, frame stack) of whoever last acquired *lock*, if
-    note_locked() kept it and *lock* is still locked, else None."""
+def note_released(semaphore):
+    """*semaphore* was just released: forget the holder that the current
+    task is; when another task releases it, the oldest holder that has
+    ended, or else the oldest.  Never raises."""
+    try:
+        entry = _kept(_lock_owners, semaphore)
+        if not entry or not entry[1]:
+            return
+        holders = entry[1]
+        tasks = [None if ref is None else ref() for ref, _ in holders]
+        current = _tasks.current_task()
+        for i, task in enumerate(tasks):
+            if task is current and current is not None:
+                break
+        else:
+            for i, task in enumerate(tasks):
+                if task is not None and task.done():
+                    break
+            else:
+                i = 0
+        del holders[i]
+    except Exception:
+        pass
+
+
+def lock_holders(lock):
+    """[(task or None, frame stack), ...] of whoever holds *lock* (a Lock
+    or a Semaphore), oldest first, as note_locked() kept them; [] when it
+    kept none or *lock* is not locked."""
     entry = _kept(_lock_owners, lock)
     if entry is None or not lock.locked():
-        return None
-    return (None if entry[1] is None else entry[1]()), entry[2]
+        return []
+    return [(None if ref is None else ref(), stack)
+            for ref, stack in entry[1]]
 
 
 def watch_thread(loop):

@@ -543,7 +543,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         self.assertEqual(lines, [
             "waiting for a Lock held by Task 'ba' (acquired at app.py:7)",
             "deadlock: Task 'ab' -> Task 'ba' -> Task 'ab' (each waits for "
-            "a Lock the next holds)",
+            "a lock the next holds)",
             'waiting for a Lock that this task holds itself (acquired at '
             'app.py:3)',
             "waiting for a Lock held by Task 'ab' (acquired at app.py:7)"])
@@ -553,6 +553,57 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             "a Lock held by Task 'ba' (acquired at app.py:7)",
             'a Lock that this task holds itself (acquired at app.py:3)',
             "a Lock held by Task 'ab' (acquired at app.py:7)"])
+
+    def test_semaphore_holders(self):
+        # A task waiting in Semaphore.acquire() names the tasks that hold
+        # it, oldest first, and where each acquired it; a holder that
+        # released it (by async with, or by another task's release()) is
+        # gone; a BoundedSemaphore held by one task that waits for a Lock
+        # the waiter holds is a deadlock, named once.
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_report
+            async def hold(sem, go):
+                async with sem:
+                    await go.wait()
+            async def take(sem):
+                await sem.acquire()
+            async def cross(lock, bsem, go):
+                async with lock:
+                    await go.wait()
+                    async with bsem:
+                        pass
+            async def main():
+                sem, go, stop = asyncio.Semaphore(2), asyncio.Event(), asyncio.Event()
+                lock, bsem = asyncio.Lock(), asyncio.BoundedSemaphore(1)
+                ts = [asyncio.create_task(hold(sem, stop), name='h1'),
+                      asyncio.create_task(take(sem), name='gone'),
+                      asyncio.create_task(hold(sem, stop), name='w')]
+                await asyncio.sleep(0)
+                sem.release()       # for 'gone', which left without
+                await asyncio.sleep(0)
+                ts += [asyncio.create_task(cross(lock, bsem, go), name='lb'),
+                       asyncio.create_task(cross(bsem, lock, go), name='bl'),
+                       asyncio.create_task(take(sem), name='last')]
+                await asyncio.sleep(0)
+                go.set()
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                _coro_origin_report.dump(sys.stdout)
+                for t in ts:
+                    t.cancel()
+            asyncio.run(main())
+            '''), 'coro_origin=2,skip=asyncio')
+        lines = [line.strip(' \u2502\u251c\u2514\u2500') for line in
+                 out.split('\n') if 'waiting for a' in line
+                 or line.lstrip(' \u2502').startswith('deadlock')]
+        self.assertEqual(lines, [
+            "waiting for a Lock held by Task 'lb' (acquired at app.py:8)",
+            "deadlock: Task 'bl' -> Task 'lb' -> Task 'bl' (each waits for "
+            "a lock the next holds)",
+            "waiting for a Semaphore held by Task 'h1' (acquired at "
+            "app.py:3), Task 'w' (acquired at app.py:3)",
+            "waiting for a BoundedSemaphore held by Task 'bl' (acquired at "
+            "app.py:8)"])
 
     def test_no_asyncio(self):
         # plain coroutines driven by hand: the await chain of one that no
