@@ -400,10 +400,11 @@ def coroutine_origin_text(obj):
         return None
 
 
-def short_site(origin, fold=None):
+def short_site(origin, fold=None, raises=False):
     """'FILE:LINE' of the innermost frame of *origin* that is not folded
     async machinery (the innermost frame if all are, or if folding is
-    off), or None for None or ()."""
+    off), or None for None or ().  None too if it cannot be made, unless
+    *raises*."""
     try:
         if not origin:
             return None
@@ -419,6 +420,8 @@ def short_site(origin, fold=None):
                     break
         return f'{chosen[0]}:{chosen[1]}'
     except Exception:
+        if raises:
+            raise
         return None
 
 
@@ -850,6 +853,18 @@ def _safe_str(obj):
 
 
 _plain_heads = {}
+
+
+def _site_order(group):
+    """A sort key for a group of stacks not in a task: the innermost
+    frame of its first coroutine's creation site; untracked ones last."""
+    try:
+        coro = group[0][0]
+        frame = (getattr(coro, 'cr_origin', None)
+                 or getattr(coro, 'ag_origin', None))[0]
+        return (0, str(frame[0]), int(frame[1]))
+    except Exception:
+        return (1, '', 0)
 
 
 def _sort_key(name):
@@ -1306,6 +1321,9 @@ class _Dumper:
             stacks.append((coro, keys, tail))
         self.loose = self.group_stacks(
             [s for s in stacks if id(s[0]) not in awaited])
+        # in the order of their creation sites in the source (the order
+        # the collector lists objects in changes with its collections)
+        self.loose.sort(key=_site_order)
 
     def build_tree(self, recs, all_parents):
         """Give each task its children (the tasks it waits for, each
@@ -1860,10 +1878,12 @@ def _text_task(d, group, first, rest, lines, budget, depth, above=()):
 
 
 def _lock_wait(rec, records):
-    """[line, holder's record or None] if *rec*'s task waits in the
-    acquire() of an asyncio.Lock or Semaphore whose holders
-    asyncio._origin kept, else None.  The record is that of the one holder
-    (a cycle can only be named through a single holder)."""
+    """[line, holder's record or None, is it a lock] if *rec*'s task waits
+    in asyncio's Lock.acquire() or Semaphore.acquire() for a lock whose
+    holders asyncio._origin kept, or in Event.wait(), Condition.wait(),
+    Queue.get() or Queue.put() for an object whose creation site it kept;
+    else None.  The record is that of a lock's one holder (a cycle can
+    only be named through a single holder)."""
     origin = sys.modules.get('asyncio._origin')
     if origin is None or rec.error:
         return None
@@ -1875,44 +1895,78 @@ def _lock_wait(rec, records):
                 break
             coro = inner
         locks = sys.modules.get('asyncio.locks')
-        if locks is None:
+        queues = sys.modules.get('asyncio.queues')
+        if locks is None or queues is None:
             return None
         kind = {locks.Lock.acquire.__code__: 'Lock',
-                locks.Semaphore.acquire.__code__: 'Semaphore'}.get(coro.cr_code)
+                locks.Semaphore.acquire.__code__: 'Semaphore',
+                locks.Event.wait.__code__: 'Event',
+                locks.Condition.wait.__code__: 'Condition',
+                queues.Queue.get.__code__: 'get',
+                queues.Queue.put.__code__: 'put'}.get(coro.cr_code)
         if kind is None:
             return None
-        lock = coro.cr_frame.f_locals.get('self')
-        holders = origin.lock_holders(lock)
-        if not holders:
+        obj = coro.cr_frame.f_locals.get('self')
+        stack = origin.created_at(obj)
+        site = (None if stack is None
+                else short_site(stack.frames(), raises=True))
+        created = '' if site is None else f' (created at {site})'
+        name = type(obj).__name__
+        if kind in ('Lock', 'Semaphore'):
+            return _holders_line(rec, records, name, created,
+                                 origin.lock_holders(obj))
+        if not created:
             return None
-        if kind == 'Semaphore' and type(lock).__name__ == 'BoundedSemaphore':
-            kind = 'BoundedSemaphore'
-        names, record = [], None
-        for task, stack in holders[:MAX_HOLDERS_SHOWN]:
-            where = short_site(stack.frames())
-            holder = records.get(id(task)) if task is not None else None
-            if holder is not None and holder.task is not task:
-                holder = None
-            if task is rec.task:
-                who = 'this task itself'
-            elif holder is not None:
-                who = f'Task {holder.name!r}'
-            elif task is not None:
-                who = f"task {_safe_str(task.get_name())!r}"
-            else:
-                who = 'code outside any task'
-            names.append(f'{who} (acquired at {where})')
-            record = holder
+        if kind == 'get':
+            text = f'waiting for an item from {_a(name)}{created}'
+        elif kind == 'put':
+            text = (f'waiting for room in {_a(name)}{created} (maxsize '
+                    f'{obj.maxsize})')
+        elif kind == 'Event':
+            text = f'waiting for {_a(name)}{created} to be set'
+        else:
+            text = f'waiting for {_a(name)}{created} to be notified'
+        return [text, None, False]
+    except Exception as exc:
+        return [f'(what it waits for could not be read: {_exc_name(exc)})',
+                None, False]
+
+
+def _a(name):
+    return ('an ' if name[:1] in 'AEIOU' else 'a ') + name
+
+
+def _holders_line(rec, records, name, created, holders):
+    """_lock_wait()'s result for a lock named *name* held by *holders*
+    ((task or None, frame stack) each), or None if there are none."""
+    if not holders:
+        return None
+    shown, record = [], None
+    for task, stack in holders[:MAX_HOLDERS_SHOWN]:
+        where = short_site(stack.frames(), raises=True)
+        holder = records.get(id(task)) if task is not None else None
+        if holder is not None and holder.task is not task:
+            holder = None
+        if task is rec.task:
+            who = 'this task itself'
+        elif holder is not None:
+            who = f'Task {holder.name!r}'
+        elif task is not None:
+            who = f"task {_safe_str(task.get_name())!r}"
+        else:
+            who = 'code outside any task'
+        shown.append((who, where))
+        record = holder
+    if len(holders) == 1 and holders[0][0] is rec.task:
+        text = (f'waiting for {_a(name)}{created} that this task holds '
+                f'itself (acquired at {shown[0][1]})')
+    else:
+        names = [f'{who} (acquired at {where})' for who, where in shown]
         if len(holders) > MAX_HOLDERS_SHOWN:
             names.append(f'{len(holders) - MAX_HOLDERS_SHOWN} more')
-        if len(holders) == 1 and holders[0][0] is rec.task:
-            text = (f'waiting for a {kind} that this task holds itself '
-                    f'(acquired at {short_site(holders[0][1].frames())})')
-        else:
-            text = f'waiting for a {kind} held by {", ".join(names)}'
-        return [text, record if len(holders) == 1 else None]
-    except Exception:
-        return None
+        text = (f'waiting for {_a(name)}{created}{"," if created else ""} '
+                f'held by {", ".join(names)}')
+    return [text, record if len(holders) == 1 else None, True]
 
 
 # Holders of one semaphore named in a wait line.
@@ -2103,7 +2157,8 @@ def _json_task(d, group, budget, depth):
     entry['awaiting'] = d.awaited(rec.waiter, rec.tail)
     entry['also_awaits'] = [r.name for r in rec.refs]
     if rec.lock:
-        entry['waiting_for_lock'] = rec.lock[0].removeprefix('waiting for ')
+        entry['waiting_for_lock' if rec.lock[2] else 'waiting_for'] = (
+            rec.lock[0].removeprefix('waiting for '))
     budget.used += _json_size(entry)
     children = []
     if rec.children:

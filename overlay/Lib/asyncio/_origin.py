@@ -14,7 +14,7 @@ tasks.py and events.py share one data path:
   reads it.
 * Render: ``Lib/_coro_origin_report.py``, for every report, through
   ``sys._coroutine_origin_render()``, which works during shutdown too
-  (:func:`context_origin_text` for asyncio's default exception handler).
+  (:func:`context_origin_lines` for asyncio's default exception handler).
 
 Names are the same on both sides: ``_source_tb`` / ``fut_source_tb`` (the
 debug-mode handle, or the materialised list once read), ``_source_drop`` /
@@ -128,12 +128,13 @@ def plain_callback(callback):
     return plain
 
 
-def context_origin_text(context):
-    """The creation site that asyncio's default exception handler adds to
-    its report, or None (see _coro_origin_report.context_origin_text()).
+def context_origin_lines(context):
+    """[the creation site that asyncio's default exception handler adds to
+    its report], or [] (see _coro_origin_report.context_origin_text()).
     Never raises, and works while the interpreter shuts down: whatever
     happens here, the report still says what stock says."""
-    return sys._coroutine_origin_render('context_origin_text', context)
+    text = sys._coroutine_origin_render('context_origin_text', context)
+    return [text] if text else []
 
 
 def repr_site(task, info=None):
@@ -749,6 +750,33 @@ def note_locked(lock):
             entry[1].append(holder)
     except Exception:
         pass
+
+
+# Where asyncio's locks, events, conditions, semaphores and queues were
+# created: {id(obj): [weak reference, frame stack]}, for the dump.
+_created = {}
+
+
+def note_created(obj):
+    """*obj* (an asyncio Lock, Event, Condition, Semaphore or Queue) was
+    just made: keep where, if the fork's tracking is on in this thread and
+    asyncio watches (the hooks skip the call otherwise, but Queue's).
+    Never raises."""
+    if not watching:
+        return
+    try:
+        depth = _fork_depth()
+        if depth:
+            _keep(_created, obj,
+                  sys._frame_stack_capture(depth, 2, origin=True))
+    except Exception:
+        pass
+
+
+def created_at(obj):
+    """The frame stack of where note_created() saw *obj* made, or None."""
+    entry = _kept(_created, obj)
+    return None if entry is None else entry[1]
 
 
 def note_released(semaphore):

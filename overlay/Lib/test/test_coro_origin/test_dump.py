@@ -121,6 +121,7 @@ Task 'Task-1' (pending)
   │                 tg.create_task(worker(ev), name=f'crew-{i}')
   │           awaiting Event.wait() at <asyncio>/locks.py:N
   │           awaiting <Future pending cb=[Task.task_wakeup()]>
+  │           waiting for an Event (created at app.py:25) to be set
   ├── Task 'guarded' (pending)
   │     coroutine guarded() suspended at app.py:22
   │       Coroutine created at (most recent call last)
@@ -140,6 +141,7 @@ Task 'Task-1' (pending)
   │                 inner = asyncio.create_task(worker(ev), name='inner')
   │           awaiting Event.wait() at <asyncio>/locks.py:N
   │           awaiting <Future pending cb=[Task.task_wakeup()]>
+  │           waiting for an Event (created at app.py:25) to be set
   └── Task 'w-0' (pending) × 12, also 'w-1', 'w-2', 'w-3', ...
         coroutine worker() suspended at app.py:13
           Coroutine created at (most recent call last)
@@ -150,6 +152,7 @@ Task 'Task-1' (pending)
               tasks += [asyncio.create_task(worker(ev), name=f'w-{i}')
         awaiting Event.wait() at <asyncio>/locks.py:N
         awaiting <Future pending cb=[Task.task_wakeup()]>
+        waiting for an Event (created at app.py:25) to be set
 
 Not in a task
   coroutine worker() not started, defined at app.py:12
@@ -541,18 +544,23 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                  text.split('\n') if 'waiting for a Lock' in line
                  or line.lstrip(' \u2502').startswith('deadlock')]
         self.assertEqual(lines, [
-            "waiting for a Lock held by Task 'ba' (acquired at app.py:7)",
+            "waiting for a Lock (created at app.py:12), held by Task 'ba' "
+            "(acquired at app.py:7)",
             "deadlock: Task 'ab' -> Task 'ba' -> Task 'ab' (each waits for "
             "a lock the next holds)",
-            'waiting for a Lock that this task holds itself (acquired at '
-            'app.py:3)',
-            "waiting for a Lock held by Task 'ab' (acquired at app.py:7)"])
+            'waiting for a Lock (created at app.py:13) that this task holds '
+            'itself (acquired at app.py:3)',
+            "waiting for a Lock (created at app.py:12), held by Task 'ab' "
+            "(acquired at app.py:7)"])
         tasks = json.loads(doc)['tasks']
         self.assertEqual([t['waiting_for_lock'] for t in tasks
                           if 'waiting_for_lock' in t], [
-            "a Lock held by Task 'ba' (acquired at app.py:7)",
-            'a Lock that this task holds itself (acquired at app.py:3)',
-            "a Lock held by Task 'ab' (acquired at app.py:7)"])
+            "a Lock (created at app.py:12), held by Task 'ba' (acquired at "
+            "app.py:7)",
+            'a Lock (created at app.py:13) that this task holds itself '
+            '(acquired at app.py:3)',
+            "a Lock (created at app.py:12), held by Task 'ab' (acquired at "
+            "app.py:7)"])
 
     def test_semaphore_holders(self):
         # A task waiting in Semaphore.acquire() names the tasks that hold
@@ -597,13 +605,62 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                  out.split('\n') if 'waiting for a' in line
                  or line.lstrip(' \u2502').startswith('deadlock')]
         self.assertEqual(lines, [
-            "waiting for a Lock held by Task 'lb' (acquired at app.py:8)",
+            "waiting for a Lock (created at app.py:14), held by Task 'lb' "
+            "(acquired at app.py:8)",
             "deadlock: Task 'bl' -> Task 'lb' -> Task 'bl' (each waits for "
             "a lock the next holds)",
-            "waiting for a Semaphore held by Task 'h1' (acquired at "
-            "app.py:3), Task 'w' (acquired at app.py:3)",
-            "waiting for a BoundedSemaphore held by Task 'bl' (acquired at "
-            "app.py:8)"])
+            'waiting for an Event (created at app.py:13) to be set',
+            "waiting for a Semaphore (created at app.py:13), held by Task "
+            "'h1' (acquired at app.py:3), Task 'w' (acquired at app.py:3)",
+            "waiting for a BoundedSemaphore (created at app.py:14), held by "
+            "Task 'bl' (acquired at app.py:8)",
+            'waiting for an Event (created at app.py:13) to be set'])
+
+    def test_wait_targets(self):
+        # A task waiting for an Event, a Condition, an item from a Queue
+        # or room in one says for which, and where that was created; not
+        # for one made while the fork's tracking was off (the awaiting
+        # line already says Event.wait()); text and JSON.
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_report
+            async def main():
+                sys.set_coroutine_origin_tracking(0)
+                quiet = asyncio.Event()
+                sys.set_coroutine_origin_tracking(2)
+                ev, cond = asyncio.Event(), asyncio.Condition()
+                empty, full = asyncio.Queue(), asyncio.LifoQueue(1)
+                full.put_nowait(1)
+                async def when_notified():
+                    async with cond:
+                        await cond.wait()
+                ts = [asyncio.create_task(ev.wait(), name='ev'),
+                      asyncio.create_task(when_notified(), name='cond'),
+                      asyncio.create_task(empty.get(), name='get'),
+                      asyncio.create_task(full.put(2), name='put'),
+                      asyncio.create_task(quiet.wait(), name='quiet')]
+                await asyncio.sleep(0)
+                _coro_origin_report.dump(sys.stdout)
+                _coro_origin_report.dump(sys.stdout, 'json')
+                for t in ts:
+                    t.cancel()
+            asyncio.run(main())
+            '''), 'coro_origin=2,skip=asyncio')
+        text, doc = out.split('End of live coroutines.\n')
+        lines = [line.strip(' \u2502\u251c\u2514\u2500') for line in
+                 text.split('\n') if 'waiting for' in line]
+        self.assertEqual(lines, [
+            'waiting for a Condition (created at app.py:6) to be notified',
+            'waiting for an Event (created at app.py:6) to be set',
+            'waiting for an item from a Queue (created at app.py:7)',
+            'waiting for room in a LifoQueue (created at app.py:7) '
+            '(maxsize 1)'])
+        tasks = json.loads(doc)['tasks']
+        self.assertEqual({t['name']: t['waiting_for'] for t in tasks
+                          if 'waiting_for' in t}, {
+            'cond': 'a Condition (created at app.py:6) to be notified',
+            'ev': 'an Event (created at app.py:6) to be set',
+            'get': 'an item from a Queue (created at app.py:7)',
+            'put': 'room in a LifoQueue (created at app.py:7) (maxsize 1)'})
 
     def test_no_asyncio(self):
         # plain coroutines driven by hand: the await chain of one that no
@@ -987,7 +1044,8 @@ class JsonTest(ScriptMixin, unittest.TestCase):
                       'lineno': _event_wait_line(),
                       'origin': wait_site, 'chain': None}],
                  'awaiting': '<Future pending cb=[Task.task_wakeup()]>',
-                 'also_awaits': [], 'children': []}],
+                 'also_awaits': [], 'children': [],
+                 'waiting_for': 'an Event (created at app.py:5) to be set'}],
             'not_in_task': [
                 {'count': 1,
                  'stack': [

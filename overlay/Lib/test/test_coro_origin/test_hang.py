@@ -145,6 +145,7 @@ Task 'Task-1' (pending)
               task = asyncio.create_task(consumer(queue))
         awaiting Queue.get() at <asyncio>/queues.py:N
         awaiting <Future pending cb=[Task.task_wakeup()]>
+        waiting for an item from a Queue (created at app.py:12)
 
 End of live coroutines.
 origin-python: hang: exiting with status 70
@@ -201,6 +202,7 @@ Task 'Task-1' (pending)
               await asyncio.create_task(consumer(queue))
         awaiting Queue.get() at <asyncio>/queues.py:N
         awaiting <Future pending cb=[Task.task_wakeup()]>
+        waiting for an item from a Queue (created at app.py:12)
 
 End of live coroutines.
 origin-python: hang: exiting with status 70
