@@ -483,8 +483,9 @@ def _callback_lines(handle, tid):
     callback = getattr(handle, '_callback', None)
     task = getattr(callback, '__self__', None)
     run_code = _codes()[0]
-    calls, _ = report.frames_down_to(              # (the loop is blocked)
-        sys._current_frames().get(tid), lambda f: f.f_code is run_code)
+    frames = sys._coroutine_origin_current_frames()  # (the loop is blocked)
+    calls, _ = report.frames_down_to(frames.get(tid),
+                                     lambda f: f.f_code is run_code)
     if report._is_task(task):
         # The dump shows the task, and what it runs; here its innermost
         # frame, where it blocks.

@@ -965,7 +965,7 @@ class _Dumper:
         self.source = None
         self.tracked = 0
         self.fold = _folding(None)
-        self.thread_frames = None   # sys._current_frames(), when needed
+        self.thread_frames = None   # this interpreter's frames, when needed
         self.callees = {}           # id(running coroutine) -> the one it runs
         self.running_frames = set() # id() of running coroutines' frames
 
@@ -1563,7 +1563,7 @@ class _Dumper:
         try:
             frame = obj.cr_frame
             if self.thread_frames is None:
-                self.thread_frames = sys._current_frames()
+                self.thread_frames = sys._coroutine_origin_current_frames()
             me = threading.get_ident()
             running = self.running_frames
             for tid, top in self.thread_frames.items():
@@ -2375,7 +2375,7 @@ def _take_lock(me, frame):
         holder = _lock_holder
         if holder is not None:
             tid, held_by = holder
-            top = sys._current_frames().get(tid)
+            top = sys._coroutine_origin_current_frames().get(tid)
             if not _on_stack(held_by, top):
                 _lock_holder = (me, frame)      # stale: take it over
                 return True

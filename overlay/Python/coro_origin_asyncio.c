@@ -1741,6 +1741,55 @@ no_memory:
 }
 
 
+/* ---- The frames of this interpreter's threads -----------------------------
+ *
+ * sys._current_frames() makes frame objects for the threads of every
+ * interpreter, with the allocator of the one that calls it: with
+ * subinterpreters (each with its own obmalloc) the frame object of a
+ * thread of another interpreter is later freed by that interpreter's,
+ * and the process crashes (upstream: stock 3.13 to 3.15 do it; see
+ * test_hang's subinterpreter test).  The dump and the watchdog use this
+ * instead: this interpreter's threads only. */
+
+PyObject *
+_PyCoroOrigin_CurrentFrames(PyThreadState *tstate)
+{
+    PyInterpreterState *interp = tstate->interp;
+    PyObject *result = PyDict_New();
+    if (result == NULL) {
+        return NULL;
+    }
+    _PyEval_StopTheWorld(interp);
+    HEAD_LOCK(&_PyRuntime);
+    for (PyThreadState *t = interp->threads.head; t != NULL; t = t->next) {
+        _PyInterpreterFrame *frame =
+            _PyFrame_GetFirstComplete(t->current_frame);
+        if (frame == NULL) {
+            continue;
+        }
+        PyObject *id = PyLong_FromUnsignedLong(t->thread_id);
+        if (id == NULL) {
+            goto error;
+        }
+        PyObject *frameobj = (PyObject *)_PyFrame_GetFrameObject(frame);
+        if (frameobj == NULL || PyDict_SetItem(result, id, frameobj) < 0) {
+            Py_DECREF(id);
+            goto error;
+        }
+        Py_DECREF(id);
+    }
+    HEAD_UNLOCK(&_PyRuntime);
+    _PyEval_StartTheWorld(interp);
+    return result;
+
+error:
+    HEAD_UNLOCK(&_PyRuntime);
+    _PyEval_StartTheWorld(interp);
+    Py_DECREF(result);
+    return NULL;
+}
+
+
 /* ---- The hang watchdog's look at the threads -------------------------------
  *
  * The watchdog looks at every thread's stack a few times per timeout.

@@ -662,6 +662,24 @@ sys__coroutine_origin_thread_stacks_impl(PyObject *module, int limit,
 }
 
 /*[clinic input]
+sys._coroutine_origin_current_frames
+
+Return {thread id: frame} for the threads of this interpreter.
+
+What sys._current_frames() returns, without the threads of other
+interpreters (whose frames it would make with this interpreter's
+allocator).  Internal: the dump's and the watchdog's look at the
+threads.
+[clinic start generated code]*/
+
+static PyObject *
+sys__coroutine_origin_current_frames_impl(PyObject *module)
+/*[clinic end generated code: output=262e43446934c482 input=0ba1937052477ccd]*/
+{
+    return _PyCoroOrigin_CurrentFrames(_PyThreadState_GET());
+}
+
+/*[clinic input]
 sys._coroutine_origin_problems
 
 Return the lost asyncio work recorded so far, and forget it.
@@ -780,6 +798,7 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS__COROUTINE_ORIGIN_PROGRESS_METHODDEF
     SYS__COROUTINE_ORIGIN_HANG_SENTINEL_METHODDEF
     SYS__COROUTINE_ORIGIN_THREAD_STACKS_METHODDEF
+    SYS__COROUTINE_ORIGIN_CURRENT_FRAMES_METHODDEF
     SYS__COROUTINE_ORIGIN_PROBLEMS_METHODDEF
     SYS__COROUTINE_ORIGIN_NOTE_PROBLEM_METHODDEF
     SYS__COROUTINE_ORIGIN_OF_EXCEPTION_METHODDEF

@@ -132,6 +132,11 @@ extern void _PyCoroOrigin_StartServices(PyThreadState *tstate);
    sys._coroutine_origin_hang_sentinel(). */
 extern int _PyCoroOrigin_HangSentinel(double allowance, int fd, int exit);
 
+/* sys._coroutine_origin_current_frames(): {thread id: frame} of the
+   threads of tstate's interpreter only, as sys._current_frames() gives
+   them for every interpreter (which crashes with subinterpreters). */
+extern PyObject *_PyCoroOrigin_CurrentFrames(PyThreadState *tstate);
+
 /* {thread id: (code objects of its stack, innermost first, at most
    "limit"; a weak reference to the first local of the innermost frame
    that runs "run_code" (Handle._run(): its handle), or None)} for the

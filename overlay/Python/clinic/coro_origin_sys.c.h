@@ -888,6 +888,29 @@ exit:
     return return_value;
 }
 
+PyDoc_STRVAR(sys__coroutine_origin_current_frames__doc__,
+"_coroutine_origin_current_frames($module, /)\n"
+"--\n"
+"\n"
+"Return {thread id: frame} for the threads of this interpreter.\n"
+"\n"
+"What sys._current_frames() returns, without the threads of other\n"
+"interpreters (whose frames it would make with this interpreter\'s\n"
+"allocator).  Internal: the dump\'s and the watchdog\'s look at the\n"
+"threads.");
+
+#define SYS__COROUTINE_ORIGIN_CURRENT_FRAMES_METHODDEF    \
+    {"_coroutine_origin_current_frames", (PyCFunction)sys__coroutine_origin_current_frames, METH_NOARGS, sys__coroutine_origin_current_frames__doc__},
+
+static PyObject *
+sys__coroutine_origin_current_frames_impl(PyObject *module);
+
+static PyObject *
+sys__coroutine_origin_current_frames(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return sys__coroutine_origin_current_frames_impl(module);
+}
+
 PyDoc_STRVAR(sys__coroutine_origin_problems__doc__,
 "_coroutine_origin_problems($module, /)\n"
 "--\n"
@@ -1028,4 +1051,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=26bc6dbcb204f811 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=15f5ab2fa0d72c94 input=a9049054013a1b77]*/

@@ -16,6 +16,11 @@ import unittest
 
 import _coro_origin_hang as hang
 from test.support import os_helper
+from test.support import import_helper
+try:
+    _interpreters = import_helper.import_module('_interpreters')
+except unittest.SkipTest:
+    _interpreters = None
 from test.test_coro_origin._util import run_python
 
 ASYNCIO = os.path.dirname(asyncio.__file__)
@@ -265,6 +270,30 @@ BUSY = textwrap.dedent('''\
     ''')
 
 
+SUB_REPORT = '''\
+origin-python: hang: the event loop of thread 'MainThread' has been running one callback for N s: nothing else on it runs (timeout 0.3 s)
+  callback: a step of Task 'Task-2' (below)
+  blocked in (innermost frame):
+    File "<string>", line 5, in blocker
+  loop started at <string>:8
+Live coroutines (2 tracked, 2 asyncio tasks):
+
+Task 'Task-1' (pending)
+  coroutine main() suspended at <string>:7
+    Coroutine created at (most recent call last)
+      File "<string>", line 8, in <module>
+  awaiting Task 'Task-2'
+  \u2514\u2500\u2500 Task 'Task-2' (pending)
+        coroutine blocker() running at <string>:5
+          Coroutine created at (most recent call last)
+            File "<string>", line 8, in <module>
+            [6 frames folded: asyncio]
+            File "<string>", line 7, in main
+
+End of live coroutines.
+'''
+
+
 class HangTest(unittest.TestCase):
 
     def run_program(self, source, *args, spec='hang=0.3,strict'):
@@ -449,6 +478,49 @@ class HangTest(unittest.TestCase):
                 self.assertEqual(err.count('End of live coroutines.'),
                                  reports)
                 self.assertNotIn('exiting', err)
+
+    @unittest.skipIf(_interpreters is None, 'needs _interpreters')
+    def test_subinterpreter(self):
+        # A watch started in a subinterpreter reports that interpreter's
+        # blocked loop, with its own frames (not those of the main
+        # interpreter's frame that runs it in the same thread), stops when
+        # that interpreter ends, and the process goes on and exits 0.
+        # The main interpreter's dump, meanwhile, looks at a thread that
+        # runs another subinterpreter: sys._current_frames() would make
+        # frame objects of that interpreter's frames with this one's
+        # allocator and crash the process when it frees them (upstream;
+        # the fork's look reads this interpreter's threads only).
+        source = textwrap.dedent('''\
+            import _interpreters, io, sys, threading, time
+            CODE = \'\'\'if 1:
+                import asyncio, sys, time
+                sys._dump_coroutines_later(0.3)
+                async def blocker():
+                    time.sleep(1.0)
+                async def main():
+                    await asyncio.create_task(blocker())
+                asyncio.run(main())
+                print('sub done', flush=True)
+            \'\'\'
+            def run(code):
+                interp = _interpreters.create()
+                _interpreters.run_string(interp, code)
+                _interpreters.destroy(interp)
+            run(CODE)
+            worker = threading.Thread(target=run, args=(
+                'import time; time.sleep(0.5)',))
+            worker.start()
+            time.sleep(0.2)
+            frames = sys._coroutine_origin_current_frames()
+            print(sorted(frames) == sorted({threading.main_thread().ident,
+                                            worker.ident}))
+            sys._dump_coroutines(io.StringIO())
+            worker.join()
+            print('main done', flush=True)
+            ''')
+        rc, out, err = self.run_program(source, spec='10')
+        self.assertEqual((rc, out), (0, 'sub done\nTrue\nmain done\n'), err)
+        self.check_report(err, SUB_REPORT)
 
     def test_cancel(self):
         source = textwrap.dedent('''\
