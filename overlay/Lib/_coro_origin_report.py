@@ -1491,6 +1491,27 @@ class _Dumper:
             pass
         return None
 
+    def future_site(self, nodes, waiter, tail):
+        """'FILE:LINE' where the plain future that the program's own
+        innermost coroutine awaits was created (its _origin_tb, kept with
+        tracking on), or None: not for a task, nor for a future made on
+        the line that awaits it (gather()'s), nor for one that asyncio's
+        own coroutines (sleep(), Event.wait(), ...) await, whose site
+        would be the line of the program that awaits them."""
+        try:
+            if not nodes or _machinery(self.node_where(nodes[-1])[1]):
+                return None
+            fut = waiter if waiter is not None else self.awaited_future(tail)
+            handle = getattr(fut, '_origin_tb', None)
+            if _is_task(fut) or type(handle) is not FrameStack:
+                return None
+            site = short_site(handle.frames(), self.fold, raises=True)
+            _, filename, lineno = self.node_where(nodes[-1])
+            # (made on the line that awaits it, by gather() for one: said)
+            return None if site == f'{filename}:{lineno}' else site
+        except Exception as exc:
+            return f'? (could not be read: {_exc_name(exc)})'
+
     def awaited(self, waiter, tail):
         """What a stack waits for, as text (or None)."""
         if waiter is None:
@@ -1798,7 +1819,9 @@ def _cut_chain(node, above):
     return node, None
 
 
-def _stack_lines(d, nodes, awaited, pad, out, above=()):
+def _stack_lines(d, nodes, awaited, pad, out, above=(), site=None):
+    """The lines of a stack; *site*: where the future that its innermost
+    coroutine awaits was created (d.future_site())."""
     inner = _machinery_tail(d, nodes)
     for i, node in enumerate(nodes[:len(nodes) - inner]):
         shown = None
@@ -1820,7 +1843,8 @@ def _stack_lines(d, nodes, awaited, pad, out, above=()):
         _, filename, lineno = d.node_where(nodes[-1])
         out.append(f'{pad}awaiting {names} at {filename}:{lineno}')
     if awaited is not None:
-        out.append(f'{pad}awaiting {awaited}')
+        out.append(f'{pad}awaiting {awaited}'
+                   + (f' (created at {site})' if site else ''))
 
 
 def _text_task(d, group, first, rest, lines, budget, depth, above=()):
@@ -1848,7 +1872,7 @@ def _text_task(d, group, first, rest, lines, budget, depth, above=()):
         if error:
             out.append(f'{pad}(await chain could not be read: {error})')
     _stack_lines(d, nodes, d.awaited(rec.waiter, rec.tail), pad, out,
-                 above)
+                 above, d.future_site(nodes, rec.waiter, rec.tail))
     if rec.lock:
         out.append(pad + rec.lock[0])
         cycle = _lock_cycle(rec)
@@ -2116,7 +2140,8 @@ def _render_text(d, notes):
         nodes, error = d.nodes(coro)
         if error:
             out.append(f'  (await chain could not be read: {error})')
-        _stack_lines(d, nodes, d.awaited(None, tail), '  ', out)
+        _stack_lines(d, nodes, d.awaited(None, tail), '  ', out,
+                     site=d.future_site(nodes, None, tail))
         budget.used += sum(map(len, out)) + len(out)
         lines += out
     idle = _idle_loops(d)
@@ -2155,6 +2180,9 @@ def _json_task(d, group, budget, depth):
             entry['error'] = f'await chain could not be read: {error}'
     entry['stack'] = [d.node_json(n) for n in nodes]
     entry['awaiting'] = d.awaited(rec.waiter, rec.tail)
+    site = d.future_site(nodes, rec.waiter, rec.tail)
+    if site:
+        entry['awaiting_created_at'] = site
     entry['also_awaits'] = [r.name for r in rec.refs]
     if rec.lock:
         entry['waiting_for_lock' if rec.lock[2] else 'waiting_for'] = (
@@ -2197,6 +2225,9 @@ def _render_json(d, missed, failure):
         entry = {'count': len(group),
                  'stack': [d.node_json(n) for n in nodes],
                  'awaiting': d.awaited(None, tail)}
+        site = d.future_site(nodes, None, tail)
+        if site:
+            entry['awaiting_created_at'] = site
         if error:
             entry['error'] = f'await chain could not be read: {error}'
         budget.used += _json_size(entry)

@@ -620,7 +620,9 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         # A task waiting for an Event, a Condition, an item from a Queue
         # or room in one says for which, and where that was created; not
         # for one made while the fork's tracking was off (the awaiting
-        # line already says Event.wait()); text and JSON.
+        # line already says Event.wait()); a plain future awaited by the
+        # program's coroutine, where it was made (not the future that
+        # Event.wait() awaits); text and JSON.
         out, err = self.run_script(textwrap.dedent('''\
             import asyncio, sys, _coro_origin_report
             async def main():
@@ -630,10 +632,14 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                 ev, cond = asyncio.Event(), asyncio.Condition()
                 empty, full = asyncio.Queue(), asyncio.LifoQueue(1)
                 full.put_nowait(1)
+                fut = asyncio.get_running_loop().create_future()
                 async def when_notified():
                     async with cond:
                         await cond.wait()
-                ts = [asyncio.create_task(ev.wait(), name='ev'),
+                async def on_future():
+                    await fut
+                ts = [asyncio.create_task(on_future(), name='fut'),
+                      asyncio.create_task(ev.wait(), name='ev'),
                       asyncio.create_task(when_notified(), name='cond'),
                       asyncio.create_task(empty.get(), name='get'),
                       asyncio.create_task(full.put(2), name='put'),
@@ -661,6 +667,12 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             'ev': 'an Event (created at app.py:6) to be set',
             'get': 'an item from a Queue (created at app.py:7)',
             'put': 'room in a LifoQueue (created at app.py:7) (maxsize 1)'})
+        # A plain future the program's coroutine awaits: where it was made
+        self.assertIn('\n  awaiting <Future pending cb=[Task.task_wakeup()]> '
+                      '(created at app.py:9)\n', text)
+        self.assertEqual({t['name']: t.get('awaiting_created_at')
+                          for t in tasks if t['name'] in ('fut', 'ev')},
+                         {'fut': 'app.py:9', 'ev': None})
 
     def test_no_asyncio(self):
         # plain coroutines driven by hand: the await chain of one that no
@@ -1229,8 +1241,10 @@ class SafetyTest(ScriptMixin, unittest.TestCase):
         self.assertEqual(child.finish(), 0)
         self.assertEqual(child.out.text(), 'ready\nalive None 0\n')
         self.assertIn("\nTask 'bad' (pending)\n", child.err.text())
-        self.assertIn('\n  awaiting <repr failed: ZeroDivisionError>\n',
-                      child.err.text())
+        # (the future, a subclass whose __repr__ raises, was made by the
+        # line that creates the task, which awaits it at its own line)
+        self.assertRegex(child.err.text(), r'\n  awaiting <repr failed: '
+                         r'ZeroDivisionError> \(created at .*app\.py:\d+\)\n')
 
     def test_signal_during_dump(self):
         # the second signal comes while the first dump is being built: it
