@@ -689,6 +689,43 @@ def _threadsafe_at_exit():
         _report_threadsafe_dropped(condition, 'was still referenced at exit')
 
 
+# Tasks and futures that failed and are still referenced at exit: asyncio
+# reports an exception nobody retrieved when the object is collected,
+# which for one kept in a global or a class attribute comes during the
+# interpreter's teardown, when the report is lost (stock prints nothing),
+# or never.  With the fork's tracking on when a loop ran, they are
+# reported at exit (an atexit callback, registered by watch_thread()),
+# through their loop's exception handler with the context asyncio would
+# give (the text stock prints at teardown when it prints anything), and
+# marked retrieved, so that they are reported once.  Those of a loop
+# still running (in a daemon thread) are left alone.
+_at_exit_registered = False
+
+
+def _unretrieved_at_exit():
+    try:
+        from . import futures
+        import gc
+        classes = (futures.Future, futures._PyFuture)   # (C, Python)
+        found = [o for o in gc.get_objects() if isinstance(o, classes)]
+    except Exception:
+        return
+    for fut in found:
+        try:
+            if (not fut.done() or fut.cancelled() or not fut._log_traceback
+                    or fut.get_loop().is_running()):
+                continue
+            exc = fut.exception()      # (marks it retrieved: reported once)
+            kind = 'Task' if hasattr(fut, 'get_coro') else 'Future'
+            fut.get_loop().call_exception_handler({
+                'message': f'{kind} exception was never retrieved',
+                'exception': exc,
+                'future': fut,
+            })
+        except Exception:
+            pass
+
+
 # Wake-ups from the wrong thread: call_soon() and call_at() (call_later())
 # are not thread-safe; from another thread, the callback waits in the
 # loop's queue while the loop may sleep in select() until some other event
@@ -815,6 +852,13 @@ def lock_holders(lock):
             for ref, stack in entry[1]]
 
 
+def _register_at_exit():
+    global _at_exit_registered
+    import atexit
+    atexit.register(_unretrieved_at_exit)
+    _at_exit_registered = True
+
+
 def watch_thread(loop):
     """Should *loop*, about to run in this thread, check the threads of
     its call_soon() and call_at()?  Keeps where it was started."""
@@ -828,6 +872,8 @@ def watch_thread(loop):
             constants.DEBUG_STACK_DEPTH, 3, origin=True)
         running_loops.add(loop)
         watching = True
+        if not _at_exit_registered:
+            _register_at_exit()
         # Who calls stop(): this loop's stop is a method of its own that
         # notes it first (no line in BaseEventLoop.stop(), whose docstring
         # differs between 3.13 releases: a hook there cannot apply to all).

@@ -13,6 +13,7 @@ import pickle
 import re
 import signal
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -24,6 +25,7 @@ from test.support import script_helper
 
 import _coro_origin_report as report
 
+from test.test_coro_origin import _util
 from test.test_coro_origin._util import marker, settings
 
 FILE = __file__.removesuffix('c')
@@ -719,6 +721,118 @@ class ThreadsafeTest(unittest.TestCase):
             result, seen = self.run_loop(main)
         self.assertIs(result, threading.Condition)
         self.assertEqual(seen, [])
+
+
+KEPT_AT_EXIT = textwrap.dedent('''\
+    import asyncio, sys, threading
+
+    class Registry:
+        kept = []
+
+    async def job():
+        raise ValueError('lost')
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        if 'py' in sys.argv:
+            loop.set_task_factory(
+                lambda loop, coro, **kw: asyncio.tasks._PyTask(coro, loop=loop))
+        Registry.kept.append(asyncio.create_task(job()))
+        fut = loop.create_future()
+        fut.set_exception(KeyError('gone'))
+        Registry.kept.append(fut)
+        await asyncio.sleep(0.01)
+        if 'retrieve' in sys.argv:
+            for f in Registry.kept:
+                f.exception()
+
+    if 'running' in sys.argv:
+        # a loop still running at exit (a daemon thread's): left alone
+        started = threading.Event()
+        async def forever():
+            await main()
+            started.set()
+            await asyncio.Event().wait()
+        threading.Thread(target=asyncio.run, args=(forever(),),
+                         daemon=True).start()
+        started.wait()
+    else:
+        asyncio.run(main())
+    print('bye')
+    ''')
+
+KEPT_AT_EXIT_REPORT = '''\
+Task exception was never retrieved
+future: <Task finished name='Task-2' coro=<job() done, defined at app.py:6> exception=ValueError('lost')>
+Coroutine created at (most recent call last)
+  File "app.py", line 34, in <module>
+    asyncio.run(main())
+  [6 frames folded: asyncio]
+  File "app.py", line 14, in main
+    Registry.kept.append(asyncio.create_task(job()))
+Traceback (most recent call last):
+  File "app.py", line 7, in job
+    raise ValueError('lost')
+ValueError: lost
+Future exception was never retrieved
+future: <Future finished exception=KeyError('gone')>
+Future created at (most recent call last)
+  File "app.py", line 34, in <module>
+    asyncio.run(main())
+  [6 frames folded: asyncio]
+  File "app.py", line 15, in main
+    fut = loop.create_future()
+  [1 frame folded: asyncio]
+KeyError: 'gone'
+'''
+
+
+class ReferencedAtExitTest(unittest.TestCase):
+    """A task or future that failed and is still referenced at exit is
+    reported then (stock reports it when it is collected: during the
+    teardown, where the report may be lost, or never)."""
+    maxDiff = None
+
+    def run_kept(self, *args, spec='10'):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'app.py')
+            with open(path, 'w') as f:
+                f.write(KEPT_AT_EXIT)
+            res, cmd = _util.run_python('-X', f'coro_origin={spec}', path,
+                                        *args, __isolated=False)
+        err = res.err.decode().replace(path, 'app.py')
+        return res.rc, res.out.decode(), err
+
+    def test_c_task_and_future(self):
+        self.assertEqual(self.run_kept(), (0, 'bye\n', KEPT_AT_EXIT_REPORT))
+
+    def test_python_task(self):
+        rc, out, err = self.run_kept('py')
+        # (the pure-Python task's traceback has its step's frame too; a
+        # task factory's task is named by create_task(): here None)
+        err = err.replace("name='None'", "name='Task-2'")
+        err = re.sub(r'  File ".*asyncio/tasks\.py", line \d+, in \w+\n'
+                     r'    .*\n', '', err)
+        self.assertEqual((rc, out, err), (0, 'bye\n', KEPT_AT_EXIT_REPORT))
+
+    def test_strict_counts_them_once(self):
+        rc, out, err = self.run_kept(spec='10,strict')
+        self.assertEqual((rc, out), (70, 'bye\n'))
+        self.assertTrue(err.startswith(KEPT_AT_EXIT_REPORT), err)
+        self.assertIn('origin-python strict: 2 problems of lost asyncio '
+                      'work (exit status 70)\n  1 task exception never '
+                      'retrieved\n  1 future exception never retrieved\n',
+                      err)
+        self.assertEqual(err.count('exception was never retrieved\n'), 2)
+
+    def test_not_reported(self):
+        # retrieved; a loop still running; tracking off (stock's reports,
+        # if the teardown collects them in time, and nothing of ours)
+        self.assertEqual(self.run_kept('retrieve'), (0, 'bye\n', ''))
+        self.assertEqual(self.run_kept('running'), (0, 'bye\n', ''))
+        rc, out, err = self.run_kept(spec='0')
+        self.assertEqual((rc, out), (0, 'bye\n'))
+        self.assertNotIn('created at', err)
 
 
 def wait_until_selecting(thread_id):

@@ -491,7 +491,7 @@ class HangTest(unittest.TestCase):
         # allocator and crash the process when it frees them (upstream;
         # the fork's look reads this interpreter's threads only).
         source = textwrap.dedent('''\
-            import _interpreters, io, sys, threading, time
+            import _interpreters, io, os, sys, threading, time
             CODE = \'\'\'if 1:
                 import asyncio, sys, time
                 sys._dump_coroutines_later(0.3)
@@ -507,14 +507,16 @@ class HangTest(unittest.TestCase):
                 _interpreters.run_string(interp, code)
                 _interpreters.destroy(interp)
             run(CODE)
+            r, w = os.pipe()
             worker = threading.Thread(target=run, args=(
-                'import time; time.sleep(0.5)',))
+                f'import os; os.read({r}, 1)',))
             worker.start()
             time.sleep(0.2)
             frames = sys._coroutine_origin_current_frames()
             print(sorted(frames) == sorted({threading.main_thread().ident,
                                             worker.ident}))
             sys._dump_coroutines(io.StringIO())
+            os.write(w, b'x')
             worker.join()
             print('main done', flush=True)
             ''')
