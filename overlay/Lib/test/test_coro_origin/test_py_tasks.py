@@ -146,15 +146,30 @@ class PyTasksTest(unittest.TestCase):
         return textwrap.dedent(text).format(line=line, src=source_line(path))
 
     @unittest.skipIf(support.Py_GIL_DISABLED, 'free-threaded build')
-    def test_live_and_core(self):
+    def test_live(self):
         path, proc = self.start(STUCK, '-X', 'coro_origin=10')
         live = self.py_tasks('-p', str(proc.pid))
+        self.assertEqual(self.normal(live, path), self.stuck_listing(path))
+
+    @unittest.skipIf(support.Py_GIL_DISABLED, 'free-threaded build')
+    # An AddressSanitizer process maps terabytes of shadow memory: gdb's
+    # core of it takes a minute and lacks the binary's own mappings (gdb:
+    # "Failed to read a valid object file image from memory"), so nothing
+    # of Python can be read from it.  The live test runs there.
+    @unittest.skipIf(support.check_sanitizer(address=True),
+                     "gdb's core of an ASan process has no object files")
+    def test_core_file(self):
+        path, proc = self.start(STUCK, '-X', 'coro_origin=10')
         core = os.path.join(self.tmp, 'core')
         res = self.gdb('-p', str(proc.pid), '-ex',
                        f'generate-core-file {core}')
         self.assertTrue(os.path.exists(core), res.stdout + res.stderr)
         proc.kill()
         from_core = self.py_tasks(os.path.realpath(sys.executable), core)
+        self.assertEqual(self.normal(from_core, path),
+                         self.stuck_listing(path))
+
+    def stuck_listing(self, path):
         m = lambda name: _util.marker(path, name)
         site = lambda name: (
             '  Coroutine created at (most recent call last)\n'
@@ -193,8 +208,7 @@ class PyTasksTest(unittest.TestCase):
             + indent(site('orphan'), '  ') +
             '\n'
             'End of tasks.\n')
-        self.assertEqual(self.normal(live, path), expected)
-        self.assertEqual(self.normal(from_core, path), expected)
+        return expected
 
     @unittest.skipIf(support.Py_GIL_DISABLED, 'free-threaded build')
     def test_blocked_untracked(self):
