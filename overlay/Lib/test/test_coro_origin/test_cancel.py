@@ -156,6 +156,40 @@ class CancelProvenanceTest(unittest.TestCase):
                 self.assertTrue(record(exc)[1][0].startswith(
                     "by task 'Task-"), record(exc))
 
+    def test_shield(self):
+        # shield() keeps the inner task running: the awaiting task's
+        # CancelledError names who cancelled that task, C and Python.
+        inner = []
+
+        async def save():
+            await asyncio.sleep(10)
+
+        async def handler():
+            inner.append(asyncio.ensure_future(save()))
+            await asyncio.shield(inner[-1])
+
+        async def main():
+            t = asyncio.create_task(handler(), name='handler')
+            await asyncio.sleep(0)
+            t.cancel()  # marker: shield-cancel
+            try:
+                await t
+            except asyncio.CancelledError as exc:
+                self.assertFalse(inner[-1].cancelled())
+                inner[-1].cancel()
+                await asyncio.sleep(0)
+                return exc
+        for factory in (None, py_task_factory):
+            with self.subTest(factory=factory), fork_tracking():
+                exc = run(main, factory)
+                self.assertEqual(record(exc)[2][0],
+                                 (FILE, line('shield-cancel'), 'main'))
+                by, because = record(exc)[1][:2]
+                self.assertIsNone(because)
+                self.assertRegex(by, r"^by task '(Task-\d+|None)' \(created "
+                                 rf"at {re.escape(FILE)}:"
+                                 rf"{line('run-main')}\)$")
+
     def test_taskgroup(self):
         async def bad():
             await asyncio.sleep(0)
@@ -1031,14 +1065,15 @@ class DroppedByCancelTest(unittest.TestCase):
     retrieved drops it silently on stock: with tracking on it is reported
     then, through the loop's exception handler."""
 
-    def contexts(self, make, retrieve=False):
+    def contexts(self, make, retrieve=False, steps=1):
         seen = []
 
         async def main():
             loop = asyncio.get_running_loop()
             loop.set_exception_handler(lambda loop, ctx: seen.append(ctx))
             fut = make(loop)
-            await asyncio.sleep(0)
+            for _ in range(steps):
+                await asyncio.sleep(0)
             if retrieve:
                 fut.exception()
             fut.cancel()  # marker: drop
@@ -1087,6 +1122,21 @@ class DroppedByCancelTest(unittest.TestCase):
     def test_retrieved_is_not_reported(self):
         with fork_tracking():
             fut, seen = self.contexts(self.failed_task, retrieve=True)
+        self.assertEqual(seen, [])
+
+    def test_handed_on_is_not_reported(self):
+        # gather(return_exceptions=True) hands the exception to its
+        # caller: a cancel() after it drops nothing.
+        kept = []
+
+        def gathered(loop):
+            task = self.failed_task(loop)
+            kept.append(asyncio.gather(task, return_exceptions=True))
+            return task
+        with fork_tracking():
+            fut, seen = self.contexts(gathered, steps=3)
+        self.assertTrue(kept[0].done())
+        self.assertIsInstance(fut.exception(), ValueError)
         self.assertEqual(seen, [])
 
     def test_tracking_off_as_stock(self):
