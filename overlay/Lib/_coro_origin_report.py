@@ -50,6 +50,10 @@ AGEN_HEADER = 'Async generator created at (most recent call last)'
 # are folded into one marker line.
 FOLDED_MODULES = ('asyncio', 'concurrent.futures', 'threading', 'selectors',
                   'runpy')
+# Installed libraries that run on asyncio and cancel, schedule and run
+# tasks for the program (anyio's cancel scopes reach Task.cancel()):
+# folded the same way, found as packages of these names on sys.path.
+FOLDED_PACKAGES = ('anyio', 'sniffio')
 
 # Lines shown for sites without frames.
 NOT_RECORDED = '(creation site not recorded)'
@@ -75,13 +79,26 @@ def _get_stdlib_prefix():
     return _stdlib_prefix
 
 
+def _package_of(filename):
+    """The one of FOLDED_PACKAGES that *filename* is a file of, as a
+    package directory on sys.path, or None."""
+    for name in FOLDED_PACKAGES:
+        marker = os.sep + name + os.sep
+        if marker not in filename:
+            continue
+        for entry in sys.path:
+            if entry and filename.startswith(os.path.join(entry, name, '')):
+                return name
+    return None
+
+
 def _classify(filename):
     if filename.startswith('<frozen ') and filename.endswith('>'):
         module = filename[len('<frozen '):-1]
     else:
         prefix = _get_stdlib_prefix()
         if not prefix or not filename.startswith(prefix):
-            return None
+            return _package_of(filename)
         rel = filename[len(prefix):]
         if os.altsep:
             rel = rel.replace(os.altsep, os.sep)
@@ -99,8 +116,8 @@ def _classify(filename):
 
 
 def _machinery(filename):
-    """The name of the async machinery module (one of FOLDED_MODULES) that
-    the file *filename* belongs to, or None."""
+    """The name of the async machinery module (one of FOLDED_MODULES, or
+    FOLDED_PACKAGES) that the file *filename* belongs to, or None."""
     try:
         return _module_of_file[filename]
     except KeyError:

@@ -9,10 +9,12 @@ import asyncio
 import linecache
 import os
 import sys
+import tempfile
 import threading
 import traceback
 import types
 import unittest
+from test import support
 from unittest import mock
 
 import _coro_origin_report as report
@@ -161,6 +163,35 @@ class SiteLinesTest(unittest.TestCase):
                 self.assertEqual(
                     report.site_lines(((filename, 1, 'f'), A()), fold=True),
                     frame_lines(A()) + frame_lines((filename, 1, 'f')))
+
+    def test_fold_packages(self):
+        # anyio (and sniffio), installed: a package of that name in a
+        # directory of sys.path; not a module of that name elsewhere, nor
+        # a package whose name only begins alike
+        with tempfile.TemporaryDirectory() as tmp:
+            site = os.path.join(tmp, 'site')
+            inside = os.path.join(site, 'anyio', '_backends', '_asyncio.py')
+            sniff = os.path.join(site, 'sniffio', '_impl.py')
+            others = [os.path.join(tmp, 'anyio', 'x.py'),
+                      os.path.join(site, 'anyio_extras', 'x.py')]
+            with support.swap_attr(sys, 'path', [site] + sys.path):
+                report._module_of_file.clear()
+                for filename, name in ((inside, 'anyio'),
+                                       (sniff, 'sniffio')):
+                    with self.subTest(filename=filename):
+                        self.assertEqual(
+                            report.site_lines(((filename, 1, 'f'), A()),
+                                              fold=True),
+                            frame_lines(A())
+                            + [f'  [1 frame folded: {name}]'])
+                for filename in others:
+                    with self.subTest(filename=filename):
+                        self.assertEqual(
+                            report.site_lines(((filename, 1, 'f'), A()),
+                                              fold=True),
+                            frame_lines(A())
+                            + frame_lines((filename, 1, 'f')))
+            report._module_of_file.clear()
 
     def test_fold_everything_keeps_innermost(self):
         origin = ((EVENTS, 20, '_run'), (BASE_EVENTS, 10, '_run_once'),
