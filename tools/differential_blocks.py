@@ -429,6 +429,31 @@ def strip(text, repr_sites=True):
     return '\n'.join(out), removed
 
 
+def unretrieved_reports(text):
+    """(text without asyncio's reports of an exception never retrieved,
+    [the text of each]): "Task exception was never retrieved" (or
+    "Future ..."), its "future: " line, and its traceback (or the
+    exception's line alone, for an exception that was set, not raised).
+    With tracking on, the fork reports a failed task or future still
+    referenced at exit then, instead of during the teardown (when stock
+    reports it, if it does): the same text elsewhere, or one more."""
+    lines = text.split('\n')
+    out, found = [], []
+    i = 0
+    while i < len(lines):
+        if (lines[i] in DROPPED_HEADS and i + 2 < len(lines)
+                and lines[i + 1].startswith('future: ')):
+            j = _traceback_end(lines, i + 2)
+            if j is None:
+                j = i + 3
+            found.append('\n'.join(lines[i:j]))
+            i = j
+            continue
+        out.append(lines[i])
+        i += 1
+    return '\n'.join(out), found
+
+
 # --- normalisation -----------------------------------------------------------
 
 ADDRESS = re.compile(r'0x[0-9a-fA-F]+')

@@ -343,6 +343,25 @@ class Blocks(unittest.TestCase):
                   File "PROG", line 5, in main
             ''')
 
+    def test_unretrieved_reports(self):
+        # reports of exceptions never retrieved are taken out whole (a
+        # traceback, or the exception's line alone), wherever they are
+        task = ('Task exception was never retrieved\n'
+                "future: <Task finished name='Task-2' exception="
+                "ValueError('x')>\n"
+                'Traceback (most recent call last):\n'
+                '  File "p.py", line 3, in f\n'
+                'ValueError: x')
+        future = ('Future exception was never retrieved\n'
+                  "future: <Future finished exception=KeyError('k')>\n"
+                  "KeyError: 'k'")
+        text = f'before\n{future}\nbetween\n{task}\nafter'
+        self.assertEqual(blocks.unretrieved_reports(text),
+                         ('before\nbetween\nafter', [future, task]))
+        # a lone head line is no report
+        lone = 'Task exception was never retrieved\nsomething else'
+        self.assertEqual(blocks.unretrieved_reports(lone), (lone, []))
+
     def test_strict_summary(self):
         before = 'Traceback (most recent call last):\nValueError\n'
         text, lines, status = blocks.strict_summary(before + self.summary())
