@@ -1741,18 +1741,25 @@ no_memory:
 }
 
 
-/* ---- The frames of this interpreter's threads -----------------------------
+/* ---- A look at this interpreter's threads ----------------------------------
  *
- * sys._current_frames() makes frame objects for the threads of every
- * interpreter, with the allocator of the one that calls it: with
- * subinterpreters (each with its own obmalloc) the frame object of a
- * thread of another interpreter is later freed by that interpreter's,
+ * {thread id: item(thread)} for the threads of tstate's interpreter, made
+ * with the world stopped, as sys._current_frames() does.  "item" returns
+ * a new reference, or NULL: with an exception set, an error; without,
+ * leave the thread out.
+ *
+ * sys._current_frames() itself looks at the threads of every interpreter
+ * and makes their frame objects with the allocator of the one that calls
+ * it: with subinterpreters (each with its own obmalloc) the frame object
+ * of a thread of another interpreter is later freed by that interpreter's,
  * and the process crashes (upstream: stock 3.13 to 3.15 do it; see
- * test_hang's subinterpreter test).  The dump and the watchdog use this
- * instead: this interpreter's threads only. */
+ * test_hang's subinterpreter test).  The dump and the watchdog use these
+ * instead. */
 
-PyObject *
-_PyCoroOrigin_CurrentFrames(PyThreadState *tstate)
+typedef PyObject *(*thread_item)(PyThreadState *t, void *arg);
+
+static PyObject *
+map_threads(PyThreadState *tstate, thread_item item, void *arg)
 {
     PyInterpreterState *interp = tstate->interp;
     PyObject *result = PyDict_New();
@@ -1762,21 +1769,20 @@ _PyCoroOrigin_CurrentFrames(PyThreadState *tstate)
     _PyEval_StopTheWorld(interp);
     HEAD_LOCK(&_PyRuntime);
     for (PyThreadState *t = interp->threads.head; t != NULL; t = t->next) {
-        _PyInterpreterFrame *frame =
-            _PyFrame_GetFirstComplete(t->current_frame);
-        if (frame == NULL) {
+        PyObject *value = item(t, arg);
+        if (value == NULL) {
+            if (PyErr_Occurred()) {
+                goto error;
+            }
             continue;
         }
         PyObject *id = PyLong_FromUnsignedLong(t->thread_id);
-        if (id == NULL) {
+        int res = id ? PyDict_SetItem(result, id, value) : -1;
+        Py_XDECREF(id);
+        Py_DECREF(value);
+        if (res < 0) {
             goto error;
         }
-        PyObject *frameobj = (PyObject *)_PyFrame_GetFrameObject(frame);
-        if (frameobj == NULL || PyDict_SetItem(result, id, frameobj) < 0) {
-            Py_DECREF(id);
-            goto error;
-        }
-        Py_DECREF(id);
     }
     HEAD_UNLOCK(&_PyRuntime);
     _PyEval_StartTheWorld(interp);
@@ -1789,76 +1795,74 @@ error:
     return NULL;
 }
 
+/* sys._coroutine_origin_current_frames(): the thread's innermost complete
+   frame, as a frame object; threads running no Python code left out. */
+static PyObject *
+current_frame(PyThreadState *t, void *Py_UNUSED(arg))
+{
+    _PyInterpreterFrame *frame = _PyFrame_GetFirstComplete(t->current_frame);
+    return frame ? Py_XNewRef((PyObject *)_PyFrame_GetFrameObject(frame))
+                 : NULL;
+}
 
-/* ---- The hang watchdog's look at the threads -------------------------------
- *
- * The watchdog looks at every thread's stack a few times per timeout.
- * sys._current_frames() would make frame objects, which keep the locals of
- * a frame that returns meanwhile alive until the watchdog drops them (a
- * program that checks that an object was freed could see it still alive).
- * This gives code objects instead, which hold nothing of the program, and
- * a weak reference to the handle that Handle._run() runs. */
+PyObject *
+_PyCoroOrigin_CurrentFrames(PyThreadState *tstate)
+{
+    return map_threads(tstate, current_frame, NULL);
+}
+
+/* The hang watchdog looks at every thread's stack a few times per timeout.
+   Frame objects would keep the locals of a frame that returns meanwhile
+   alive until the watchdog drops them (a program that checks that an
+   object was freed could see it still alive).  This gives (code objects,
+   innermost first, at most "limit"; a weak reference to the handle that
+   the innermost Handle._run() runs, or None), which hold nothing of the
+   program. */
+struct stacks_arg {
+    int limit;
+    PyObject *run_code;
+};
+
+static PyObject *
+thread_stack(PyThreadState *t, void *arg)
+{
+    struct stacks_arg *a = (struct stacks_arg *)arg;
+    _PyInterpreterFrame *top = _PyFrame_GetFirstComplete(t->current_frame);
+    Py_ssize_t n = 0;
+    for (_PyInterpreterFrame *f = top; f != NULL && n < a->limit;
+         f = _PyFrame_GetFirstComplete(f->previous))
+    {
+        n++;
+    }
+    PyObject *codes = PyTuple_New(n);   /* (empty: in C code only) */
+    if (codes == NULL) {
+        return NULL;
+    }
+    PyObject *handle = NULL;
+    _PyInterpreterFrame *f = top;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyTuple_SET_ITEM(codes, i, Py_NewRef(f->f_executable));
+        if (handle == NULL && f->f_executable == a->run_code) {
+            handle = f->localsplus[0];
+        }
+        f = _PyFrame_GetFirstComplete(f->previous);
+    }
+    PyObject *ref = handle != NULL ? PyWeakref_NewRef(handle, NULL)
+                                   : Py_NewRef(Py_None);
+    if (ref == NULL) {
+        PyErr_Clear();          /* (not weakly referenceable: no handle) */
+        ref = Py_NewRef(Py_None);
+    }
+    PyObject *value = PyTuple_Pack(2, codes, ref);
+    Py_DECREF(codes);
+    Py_DECREF(ref);
+    return value;
+}
 
 PyObject *
 _PyCoroOrigin_ThreadStacks(PyThreadState *tstate, int limit,
                            PyObject *run_code)
 {
-    PyInterpreterState *interp = tstate->interp;
-    PyObject *result = PyDict_New();
-    if (result == NULL) {
-        return NULL;
-    }
-    _PyEval_StopTheWorld(interp);
-    HEAD_LOCK(&_PyRuntime);
-    for (PyThreadState *t = interp->threads.head; t != NULL; t = t->next) {
-        _PyInterpreterFrame *top = _PyFrame_GetFirstComplete(t->current_frame);
-        Py_ssize_t n = 0;
-        for (_PyInterpreterFrame *f = top; f != NULL && n < limit;
-             f = _PyFrame_GetFirstComplete(f->previous))
-        {
-            n++;
-        }
-        PyObject *codes = PyTuple_New(n);   /* (empty: in C code only) */
-        if (codes == NULL) {
-            goto error;
-        }
-        PyObject *handle = NULL;
-        _PyInterpreterFrame *f = top;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            PyTuple_SET_ITEM(codes, i, Py_NewRef(f->f_executable));
-            if (handle == NULL && f->f_executable == run_code)
-            {
-                handle = f->localsplus[0];
-            }
-            f = _PyFrame_GetFirstComplete(f->previous);
-        }
-        PyObject *ref = handle != NULL ? PyWeakref_NewRef(handle, NULL)
-                                       : Py_NewRef(Py_None);
-        if (ref == NULL) {
-            PyErr_Clear();      /* (not weakly referenceable: no handle) */
-            ref = Py_NewRef(Py_None);
-        }
-        PyObject *id = PyLong_FromUnsignedLong(t->thread_id);
-        PyObject *value = PyTuple_Pack(2, codes, ref);
-        Py_DECREF(codes);
-        Py_DECREF(ref);
-        if (id == NULL || value == NULL
-            || PyDict_SetItem(result, id, value) < 0)
-        {
-            Py_XDECREF(id);
-            Py_XDECREF(value);
-            goto error;
-        }
-        Py_DECREF(id);
-        Py_DECREF(value);
-    }
-    HEAD_UNLOCK(&_PyRuntime);
-    _PyEval_StartTheWorld(interp);
-    return result;
-
-error:
-    HEAD_UNLOCK(&_PyRuntime);
-    _PyEval_StartTheWorld(interp);
-    Py_DECREF(result);
-    return NULL;
+    struct stacks_arg arg = {limit, run_code};
+    return map_threads(tstate, thread_stack, &arg);
 }
