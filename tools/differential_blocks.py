@@ -429,6 +429,10 @@ def strip(text, repr_sites=True):
     return '\n'.join(out), removed
 
 
+# asyncio's words, with the class's name ("Task", "Future", a subclass's)
+UNRETRIEVED_HEAD = re.compile(r'\w+ exception was never retrieved')
+
+
 def unretrieved_reports(text):
     """(text without asyncio's reports of an exception never retrieved,
     [the text of each]): "Task exception was never retrieved" (or
@@ -441,7 +445,7 @@ def unretrieved_reports(text):
     out, found = [], []
     i = 0
     while i < len(lines):
-        if (lines[i] in DROPPED_HEADS and i + 2 < len(lines)
+        if (UNRETRIEVED_HEAD.fullmatch(lines[i]) and i + 2 < len(lines)
                 and lines[i + 1].startswith('future: ')):
             j = _traceback_end(lines, i + 2)
             if j is None:

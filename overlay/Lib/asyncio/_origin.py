@@ -707,7 +707,9 @@ def _unretrieved_at_exit():
         from . import futures
         import gc
         classes = (futures.Future, futures._PyFuture)   # (C, Python)
-        found = [o for o in gc.get_objects() if isinstance(o, classes)]
+        # (by type: isinstance() would read a proxy's __class__)
+        found = [o for o in gc.get_objects()
+                 if issubclass(type(o), classes)]
     except Exception:
         return
     for fut in found:
@@ -716,9 +718,10 @@ def _unretrieved_at_exit():
                     or fut.get_loop().is_running()):
                 continue
             exc = fut.exception()      # (marks it retrieved: reported once)
-            kind = 'Task' if hasattr(fut, 'get_coro') else 'Future'
             fut.get_loop().call_exception_handler({
-                'message': f'{kind} exception was never retrieved',
+                # (asyncio's own words: the class's name)
+                'message': f'{type(fut).__name__} exception was never '
+                           f'retrieved',
                 'exception': exc,
                 'future': fut,
             })
