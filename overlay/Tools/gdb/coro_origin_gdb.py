@@ -113,18 +113,24 @@ class _CoroOriginTasks:
         lists = [gc['generations'][i]['head'] for i in range(3)]
         lists.append(gc['permanent_generation']['head'])
         head_size = gdb.lookup_type('PyGC_Head').sizeof
+        type_at = head_size + gdb.lookup_type('PyObject')['ob_type'].bitpos // 8
+        size = _co_struct.calcsize('P')
+        layout = '%dx' % (type_at - size)
         count = 0
         for head in lists:
             start = int(head.address)
             node = self.word(start) & ~3
             while node and node != start:
-                yield node + head_size
+                # one read per object: its _gc_next and its ob_type
+                raw = bytes(self.inferior.read_memory(node, type_at + size))
+                following, tp = _co_struct.unpack('P' + layout + 'P', raw)
+                yield node + head_size, tp
                 count += 1
                 if count > self.MAX_OBJECTS:
                     self.warnings.append('stopped after %d objects'
                                          % self.MAX_OBJECTS)
                     return
-                node = self.word(node) & ~3
+                node = following & ~3
 
     # -- coroutines ---------------------------------------------------------
 
@@ -375,17 +381,22 @@ class _CoroOriginTasks:
 
     def report(self):
         coros, tasks = [], []
+        kinds = {}              # type address -> coros, tasks or None
         for interp in self.interpreters():
-            for obj in self.gc_objects(interp):
-                try:
-                    kind = self.type_name(self.type_of(obj))
-                    if kind == 'coroutine':
-                        coros.append(obj)
-                    elif self.is_kind(obj, '_asyncio.Task'):
-                        tasks.append(obj)
-                except gdb.MemoryError:
-                    self.warnings.append('an object at 0x%x could not be read'
-                                         % obj)
+            for obj, tp in self.gc_objects(interp):
+                found = kinds.get(tp, 0)
+                if found == 0:
+                    try:
+                        found = kinds[tp] = (
+                            coros if self.type_name(tp) == 'coroutine'
+                            else tasks if self.is_kind(obj, '_asyncio.Task')
+                            else None)
+                    except gdb.MemoryError:
+                        self.warnings.append('an object at 0x%x could not '
+                                             'be read' % obj)
+                        continue
+                if found is not None:
+                    found.append(obj)
         self.reached = set()
         pending = [t for t in tasks if self.task_state(t) == 'pending']
         children, parent = {}, {}
