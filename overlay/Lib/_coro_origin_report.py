@@ -29,7 +29,7 @@ malformed tuple or a raising repr() give a placeholder instead.
 
 # Everything the reports use is imported here, once: a report made while
 # the interpreter shuts down cannot import (the interpreter keeps this
-# module, see _PyCoroOrigin_CallRenderer()).
+# module, see _PyCoroOrigin_Call()).
 import gc
 import linecache
 import os
@@ -41,7 +41,7 @@ import types
 
 __all__ = ['site_lines', 'origin_block', 'coroutine_origin_text',
            'short_site', 'exception_origin_lines', 'unawaited_warning_lines',
-           'live_coroutines', 'dump', 'install_signal_handler']
+           'dump', 'install_signal_handler']
 
 HEADER = 'Coroutine created at (most recent call last)'
 AGEN_HEADER = 'Async generator created at (most recent call last)'
@@ -813,16 +813,11 @@ MAX_CALLS = 200                 # frames looked through under a running one
 RUNNING_HEADER = 'Running now (most recent call last):'
 
 
-def live_coroutines():
-    """Unfinished coroutines with a recorded origin: from the interpreter's
-    registry (sys._coroutine_origin_live(), kept when a dump signal is
-    configured) if there is one, otherwise found among the objects the
-    garbage collector tracks."""
-    coros, _source = _live_coroutines()
-    return coros
-
-
 def _live_coroutines():
+    """(unfinished coroutines with a recorded origin, where from): the
+    interpreter's registry (sys._coroutine_origin_live(), kept when a dump
+    signal is configured) if there is one, otherwise the objects the
+    garbage collector tracks."""
     import types
     live = getattr(sys, '_coroutine_origin_live', None)
     # The registry holds coroutines only when a dump signal is configured.

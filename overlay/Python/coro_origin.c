@@ -1128,8 +1128,8 @@ _PyCoroOrigin_AsyncGenWhere(PyObject *agen)
     }
     /* The one renderer, as for every other report. */
     PyObject *exc = PyErr_GetRaisedException();
-    PyObject *text = _PyCoroOrigin_CallRenderer("coroutine_origin_text",
-                                                &agen, 1);
+    PyObject *text = _PyCoroOrigin_Call(NULL, "coroutine_origin_text",
+                                        &agen, 1);
     if (text != NULL && !PyUnicode_Check(text)) {
         Py_CLEAR(text);
     }
@@ -1192,10 +1192,11 @@ get_renderer(PyInterpreterState *interp)
 }
 
 PyObject *
-_PyCoroOrigin_CallRenderer(const char *name, PyObject *const *args,
-                           size_t nargs)
+_PyCoroOrigin_Call(const char *module, const char *name,
+                   PyObject *const *args, size_t nargs)
 {
-    PyObject *mod = get_renderer(_PyInterpreterState_GET());
+    PyObject *mod = module == NULL ? get_renderer(_PyInterpreterState_GET())
+                                   : PyImport_ImportModule(module);
     if (mod == NULL) {
         return NULL;
     }

@@ -783,21 +783,8 @@ _PyCoroOrigin_Dump(PyObject *file, const char *format)
     if (args[1] == NULL) {
         return NULL;
     }
-    PyObject *res = _PyCoroOrigin_CallRenderer("dump", args, 2);
+    PyObject *res = _PyCoroOrigin_Call(NULL, "dump", args, 2);
     Py_DECREF(args[1]);
-    return res;
-}
-
-PyObject *
-_PyCoroOrigin_CallWatchdog(const char *name, PyObject *const *args,
-                           size_t nargs)
-{
-    PyObject *func = _PyImport_GetModuleAttrString("_coro_origin_hang", name);
-    if (func == NULL) {
-        return NULL;
-    }
-    PyObject *res = PyObject_Vectorcall(func, args, nargs, NULL);
-    Py_DECREF(func);
     return res;
 }
 
@@ -809,8 +796,8 @@ install_dump_signal(int signum)
     if (num == NULL) {
         return -1;
     }
-    PyObject *res = _PyCoroOrigin_CallRenderer("install_signal_handler",
-                                               &num, 1);
+    PyObject *res = _PyCoroOrigin_Call(NULL, "install_signal_handler",
+                                       &num, 1);
     Py_DECREF(num);
     Py_XDECREF(res);
     return res == NULL ? -1 : 0;
@@ -827,7 +814,7 @@ start_hang_watchdog(const _PyCoroOriginSettings *startup)
     if (args[0] == NULL) {
         return -1;
     }
-    PyObject *res = _PyCoroOrigin_CallWatchdog("start", args, 4);
+    PyObject *res = _PyCoroOrigin_Call("_coro_origin_hang", "start", args, 4);
     Py_DECREF(args[0]);
     Py_XDECREF(res);
     return res == NULL ? -1 : 0;
@@ -989,7 +976,7 @@ strict_note(const char *kind, PyObject *obj)
     PyObject *args[2] = {PyUnicode_FromString(kind), obj};
     PyObject *text = NULL;
     if (args[0] != NULL) {
-        text = _PyCoroOrigin_CallRenderer("problem_text", args, 2);
+        text = _PyCoroOrigin_Call(NULL, "problem_text", args, 2);
         Py_DECREF(args[0]);
     }
     Py_ssize_t len;
@@ -1101,7 +1088,7 @@ strict_note_agen(const char *kind, PyObject *obj, int hook_raised)
                          hook_raised ? Py_True : Py_False};
     PyObject *text = NULL;
     if (args[0] != NULL) {
-        text = _PyCoroOrigin_CallRenderer("problem_text", args, 3);
+        text = _PyCoroOrigin_Call(NULL, "problem_text", args, 3);
         Py_DECREF(args[0]);
     }
     static const char fallback[] = "(the report could not be rendered: "

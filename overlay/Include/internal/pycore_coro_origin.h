@@ -59,7 +59,7 @@ struct _Py_coro_origin_state {
     struct _PyCoroOrigin_Record *live;
     /* Lib/_coro_origin_report.py once imported, kept so that reports made
        while the interpreter shuts down (when imports fail) still have it
-       (_PyCoroOrigin_CallRenderer()); the origins of escaping exceptions
+       (_PyCoroOrigin_Call()); the origins of escaping exceptions
        whose type refuses new attributes: {id: (weakref, origin)} (see
        "Escaping exceptions" in Python/coro_origin.c).  Both set with
        "mutex" held; released by _PyCoroOrigin_FiniInterpreter(). */
@@ -89,7 +89,7 @@ struct _Py_coro_origin_state {
    no registry.  Return a new reference to an interned frame stack (an
    origin object _PyCoroOrigin_AsTuple() accepts, and the handle asyncio
    keeps), or NULL with an exception set. */
-PyAPI_FUNC(PyObject *) _PyCoroOrigin_Capture(PyThreadState *tstate,
+extern PyObject *_PyCoroOrigin_Capture(PyThreadState *tstate,
                                        struct _PyInterpreterFrame *frame,
                                        int depth, int use_skip);
 
@@ -191,12 +191,13 @@ extern void _PyCoroOrigin_ClearCaches(PyInterpreterState *interp);
 
 /* ---- For our own files ---------------------------------------------------*/
 
-/* Call the function "name" of the renderer (Lib/_coro_origin_report.py,
-   imported on first use and then kept by the interpreter) with "args".
-   New reference, or NULL with an exception set. */
-extern PyObject *_PyCoroOrigin_CallRenderer(const char *name,
-                                            PyObject *const *args,
-                                            size_t nargs);
+/* The one way from C into our Python modules: call the function "name"
+   of the module "module" (imported), or of the renderer when "module" is
+   NULL (Lib/_coro_origin_report.py, imported on first use and then kept
+   by the interpreter, for reports made while it shuts down), with
+   "args".  New reference, or NULL with an exception set. */
+extern PyObject *_PyCoroOrigin_Call(const char *module, const char *name,
+                                    PyObject *const *args, size_t nargs);
 
 /* traceback.StackSummary (new reference), kept once imported so that
    asyncio's debug-mode tracebacks can be made during shutdown; NULL with
@@ -225,7 +226,7 @@ extern PyObject *_PyCoroOrigin_Live(PyThreadState *tstate);
    the slot, may be NULL): None if NULL, otherwise a tuple of (filename,
    lineno, funcname) tuples, made on first use and cached.  New reference,
    or NULL with an exception set. */
-PyAPI_FUNC(PyObject *) _PyCoroOrigin_AsTuple(PyObject *origin);
+extern PyObject *_PyCoroOrigin_AsTuple(PyObject *origin);
 
 #ifdef __cplusplus
 }

@@ -30,19 +30,19 @@ extern "C" {
    setting applies.  Return a new handle (a frame stack), None if there is
    nothing to capture (depth == 0 or no frame), or NULL with an exception
    set.  sys._frame_stack_capture(). */
-PyAPI_FUNC(PyObject *) _PyCoroOrigin_CaptureHandle(PyThreadState *tstate,
-                                                   int skip, int depth,
-                                                   int origin);
+extern PyObject *_PyCoroOrigin_CaptureHandle(PyThreadState *tstate,
+                                             int skip, int depth,
+                                             int origin);
 
 /* Is "obj" a handle (a frame stack)? */
-PyAPI_FUNC(int) _PyCoroOrigin_HandleCheck(PyObject *obj);
+extern int _PyCoroOrigin_HandleCheck(PyObject *obj);
 
 /* The one materialisation: the traceback.StackSummary of a handle, oldest
    frame first, without its "drop" innermost frames, as
    traceback.extract_stack() would have returned it at the capture.  New
    reference, or NULL with an exception set.  handle.summary(drop). */
-PyAPI_FUNC(PyObject *) _PyCoroOrigin_StackSummary(PyObject *handle,
-                                                  int drop);
+extern PyObject *_PyCoroOrigin_StackSummary(PyObject *handle,
+                                            int drop);
 
 /* The C Future's and Task's fields: fut_source_tb (a handle until read,
    then the list), fut_source_drop (innermost frames to leave out while it
@@ -144,12 +144,6 @@ extern PyObject *_PyCoroOrigin_CurrentFrames(PyThreadState *tstate);
    sys._coroutine_origin_thread_stacks(), for the hang watchdog. */
 extern PyObject *_PyCoroOrigin_ThreadStacks(PyThreadState *tstate,
                                             int limit, PyObject *run_code);
-
-/* Call _coro_origin_hang.<name>(*args): a new reference, or NULL with an
-   exception set.  sys._dump_coroutines_later() and its cancel function. */
-extern PyObject *_PyCoroOrigin_CallWatchdog(const char *name,
-                                            PyObject *const *args,
-                                            size_t nargs);
 
 /* Strict mode ("strict" in the start-up spec): lost asyncio work is
    recorded with its creation site, summarised at exit, and fails the
