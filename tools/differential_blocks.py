@@ -32,7 +32,9 @@ shows up in the comparison.  Its layouts:
   (most recent call last)", or for a coroutine or async generator that
   the event loop made by calling its function as a callback, "... created
   by the event loop, calling the callback scheduled at (most recent call
-  last)", and P is the line prefix of where it is printed
+  last)" (or by an executor's worker thread, "... created by an
+  executor's worker thread, calling the function submitted at (most recent
+  call last)"), and P is the line prefix of where it is printed
   ("" in reports and warnings; spaces and "|" margins inside exception
   groups).  A site may also be one of the lines "(creation site not
   recorded)", "(every frame of this site was skipped by skip=)" or
@@ -114,7 +116,11 @@ HEADERS = ('Coroutine created at (most recent call last)',
            'Coroutine created by the event loop, calling the callback '
            'scheduled at (most recent call last)',
            'Async generator created by the event loop, calling the '
-           'callback scheduled at (most recent call last)')
+           'callback scheduled at (most recent call last)',
+           "Coroutine created by an executor's worker thread, calling the "
+           'function submitted at (most recent call last)',
+           "Async generator created by an executor's worker thread, "
+           'calling the function submitted at (most recent call last)')
 ESCAPED = re.compile(r"The exception escaped coroutine '[^'\n]*'\.")
 FRAME = re.compile(r'File "(?P<file>[^"\n]+)", line (?P<line>\d+), '
                    r'in (?P<func>\S.*)')

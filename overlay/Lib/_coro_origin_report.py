@@ -337,34 +337,53 @@ def _chain_lines(chain, indent, fold, previous=None):
 
 
 SCHEDULED_HEADERS = {
-    HEADER: 'Coroutine created by the event loop, calling the callback '
-            'scheduled at (most recent call last)',
-    AGEN_HEADER: 'Async generator created by the event loop, calling the '
-                 'callback scheduled at (most recent call last)',
+    ('loop', HEADER): 'Coroutine created by the event loop, calling the '
+                      'callback scheduled at (most recent call last)',
+    ('loop', AGEN_HEADER): 'Async generator created by the event loop, '
+                           'calling the callback scheduled at (most recent '
+                           'call last)',
+    ('executor', HEADER): "Coroutine created by an executor's worker "
+                          'thread, calling the function submitted at (most '
+                          'recent call last)',
+    ('executor', AGEN_HEADER): "Async generator created by an executor's "
+                               'worker thread, calling the function '
+                               'submitted at (most recent call last)',
 }
+
+# Who calls a scheduled callable: (module, function) of its innermost frame.
+_SCHEDULERS = {('asyncio.events', '_run'): 'loop',
+               ('concurrent.futures.thread', 'run'): 'executor'}
 
 
 def _as_scheduled(header, origin, chain):
     """(header, origin, chain) to show: for an object that asyncio's
-    Handle._run() made itself (a coroutine function given as the callback:
-    its own frames are all the loop's), the line that scheduled the
-    callback, which *chain* starts with, is its site."""
-    if header in SCHEDULED_HEADERS and _run_by_loop(origin, chain):
-        return SCHEDULED_HEADERS[header], chain[0][1], chain[1:]
+    Handle._run() or an executor's _WorkItem.run() made itself (a
+    coroutine function given as the callback or the work: its own frames
+    are all theirs), the line that scheduled it, which *chain* starts
+    with, is its site."""
+    kind = _run_by(origin, chain)
+    if (kind, header) in SCHEDULED_HEADERS:
+        return SCHEDULED_HEADERS[kind, header], chain[0][1], chain[1:]
     return header, origin, chain
 
 
-def _run_by_loop(origin, chain):
+def _run_by(origin, chain):
+    """'loop' or 'executor' if *origin*'s innermost frame is the one that
+    runs a scheduled callable and *chain* starts with where it was
+    scheduled, else None."""
     if not (chain and isinstance(chain, (tuple, list))
             and isinstance(chain[0], tuple) and len(chain[0]) == 2
             and chain[0][0] is None
             and isinstance(origin, (tuple, list)) and origin
             and isinstance(origin[0], tuple) and len(origin[0]) == 3):
-        return False
-    events = sys.modules.get('asyncio.events')
+        return None
     filename, _, funcname = origin[0]
-    return (events is not None and funcname == '_run'
-            and filename == getattr(events, '__file__', None))
+    for (module, func), kind in _SCHEDULERS.items():
+        mod = sys.modules.get(module)
+        if (mod is not None and funcname == func
+                and filename == getattr(mod, '__file__', None)):
+            return kind
+    return None
 
 
 def origin_block(origin, chain, indent='', header=HEADER, fold=None):

@@ -798,9 +798,10 @@ is_coroutine_frame(_PyInterpreterFrame *frame)
    walked.  A coroutine created in one await chain and resumed by another
    takes the walk.
 
-   A callback that asyncio's Handle._run() ("run_code") runs met before
-   any coroutine frame makes the ancestor the line that scheduled it, if
-   its handle kept one.
+   A callback that asyncio's Handle._run() runs, or a function that an
+   executor's _WorkItem.run() runs, met before any coroutine frame makes
+   the ancestor the line that scheduled it, if its handle or work item
+   kept one.
 
    On return, "*root" is the root coroutine (borrowed), or NULL with
    "*same_as" set to the record whose chain to copy, or "*scheduled" to
@@ -808,8 +809,8 @@ is_coroutine_frame(_PyInterpreterFrame *frame)
    ancestor. */
 static void
 find_chain(PyInterpreterState *interp, _PyInterpreterFrame *frame,
-           int limit, PyObject *run_code, PyGenObject **root,
-           origin_record **same_as, PyObject **scheduled)
+           int limit, PyGenObject **root, origin_record **same_as,
+           PyObject **scheduled)
 {
     *root = NULL;
     *same_as = NULL;
@@ -818,7 +819,7 @@ find_chain(PyInterpreterState *interp, _PyInterpreterFrame *frame,
         if (is_coroutine_frame(frame)) {
             break;
         }
-        if (frame->f_executable == run_code) {
+        if (_PyCoroOrigin_RunsScheduled(interp, frame)) {
             *scheduled = _PyCoroOrigin_ScheduledSite(interp, frame);
             return;
         }
@@ -935,15 +936,13 @@ _PyCoroOrigin_CaptureFor(PyThreadState *tstate, _PyInterpreterFrame *frame,
     int registered = (settings->dump_signal != 0 && gen != NULL
                       && PyCoro_CheckExact(gen));
     PyInterpreterState *interp = tstate->interp;
-    PyObject *run_code = _PyCoroOrigin_HandleRunCode(interp);
     PyGenObject *root = NULL;
     origin_record *same_as = NULL;
     PyObject *scheduled = NULL;
     if (chain > 0) {
-        find_chain(interp, frame, depth, run_code, &root, &same_as,
-                   &scheduled);
+        find_chain(interp, frame, depth, &root, &same_as, &scheduled);
     }
-    else if (frame != NULL && frame->f_executable == run_code) {
+    else if (frame != NULL && _PyCoroOrigin_RunsScheduled(interp, frame)) {
         /* The callback itself is a coroutine function: whatever the chain
            setting, its coroutine's own frames are all asyncio's. */
         scheduled = _PyCoroOrigin_ScheduledSite(interp, frame);

@@ -227,6 +227,7 @@ enum {
     NAME_DONE, NAME_GET_NAME, NAME_GET_CORO, NAME_FUT_WAITER, NAME_ORIGIN,
     KIND_CANCELLED, LAST_BY, GC_STATE, DYING,
     HANDLE_TYPE, HANDLE_SITE, ASYNCIO_DIR, CREATE_TASK_CODE, FUTURE_TYPES,
+    WORK_RUN_CODE, WORK_DIR, NAME_WORK_SITE,
     CANCEL_STATE_SIZE
 };
 #define CANCEL_STATE(state, item) PyTuple_GET_ITEM((state), (item))
@@ -250,7 +251,10 @@ cancel_state_ok(PyObject *state)
         || ((PyMemberDescrObject *)CANCEL_STATE(state, HANDLE_SITE))
                ->d_member->type != Py_T_OBJECT_EX
         || !PyUnicode_CheckExact(CANCEL_STATE(state, ASYNCIO_DIR))
-        || !PyTuple_CheckExact(CANCEL_STATE(state, FUTURE_TYPES)))
+        || !PyTuple_CheckExact(CANCEL_STATE(state, FUTURE_TYPES))
+        || !PyCode_Check(CANCEL_STATE(state, WORK_RUN_CODE))
+        || !PyUnicode_CheckExact(CANCEL_STATE(state, WORK_DIR))
+        || !PyUnicode_CheckExact(CANCEL_STATE(state, NAME_WORK_SITE)))
     {
         return 0;
     }
@@ -1414,11 +1418,14 @@ made_state(PyInterpreterState *interp)
     return FT_ATOMIC_LOAD_PTR_ACQUIRE(interp->coro_origin.cancel_state);
 }
 
-PyObject *
-_PyCoroOrigin_HandleRunCode(PyInterpreterState *interp)
+int
+_PyCoroOrigin_RunsScheduled(PyInterpreterState *interp,
+                            _PyInterpreterFrame *frame)
 {
     PyObject *state = made_state(interp);
-    return state != NULL ? CANCEL_STATE(state, RUN_CODE) : NULL;
+    return (state != NULL
+            && (frame->f_executable == CANCEL_STATE(state, RUN_CODE)
+                || frame->f_executable == CANCEL_STATE(state, WORK_RUN_CODE)));
 }
 
 PyObject *
@@ -1426,9 +1433,25 @@ _PyCoroOrigin_ScheduledSite(PyInterpreterState *interp,
                             _PyInterpreterFrame *frame)
 {
     PyObject *state = made_state(interp);
-    if (state == NULL
-        || frame->f_executable != CANCEL_STATE(state, RUN_CODE))
-    {
+    if (state == NULL) {
+        return NULL;
+    }
+    if (frame->f_executable == CANCEL_STATE(state, WORK_RUN_CODE)) {
+        /* _WorkItem.run(self): the site in its instance dict (a plain
+           attribute: no code of the program runs for it), kept alive by
+           the work item while it runs. */
+        PyObject *item = frame->localsplus[0], *site = NULL;
+        if (item == NULL
+            || PyObject_GetOptionalAttr(
+                   item, CANCEL_STATE(state, NAME_WORK_SITE), &site) < 0)
+        {
+            PyErr_Clear();
+            return NULL;
+        }
+        Py_XDECREF(site);       /* (borrowed from the work item) */
+        return site != NULL && _PyCoroOrigin_HandleCheck(site) ? site : NULL;
+    }
+    if (frame->f_executable != CANCEL_STATE(state, RUN_CODE)) {
         return NULL;
     }
     /* Handle._run(self): its first local, valid while it runs. */
@@ -1567,6 +1590,43 @@ _PyCoroOrigin_ScheduledAt(PyThreadState *tstate, PyObject *callback)
             if (site == NULL) {
                 /* No memory for it: the callback is scheduled without. */
                 PyErr_Clear();
+                site = Py_NewRef(Py_None);
+            }
+            return site;
+        }
+        frame = _PyFrame_GetFirstComplete(frame->previous);
+    }
+    Py_RETURN_NONE;
+}
+
+
+/* Work handed to an executor (concurrent.futures.thread._WorkItem, made
+   by ThreadPoolExecutor.submit(), which asyncio's run_in_executor() and
+   to_thread() call): the first frame outside concurrent.futures and
+   asyncio, captured as a scheduling site, if the fork's tracking is on
+   and asyncio._origin was set up (this never imports asyncio); else
+   None.  A coroutine that _WorkItem.run() makes gets it as a chain link,
+   as one that Handle._run() makes gets its handle's site. */
+PyObject *
+_PyCoroOrigin_WorkSite(PyThreadState *tstate)
+{
+    int depth = cancel_depth(tstate);
+    PyObject *state = depth ? made_state(tstate->interp) : NULL;
+    if (state == NULL) {
+        Py_RETURN_NONE;
+    }
+    PyObject *work_dir = CANCEL_STATE(state, WORK_DIR);
+    _PyInterpreterFrame *frame =
+        _PyFrame_GetFirstComplete(tstate->current_frame);
+    for (int i = 0; frame != NULL && i < SCHEDULE_MAX_FRAMES; i++) {
+        PyCodeObject *code = _PyFrame_GetCode(frame);
+        if (!asyncio_code(state, code)
+            && PyUnicode_Tailmatch(code->co_filename, work_dir, 0,
+                                   PY_SSIZE_T_MAX, -1) != 1)
+        {
+            PyObject *site = _PyCoroOrigin_Capture(tstate, frame, depth, 1);
+            if (site == NULL) {
+                PyErr_Clear();  /* the work goes on without */
                 site = Py_NewRef(Py_None);
             }
             return site;

@@ -482,6 +482,25 @@ sys__coroutine_origin_scheduled_at(PyObject *module, PyObject *callback)
 }
 
 /*[clinic input]
+sys._coroutine_origin_work_site
+
+Return where the user's code hands the work item being made to an executor.
+
+The frame stack of the first frame outside concurrent.futures and asyncio,
+captured as a coroutine's origin is, or None if the fork's tracking is off
+in this thread or asyncio was not set up for it.  Internal;
+concurrent.futures.thread._WorkItem keeps it, and a coroutine created
+while the work item runs gets it as a chain link.
+[clinic start generated code]*/
+
+static PyObject *
+sys__coroutine_origin_work_site_impl(PyObject *module)
+/*[clinic end generated code: output=564c293be602c1d6 input=1cd1a26808d773cf]*/
+{
+    return _PyCoroOrigin_WorkSite(_PyThreadState_GET());
+}
+
+/*[clinic input]
 sys._frame_stack_capture
 
     depth: int
@@ -791,6 +810,7 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS__COROUTINE_ORIGIN_LIVE_METHODDEF
     SYS__COROUTINE_ORIGIN_CONFIGURED_METHODDEF
     SYS__COROUTINE_ORIGIN_SCHEDULED_AT_METHODDEF
+    SYS__COROUTINE_ORIGIN_WORK_SITE_METHODDEF
     SYS__FRAME_STACK_CAPTURE_METHODDEF
     SYS__DUMP_COROUTINES_METHODDEF
     SYS__DUMP_COROUTINES_LATER_METHODDEF

@@ -69,15 +69,19 @@ PyAPI_FUNC(PyObject *) _PyCoroOrigin_FutureDrop(PyObject *source_tb,
    ScheduledAt(), the user's line that scheduled "callback" as a new frame
    stack, or None (or NULL with an exception set that a signal handler
    raised meanwhile); sys._coroutine_origin_scheduled_at().
-   ScheduledSite() is that site if "frame" runs Handle._run() (borrowed),
-   else NULL; HandleRunCode() is Handle._run()'s code object, or NULL
-   before asyncio._origin was set up.  Neither runs code nor fails. */
+   WorkSite(): the same for work handed to an executor
+   (sys._coroutine_origin_work_site(), _WorkItem.__init__()).
+   RunsScheduled(): does "frame" run Handle._run() or _WorkItem.run()?
+   ScheduledSite() is then the site of that handle or work item
+   (borrowed), else NULL.  Neither runs code of the program nor fails. */
 struct _PyInterpreterFrame;
 extern PyObject *_PyCoroOrigin_ScheduledAt(PyThreadState *tstate,
                                            PyObject *callback);
+extern PyObject *_PyCoroOrigin_WorkSite(PyThreadState *tstate);
+extern int _PyCoroOrigin_RunsScheduled(PyInterpreterState *interp,
+                                       struct _PyInterpreterFrame *frame);
 extern PyObject *_PyCoroOrigin_ScheduledSite(
     PyInterpreterState *interp, struct _PyInterpreterFrame *frame);
-extern PyObject *_PyCoroOrigin_HandleRunCode(PyInterpreterState *interp);
 /* How many callbacks ScheduledAt() saw so far, and of them steps and
    wake-ups of tasks with the fork's tracking on (the hang watchdog's
    progress): sys._coroutine_origin_progress(). */

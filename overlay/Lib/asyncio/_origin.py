@@ -989,10 +989,13 @@ def c_state():
     [weak reference to a task, its "by"]: the last task that asked, which
     often cancels many things in a row; _gc_state and _dying (see
     _kept()); and for scheduling sites, Handle, its _site slot,
-    asyncio's directory, create_task()'s code and the Future classes."""
+    asyncio's directory, create_task()'s code and the Future classes,
+    and an executor's _WorkItem.run()'s code, concurrent.futures'
+    directory and the name of the work item's site."""
     _task_step_code()
     _gc_watch()
     import os
+    import concurrent.futures.thread as executors
     from . import base_events, futures
     return (_cancels, _STEP_CODE, _HANDLE_RUN_CODE, tuple(_reasons()),
             _REASON_FRAMES, _events._get_running_loop, _tasks.current_task,
@@ -1001,7 +1004,9 @@ def c_state():
             _events.Handle, _events.Handle._site,
             os.path.dirname(_events.__file__) + os.sep,
             base_events.BaseEventLoop.create_task.__code__,
-            tuple({futures.Future, futures._PyFuture}))
+            tuple({futures.Future, futures._PyFuture}),
+            executors._WorkItem.run.__code__,
+            os.path.dirname(executors.__file__) + os.sep, 'origin_site')
 
 
 def note_cancel(fut, msg, skip=1):

@@ -466,6 +466,30 @@ PyDoc_STRVAR(sys__coroutine_origin_scheduled_at__doc__,
 #define SYS__COROUTINE_ORIGIN_SCHEDULED_AT_METHODDEF    \
     {"_coroutine_origin_scheduled_at", (PyCFunction)sys__coroutine_origin_scheduled_at, METH_O, sys__coroutine_origin_scheduled_at__doc__},
 
+PyDoc_STRVAR(sys__coroutine_origin_work_site__doc__,
+"_coroutine_origin_work_site($module, /)\n"
+"--\n"
+"\n"
+"Return where the user\'s code hands the work item being made to an executor.\n"
+"\n"
+"The frame stack of the first frame outside concurrent.futures and asyncio,\n"
+"captured as a coroutine\'s origin is, or None if the fork\'s tracking is off\n"
+"in this thread or asyncio was not set up for it.  Internal;\n"
+"concurrent.futures.thread._WorkItem keeps it, and a coroutine created\n"
+"while the work item runs gets it as a chain link.");
+
+#define SYS__COROUTINE_ORIGIN_WORK_SITE_METHODDEF    \
+    {"_coroutine_origin_work_site", (PyCFunction)sys__coroutine_origin_work_site, METH_NOARGS, sys__coroutine_origin_work_site__doc__},
+
+static PyObject *
+sys__coroutine_origin_work_site_impl(PyObject *module);
+
+static PyObject *
+sys__coroutine_origin_work_site(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return sys__coroutine_origin_work_site_impl(module);
+}
+
 PyDoc_STRVAR(sys__frame_stack_capture__doc__,
 "_frame_stack_capture($module, depth, skip=0, /, *, origin=False)\n"
 "--\n"
@@ -1051,4 +1075,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=15f5ab2fa0d72c94 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=42f450b853945b37 input=a9049054013a1b77]*/

@@ -3,13 +3,17 @@
 # This module is part of origin-python, not of upstream CPython.
 
 import asyncio
+import linecache
 import gc
 import sys
+import textwrap
+import tempfile
+import os
 import unittest
 import warnings
 import weakref
 
-from test.test_coro_origin._util import corofn, here, marker, settings
+from test.test_coro_origin._util import run_python, corofn, here, marker, settings
 
 
 def drive(coro):
@@ -321,6 +325,65 @@ class ScheduledTest(unittest.TestCase):
             '  [1 frame folded: asyncio]',
             f'  File "{__file__}", line {line}, in main',
             '    loop.call_later(0.001, on_tick)  # marker: call-later'])
+
+    def test_coroutine_function_in_executor(self):
+        # An async function handed to an executor (run_in_executor(),
+        # to_thread(), Executor.submit()): its coroutine is made by the
+        # worker thread, and the line that handed it over is its site.
+        # (A child: the worker threads take the start-up spec.)
+        source = textwrap.dedent('''\
+            import asyncio, concurrent.futures, gc
+
+            async def job():
+                pass
+
+            async def main():
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, job)
+                await asyncio.to_thread(job)
+                with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                    pool.submit(job).result()
+
+            asyncio.run(main())
+            gc.collect()
+            ''')
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'app.py')
+            with open(path, 'w') as f:
+                f.write(source)
+            res, cmd = run_python('-X', 'coro_origin=2', '-W', 'always',
+                                  path, __isolated=False)
+        err = res.err.decode().replace(path, 'app.py')
+        blocks = [b for b in err.split('RuntimeWarning: coroutine ')[1:]]
+        header = ("Coroutine created by an executor's worker thread, "
+                  "calling the function submitted at (most recent call "
+                  "last)")
+        expected = []
+        for line in (8, 9, 11):
+            # (depth 2: the line, and the task's step that runs main())
+            text = source.splitlines()[line - 1].strip()
+            block = ["'job' was never awaited", header,
+                     '  [1 frame folded: asyncio]',
+                     f'  File "app.py", line {line}, in main']
+            if line == 11:
+                # the pool's coroutine is collected on that line, which
+                # the warning prints as its own (as stock does), and the
+                # block then not again
+                block.append('  ' + text)
+            else:
+                block.append('    ' + text)
+            expected.append(block)
+        # (in the order the coroutines are collected)
+        got = sorted(b.splitlines() for b in blocks)
+        self.assertEqual(len(got), 3, err)
+        self.assertEqual([g[:len(e)] for g, e in zip(got, sorted(expected))],
+                         sorted(expected), err)
+
+    def test_executor_tracking_off(self):
+        import concurrent.futures
+        with settings(), concurrent.futures.ThreadPoolExecutor(1) as pool:
+            self.assertIsNone(sys._coroutine_origin_work_site())
+            self.assertEqual(pool.submit(lambda: 42).result(), 42)
 
     def test_asyncio_schedules_for_itself(self):
         # A handle that asyncio makes while it runs a callback of its own
