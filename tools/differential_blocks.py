@@ -435,6 +435,7 @@ def strip(text, repr_sites=True):
     return '\n'.join(out), removed
 
 
+SOURCE_TRACEBACK = 'source_traceback: Object created at (most recent call last):'
 # asyncio's words, with the class's name ("Task", "Future", a subclass's)
 UNRETRIEVED_HEAD = re.compile(r'\w+ exception was never retrieved')
 
@@ -442,8 +443,9 @@ UNRETRIEVED_HEAD = re.compile(r'\w+ exception was never retrieved')
 def unretrieved_reports(text):
     """(text without asyncio's reports of an exception never retrieved,
     [the text of each]): "Task exception was never retrieved" (or
-    "Future ..."), its "future: " line, and its traceback (or the
-    exception's line alone, for an exception that was set, not raised).
+    "Future ..."), its "future: " line, debug mode's source traceback if
+    any, and its traceback (or the exception's line alone, for an
+    exception that was set, not raised).
     With tracking on, the fork reports a failed task or future still
     referenced at exit then, instead of during the teardown (when stock
     reports it, if it does): the same text elsewhere, or one more."""
@@ -453,9 +455,14 @@ def unretrieved_reports(text):
     while i < len(lines):
         if (UNRETRIEVED_HEAD.fullmatch(lines[i]) and i + 2 < len(lines)
                 and lines[i + 1].startswith('future: ')):
-            j = _traceback_end(lines, i + 2)
+            k = i + 2
+            if lines[k] == SOURCE_TRACEBACK:     # debug mode's
+                k += 1
+                while k < len(lines) and lines[k].startswith('  '):
+                    k += 1
+            j = _traceback_end(lines, k)
             if j is None:
-                j = i + 3
+                j = k + 1
             found.append('\n'.join(lines[i:j]))
             i = j
             continue

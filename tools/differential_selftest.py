@@ -358,6 +358,16 @@ class Blocks(unittest.TestCase):
         text = f'before\n{future}\nbetween\n{task}\nafter'
         self.assertEqual(blocks.unretrieved_reports(text),
                          ('before\nbetween\nafter', [future, task]))
+        # debug mode's source traceback belongs to the report
+        debug = ('Future exception was never retrieved\n'
+                 "future: <Future finished exception=KeyError('k')>\n"
+                 'source_traceback: Object created at (most recent call '
+                 'last):\n'
+                 '  File "p.py", line 9, in main\n'
+                 '    fut = loop.create_future()\n'
+                 "KeyError: 'k'")
+        self.assertEqual(blocks.unretrieved_reports(f'a\n{debug}\nb'),
+                         ('a\nb', [debug]))
         # a lone head line is no report
         lone = 'Task exception was never retrieved\nsomething else'
         self.assertEqual(blocks.unretrieved_reports(lone), (lone, []))

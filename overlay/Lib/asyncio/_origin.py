@@ -718,13 +718,17 @@ def _unretrieved_at_exit():
                     or fut.get_loop().is_running()):
                 continue
             exc = fut.exception()      # (marks it retrieved: reported once)
-            fut.get_loop().call_exception_handler({
-                # (asyncio's own words: the class's name)
+            # (asyncio's own context: the class's name, and debug mode's
+            # traceback of where it was created)
+            context = {
                 'message': f'{type(fut).__name__} exception was never '
                            f'retrieved',
                 'exception': exc,
                 'future': fut,
-            })
+            }
+            if fut._source_traceback:
+                context['source_traceback'] = fut._source_traceback
+            fut.get_loop().call_exception_handler(context)
         except Exception:
             pass
 
