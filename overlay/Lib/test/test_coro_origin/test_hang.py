@@ -648,10 +648,14 @@ class HangTest(unittest.TestCase):
         # callback starts a thread, tells which kind this CPython is.)
         source = textwrap.dedent('''\
             import os, sys, threading, warnings, _coro_origin_hang as hang
+            stop = threading.Event()
+            started = []
+            def start_one():
+                started.append(threading.Thread(target=stop.wait,
+                                                daemon=True))
+                started[-1].start()
             def probe():
-                stop = threading.Event()
-                os.register_at_fork(after_in_parent=lambda: threading.Thread(
-                    target=stop.wait, daemon=True).start())
+                os.register_at_fork(after_in_parent=start_one)
                 with warnings.catch_warnings(record=True) as seen:
                     warnings.simplefilter('always')
                     pid = os.fork()
@@ -659,6 +663,8 @@ class HangTest(unittest.TestCase):
                         os._exit(0)
                     os.waitpid(pid, 0)
                 stop.set()
+                # (gone before the next fork, which counts live threads)
+                started.pop().join()
                 return bool(seen)
             late = probe()
             sys._dump_coroutines_later(100)
