@@ -44,6 +44,15 @@ def setUpModule():
                          capture_output=True, text=True, timeout=GDB_TIMEOUT)
     if res.stdout.strip() != '42':
         skip_or_fail('gdb without Python support')
+    # py-tasks reads the interpreter's structures by their debug
+    # information, as py-bt does: a build without it (make test's 3.13.5
+    # rebase build is made without -g) cannot be read, whatever gdb.
+    res = subprocess.run(['gdb', '-nx', '-batch', '-ex',
+                          'python print(gdb.lookup_type("PyGC_Head").sizeof)',
+                          os.path.realpath(sys.executable)],
+                         capture_output=True, text=True, timeout=GDB_TIMEOUT)
+    if res.stdout.strip().splitlines()[-1:] != ['16']:
+        raise unittest.SkipTest('a build without debug information')
 
 
 STUCK = '''\
