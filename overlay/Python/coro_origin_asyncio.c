@@ -212,7 +212,11 @@ _PyCoroOrigin_IsTracked(PyObject *coro)
  * asyncio._origin.note_cancel(): a future already done (its exception may
  * be dropped), a cancel() that asyncio makes for a reason (the text of
  * which names a TaskGroup's failed child), another thread than the main
- * one (its name), and what is not set up yet.  Nothing runs unless the
+ * one (its name), and what is not set up yet.  The future that a C
+ * Task's cancel() cancels for it, the one it waits on, gets no entry: its
+ * CancelledError, made when the task wakes up, takes the task's (see
+ * _PyCoroOrigin_NoteCancelledError()); a task it waits on shares the
+ * task's.  Nothing runs unless the
  * fork's tracking is on in the thread.  Errors of our own are cleared: the
  * program's cancel() goes on; only what asyncio._origin.note_cancel() lets
  * escape (raised by a signal handler that ran meanwhile, such as
@@ -226,11 +230,22 @@ enum {
     GET_RUNNING_LOOP, CURRENT_TASK,
     NAME_DONE, NAME_GET_NAME, NAME_GET_CORO, NAME_FUT_WAITER, NAME_ORIGIN,
     KIND_CANCELLED, LAST_BY, GC_STATE, DYING,
-    HANDLE_TYPE, HANDLE_SITE, ASYNCIO_DIR, CREATE_TASK_CODE, FUTURE_TYPES,
+    HANDLE_TYPE, HANDLE_SITE, HANDLE_CALLBACK, ASYNCIO_DIR, CREATE_TASK_CODE, FUTURE_TYPES,
     WORK_RUN_CODE, WORK_DIR, NAME_WORK_SITE,
     CANCEL_STATE_SIZE
 };
 #define CANCEL_STATE(state, item) PyTuple_GET_ITEM((state), (item))
+
+static PyObject *running_handle_slot(PyObject *, _PyInterpreterFrame *, int);
+
+/* A slot of Handle (its member descriptor), read by offset. */
+static int
+handle_slot_ok(PyObject *descr)
+{
+    return (Py_IS_TYPE(descr, &PyMemberDescr_Type)
+            && ((PyMemberDescrObject *)descr)->d_member->type
+               == Py_T_OBJECT_EX);
+}
 
 static int
 cancel_state_ok(PyObject *state)
@@ -247,9 +262,8 @@ cancel_state_ok(PyObject *state)
         || !PyDict_CheckExact(CANCEL_STATE(state, DYING))
         || !PyCode_Check(CANCEL_STATE(state, RUN_CODE))
         || !PyType_Check(CANCEL_STATE(state, HANDLE_TYPE))
-        || !Py_IS_TYPE(CANCEL_STATE(state, HANDLE_SITE), &PyMemberDescr_Type)
-        || ((PyMemberDescrObject *)CANCEL_STATE(state, HANDLE_SITE))
-               ->d_member->type != Py_T_OBJECT_EX
+        || !handle_slot_ok(CANCEL_STATE(state, HANDLE_SITE))
+        || !handle_slot_ok(CANCEL_STATE(state, HANDLE_CALLBACK))
         || !PyUnicode_CheckExact(CANCEL_STATE(state, ASYNCIO_DIR))
         || !PyTuple_CheckExact(CANCEL_STATE(state, FUTURE_TYPES))
         || !PyCode_Check(CANCEL_STATE(state, WORK_RUN_CODE))
@@ -316,17 +330,24 @@ enum { ENTRY_REF, ENTRY_INFO, ENTRY_SHARED };
 enum { INFO_STACK, INFO_BY, INFO_REASON, INFO_COUNT };
 
 /* The entry (a new reference) of "fut" in "cancels", or NULL (with an
-   exception if the lookup failed). */
+   exception if the lookup failed).  "key": id(fut), or NULL to make it. */
 static PyObject *
-cancel_entry(PyObject *cancels, PyObject *fut)
+cancel_entry(PyObject *cancels, PyObject *key, PyObject *fut)
 {
-    PyObject *key = PyLong_FromVoidPtr(fut);
     PyObject *entry = NULL;
-    if (key == NULL || PyDict_GetItemRef(cancels, key, &entry) <= 0) {
+    if (key == NULL) {
+        key = PyLong_FromVoidPtr(fut);
+        if (key != NULL && PyDict_GetItemRef(cancels, key, &entry) <= 0) {
+            entry = NULL;
+        }
         Py_XDECREF(key);
+    }
+    else if (PyDict_GetItemRef(cancels, key, &entry) <= 0) {
+        entry = NULL;
+    }
+    if (entry == NULL) {
         return NULL;
     }
-    Py_DECREF(key);
     if (PyList_CheckExact(entry) && PyList_GET_SIZE(entry) == 3
         && PyWeakref_CheckRef(PyList_GET_ITEM(entry, ENTRY_REF))
         && PyList_CheckExact(PyList_GET_ITEM(entry, ENTRY_INFO))
@@ -353,11 +374,15 @@ forget_cancel(PyObject *key, PyObject *ref)
     PyObject *state = cancel_state();
     PyObject *entry = NULL;
     if (state != NULL
-        && PyDict_GetItemRef(CANCEL_STATE(state, CANCELS), key, &entry) > 0
-        && PyList_CheckExact(entry) && PyList_GET_SIZE(entry) == 3
-        && PyList_GET_ITEM(entry, ENTRY_REF) == ref
-        && PyDict_DelItem(CANCEL_STATE(state, CANCELS), key) == 0
-        && PyList_GET_ITEM(CANCEL_STATE(state, GC_STATE), 0) == Py_True)
+        && PyDict_Pop(CANCEL_STATE(state, CANCELS), key, &entry) > 0
+        && !(PyList_CheckExact(entry) && PyList_GET_SIZE(entry) == 3
+             && PyList_GET_ITEM(entry, ENTRY_REF) == ref))
+    {
+        /* a newer entry, for another object at that address: put back */
+        (void)PyDict_SetItem(CANCEL_STATE(state, CANCELS), key, entry);
+    }
+    else if (entry != NULL
+             && PyList_GET_ITEM(CANCEL_STATE(state, GC_STATE), 0) == Py_True)
     {
         /* A collection runs: readable until it ends (see _kept() in
            Lib/asyncio/_origin.py), by (id(_cancels), key). */
@@ -382,14 +407,15 @@ static PyMethodDef forget_cancel_def = {
     "_forget_cancel", forget_cancel, METH_O, NULL
 };
 
-/* _cancels[id(fut)] = [weakref(fut, forget), info, shared]. */
+/* _cancels[id(fut)] = [weakref(fut, forget), info, shared].  "key":
+   id(fut), or NULL to make it. */
 static int
-remember_cancel(PyObject *cancels, PyObject *fut, PyObject *info,
-                int shared)
+remember_cancel(PyObject *cancels, PyObject *key, PyObject *fut,
+                PyObject *info, int shared)
 {
-    PyObject *key = PyLong_FromVoidPtr(fut);
     PyObject *callback = NULL, *ref = NULL, *entry = NULL;
     int res = -1;
+    key = key ? Py_NewRef(key) : PyLong_FromVoidPtr(fut);
     if (key == NULL) {
         goto error;
     }
@@ -510,6 +536,73 @@ caller_frame(_PyInterpreterFrame *frame)
     return frame ? _PyFrame_GetFirstComplete(frame->previous) : NULL;
 }
 
+/* The future that the last Task.cancel() of the main thread waits on,
+   which that call cancels next, and the instruction that called it: that
+   cancel() is no request of its own.  Compared, never dereferenced (a
+   stale pointer can only match a future made at the same address and
+   cancelled by the same instruction, next). */
+static _Py_thread_local struct {
+    void *fut;
+    void *instr;
+} cancelled_waiter;
+
+static int
+skip_waiter(PyObject *fut, _PyInterpreterFrame *caller)
+{
+    int skip = (cancelled_waiter.fut == (void *)fut
+                && cancelled_waiter.instr
+                   == (caller ? (void *)caller->instr_ptr : NULL));
+    cancelled_waiter.fut = NULL;
+    return skip;
+}
+
+/* A task's cancel() cancels the future it waits on, whose CancelledError
+   is the one the task gets: a task it waits on shares the request
+   ("info"), and its cancel(), which comes next, counts as none; a future's
+   cancel() keeps nothing (see skip_waiter()), and its CancelledError takes
+   the task's request (see _PyCoroOrigin_NoteCancelledError()).  "fut" may
+   be a plain future (no waiter).  0, or -1 with an exception set. */
+static int
+pass_to_waiter(PyObject *state, PyObject *fut, PyObject *info,
+               _PyInterpreterFrame *caller)
+{
+    PyObject *waiter = NULL;
+    if (PyObject_GetOptionalAttr(
+            fut, CANCEL_STATE(state, NAME_FUT_WAITER), &waiter) < 0) {
+        return -1;
+    }
+    if (waiter == NULL || waiter == Py_None) {
+        Py_XDECREF(waiter);
+        return 0;
+    }
+    int res = -1;
+    PyObject *done = PyObject_CallMethodNoArgs(
+        waiter, CANCEL_STATE(state, NAME_DONE));
+    int is_done = done ? PyObject_IsTrue(done) : -1;
+    Py_XDECREF(done);
+    if (is_done != 0) {
+        res = is_done < 0 ? -1 : 0;
+        goto finally;
+    }
+    int is_task = PyObject_HasAttrWithError(
+        waiter, CANCEL_STATE(state, NAME_GET_CORO));
+    if (is_task < 0) {
+        goto finally;
+    }
+    res = 0;
+    if (is_task) {
+        res = remember_cancel(CANCEL_STATE(state, CANCELS), NULL, waiter,
+                              info, 1);
+    }
+    else {
+        cancelled_waiter.fut = waiter;
+        cancelled_waiter.instr = caller ? caller->instr_ptr : NULL;
+    }
+finally:
+    Py_DECREF(waiter);
+    return res;
+}
+
 /* What note_cancel() in Lib/asyncio/_origin.py does, for the C Future and
    Task.  0: done; 1: leave it to note_cancel(); -1: an error (to be
    cleared). */
@@ -524,6 +617,11 @@ note_cancel(PyThreadState *tstate, int depth, PyObject *state,
     if (!_Py_IsMainThread()) {
         return 1;               /* its name: see note_cancel() */
     }
+    _PyInterpreterFrame *caller =
+        _PyFrame_GetFirstComplete(tstate->current_frame);
+    if (skip_waiter(fut, caller)) {
+        return 0;
+    }
     PyObject *done = PyObject_CallMethodNoArgs(
         fut, CANCEL_STATE(state, NAME_DONE));
     if (done == NULL) {
@@ -534,8 +632,6 @@ note_cancel(PyThreadState *tstate, int depth, PyObject *state,
     if (is_done != 0) {
         return is_done < 0 ? -1 : 1;    /* its exception may be dropped */
     }
-    _PyInterpreterFrame *caller =
-        _PyFrame_GetFirstComplete(tstate->current_frame);
     long nframes = PyLong_AsLong(CANCEL_STATE(state, REASON_FRAMES));
     _PyInterpreterFrame *frame = caller;
     for (long i = 0; i < nframes && frame != NULL; i++) {
@@ -547,7 +643,7 @@ note_cancel(PyThreadState *tstate, int depth, PyObject *state,
 
     int res = -1, asked = 0;
     PyObject *loop = NULL, *task = NULL, *entry = NULL, *info = NULL;
-    PyObject *stack = NULL, *by = NULL, *waiter = NULL;
+    PyObject *stack = NULL, *by = NULL, *key = NULL;
     PyObject *code = caller ? (PyObject *)_PyFrame_GetCode(caller) : NULL;
     if (code != NULL && (code == step_code || code == run_code)) {
         if (running_task(state, &loop, &task) < 0) {
@@ -560,20 +656,28 @@ note_cancel(PyThreadState *tstate, int depth, PyObject *state,
                on. */
             res = 0;
             if (task != NULL && task != fut
-                && (entry = cancel_entry(cancels, task)) != NULL)
+                && (entry = cancel_entry(cancels, NULL, task)) != NULL)
             {
-                res = remember_cancel(cancels, fut,
+                res = remember_cancel(cancels, NULL, fut,
                                       PyList_GET_ITEM(entry, ENTRY_INFO), 0);
             }
             goto error;
         }
     }
-    entry = cancel_entry(cancels, fut);
+    key = PyLong_FromVoidPtr(fut);
+    if (key == NULL) {
+        goto error;
+    }
+    entry = cancel_entry(cancels, key, fut);
     if (entry != NULL) {
         /* Asked again: the first request is kept, and counted. */
         res = 0;
         if (PyList_GET_ITEM(entry, ENTRY_SHARED) == Py_True) {
+            /* the cancel() of the task that awaits "fut": "fut" a task
+               too, it passes that request on to what it awaits */
             PyList_SetItem(entry, ENTRY_SHARED, Py_NewRef(Py_False));
+            res = pass_to_waiter(state, fut,
+                                 PyList_GET_ITEM(entry, ENTRY_INFO), caller);
             goto error;
         }
         info = PyList_GET_ITEM(entry, ENTRY_INFO);
@@ -605,30 +709,12 @@ note_cancel(PyThreadState *tstate, int depth, PyObject *state,
     PyList_SET_ITEM(info, INFO_REASON, Py_NewRef(Py_None));
     PyList_SET_ITEM(info, INFO_COUNT, PyLong_FromLong(1));
     PyObject_GC_UnTrack(info);  /* as an entry (remember_cancel()) */
-    if (remember_cancel(cancels, fut, info, 0) < 0) {
+    if (remember_cancel(cancels, key, fut, info, 0) < 0) {
         goto error;
     }
-    /* A task's cancel() cancels the future it waits on: that future's
-       CancelledError is the one the task gets. */
-    if (PyObject_GetOptionalAttr(
-            fut, CANCEL_STATE(state, NAME_FUT_WAITER), &waiter) < 0) {
-        goto error;
-    }
-    res = 0;
-    if (waiter != NULL && waiter != Py_None) {
-        done = PyObject_CallMethodNoArgs(
-            waiter, CANCEL_STATE(state, NAME_DONE));
-        if (done == NULL) {
-            res = -1;
-            goto error;
-        }
-        is_done = PyObject_IsTrue(done);
-        Py_DECREF(done);
-        res = is_done ? (is_done < 0 ? -1 : 0)
-                      : remember_cancel(cancels, waiter, info, 1);
-    }
+    res = pass_to_waiter(state, fut, info, caller);
 error:
-    Py_XDECREF(waiter);
+    Py_XDECREF(key);
     Py_XDECREF(info);
     Py_XDECREF(by);
     Py_XDECREF(stack);
@@ -697,10 +783,7 @@ _PyCoroOrigin_NoteCancelledError(PyObject *fut, PyObject *exc)
     PyObject *state = cancel_state();
     PyObject *entry = NULL, *record = NULL, *reqs = NULL;
     PyObject **dictptr;
-    if (state == NULL
-        || (entry = cancel_entry(CANCEL_STATE(state, CANCELS), fut)) == NULL
-        || (dictptr = _PyObject_GetDictPtr(exc)) == NULL)
-    {
+    if (state == NULL || (dictptr = _PyObject_GetDictPtr(exc)) == NULL) {
         goto done;
     }
     if (*dictptr != NULL) {
@@ -708,6 +791,23 @@ _PyCoroOrigin_NoteCancelledError(PyObject *fut, PyObject *exc)
         if (has != 0) {
             goto done;          /* the first is kept */
         }
+    }
+    entry = cancel_entry(CANCEL_STATE(state, CANCELS), NULL, fut);
+    if (entry == NULL && !PyErr_Occurred()) {
+        /* The future a task waited on, which that task's cancel()
+           cancelled: the task's wake-up reads it (C Task: a bound C
+           function of the task, run by Handle._run()). */
+        PyObject *wakeup = running_handle_slot(
+            state, _PyFrame_GetFirstComplete(tstate->current_frame),
+            HANDLE_CALLBACK);
+        PyObject *task = (wakeup != NULL && PyCFunction_Check(wakeup))
+                         ? PyCFunction_GET_SELF(wakeup) : NULL;
+        if (task != NULL && task != fut) {
+            entry = cancel_entry(CANCEL_STATE(state, CANCELS), NULL, task);
+        }
+    }
+    if (entry == NULL) {
+        goto done;
     }
     PyObject *info = PyList_GET_ITEM(entry, ENTRY_INFO);
     reqs = PyTuple_Pack(3, PyList_GET_ITEM(info, INFO_BY),
@@ -1428,6 +1528,29 @@ _PyCoroOrigin_RunsScheduled(PyInterpreterState *interp,
                 || frame->f_executable == CANCEL_STATE(state, WORK_RUN_CODE)));
 }
 
+/* Slot "item" of c_state() (HANDLE_SITE or HANDLE_CALLBACK) of the Handle
+   that "frame", Handle._run(self), runs (borrowed: kept alive by the
+   handle while it runs), or NULL. */
+static PyObject *
+running_handle_slot(PyObject *state, _PyInterpreterFrame *frame, int item)
+{
+    if (frame == NULL
+        || frame->f_executable != CANCEL_STATE(state, RUN_CODE))
+    {
+        return NULL;
+    }
+    /* Handle._run(self): its first local, valid while it runs. */
+    PyObject *handle = frame->localsplus[0];
+    PyTypeObject *type = (PyTypeObject *)CANCEL_STATE(state, HANDLE_TYPE);
+    if (handle == NULL || !PyObject_TypeCheck(handle, type)) {
+        return NULL;
+    }
+    PyMemberDescrObject *slot =
+        (PyMemberDescrObject *)CANCEL_STATE(state, item);
+    return FT_ATOMIC_LOAD_PTR_RELAXED(
+        *(PyObject **)((char *)handle + slot->d_member->offset));
+}
+
 PyObject *
 _PyCoroOrigin_ScheduledSite(PyInterpreterState *interp,
                             _PyInterpreterFrame *frame)
@@ -1451,19 +1574,7 @@ _PyCoroOrigin_ScheduledSite(PyInterpreterState *interp,
         Py_XDECREF(site);       /* (borrowed from the work item) */
         return site != NULL && _PyCoroOrigin_HandleCheck(site) ? site : NULL;
     }
-    if (frame->f_executable != CANCEL_STATE(state, RUN_CODE)) {
-        return NULL;
-    }
-    /* Handle._run(self): its first local, valid while it runs. */
-    PyObject *handle = frame->localsplus[0];
-    PyTypeObject *type = (PyTypeObject *)CANCEL_STATE(state, HANDLE_TYPE);
-    if (handle == NULL || !PyObject_TypeCheck(handle, type)) {
-        return NULL;
-    }
-    PyMemberDescrObject *slot =
-        (PyMemberDescrObject *)CANCEL_STATE(state, HANDLE_SITE);
-    PyObject *site = FT_ATOMIC_LOAD_PTR_RELAXED(
-        *(PyObject **)((char *)handle + slot->d_member->offset));
+    PyObject *site = running_handle_slot(state, frame, HANDLE_SITE);
     return site != NULL && _PyCoroOrigin_HandleCheck(site) ? site : NULL;
 }
 

@@ -992,8 +992,9 @@ def c_state():
     and current_task(), the names it looks up, the record's kind, and
     [weak reference to a task, its "by"]: the last task that asked, which
     often cancels many things in a row; _gc_state and _dying (see
-    _kept()); and for scheduling sites, Handle, its _site slot,
-    asyncio's directory, create_task()'s code and the Future classes,
+    _kept()); Handle, its _site and _callback slots (scheduling sites,
+    and the wake-up of a task whose CancelledError is made); asyncio's
+    directory, create_task()'s code and the Future classes,
     and an executor's _WorkItem.run()'s code, concurrent.futures'
     directory and the name of the work item's site."""
     _task_step_code()
@@ -1005,7 +1006,7 @@ def c_state():
             _REASON_FRAMES, _events._get_running_loop, _tasks.current_task,
             'done', 'get_name', 'get_coro', '_fut_waiter', '__coro_origin__',
             'cancelled', [None, None], _gc_state, _dying,
-            _events.Handle, _events.Handle._site,
+            _events.Handle, _events.Handle._site, _events.Handle._callback,
             os.path.dirname(_events.__file__) + os.sep,
             base_events.BaseEventLoop.create_task.__code__,
             tuple({futures.Future, futures._PyFuture}),
@@ -1045,7 +1046,10 @@ def note_cancel(fut, msg, skip=1):
         entry = _kept(_cancels, fut)
         if entry is not None:
             if entry[2]:
+                # the cancel() of the task that awaits *fut*: *fut* a task
+                # too, it passes that request on to what it awaits
                 entry[2] = False
+                _pass_to_waiter(fut, entry[1])
             else:
                 entry[1][_COUNT] += 1
             return
@@ -1055,13 +1059,18 @@ def note_cancel(fut, msg, skip=1):
         reason, site = _reason(caller)
         info = [site or stack, _by(task, loop), reason, 1]
         _remember(fut, info, False)
-        # A task's cancel() cancels the future it waits on: that future's
-        # CancelledError is the one the task gets.
-        waiter = getattr(fut, '_fut_waiter', None)
-        if waiter is not None and not waiter.done():
-            _remember(waiter, info, True)
+        _pass_to_waiter(fut, info)
     except Exception:
         pass
+
+
+def _pass_to_waiter(task, info):
+    """A task's cancel() cancels the future it waits on, whose
+    CancelledError is the one the task gets: that future shares the
+    request (*info*), and its cancel(), which comes next, counts as none."""
+    waiter = getattr(task, '_fut_waiter', None)
+    if waiter is not None and not waiter.done():
+        _remember(waiter, info, True)
 
 
 def _report_dropped(fut, depth, skip):

@@ -139,6 +139,64 @@ class CancelProvenanceTest(unittest.TestCase):
         self.assertEqual(block(exc)[-1],
                          '  (3 requests; the first is shown)')
 
+    def test_waiter_cancelled_before_its_task(self):
+        # The future a task awaits, cancelled by its own cancel() first:
+        # the CancelledError the task's coroutine gets is that future's,
+        # and names that request, not the task's later one.
+        for factory in (None, py_task_factory):
+            async def victim(fut):
+                try:
+                    await fut
+                except asyncio.CancelledError as exc:
+                    return exc
+
+            async def main():
+                fut = asyncio.get_running_loop().create_future()
+                t = asyncio.create_task(victim(fut))
+                await asyncio.sleep(0)
+                fut.cancel()  # marker: waiter-cancel
+                t.cancel()  # marker: task-cancel
+                return await t
+            with self.subTest(factory=factory), fork_tracking():
+                exc = run(main, factory)
+                self.assertEqual(record(exc)[2][0],
+                                 (FILE, line('waiter-cancel'), 'main'))
+                self.assertEqual(record(exc)[1][2], 1)
+
+    def test_task_awaiting_task(self):
+        # A task that awaits another: its cancel() cancels that one too
+        # (asyncio's own call): both coroutines' CancelledErrors name the
+        # one request.
+        for factory in (None, py_task_factory):
+            caught = []
+
+            async def inner():
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError as exc:
+                    caught.append(exc)
+                    raise
+
+            async def outer(t):
+                try:
+                    await t
+                except asyncio.CancelledError as exc:
+                    caught.append(exc)
+
+            async def main():
+                t = asyncio.create_task(inner())
+                o = asyncio.create_task(outer(t))
+                await asyncio.sleep(0)
+                o.cancel()  # marker: outer-cancel
+                await o
+            with self.subTest(factory=factory), fork_tracking():
+                run(main, factory)
+                self.assertEqual(len(caught), 2)
+                for exc in caught:
+                    self.assertEqual(record(exc)[2][0],
+                                     (FILE, line('outer-cancel'), 'main'))
+                    self.assertEqual(record(exc)[1][2], 1)
+
     def test_future(self):
         for make in (asyncio.Future, futures._PyFuture):
             with self.subTest(make=make), fork_tracking():
