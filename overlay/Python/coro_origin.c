@@ -1365,6 +1365,9 @@ _PyCoroOrigin_SetAsyncGenFinalizer(PyAsyncGenObject *agen,
 int
 _PyCoroOrigin_CaptureAsyncGen(PyThreadState *tstate, PyAsyncGenObject *agen)
 {
+    if (!_PyCoroOrigin_ThreadSettings(tstate)->asyncgen) {
+        return 0;
+    }
     _PyInterpreterFrame *frame = tstate->current_frame;
     assert(frame != NULL && _PyFrame_IsIncomplete(frame));
     frame = _PyFrame_GetFirstComplete(frame->previous);

@@ -104,9 +104,13 @@ extern PyObject * _PyCoroOrigin_CaptureFor(PyThreadState *tstate,
                                            struct _PyInterpreterFrame *frame,
                                            int depth, PyObject *gen);
 
-/* _Py_MakeCoro() with the asyncgen setting: fill the new async
-   generator's slot with its origin record.  0, or -1 with an exception
-   set (the slot stays NULL). */
+/* _Py_MakeCoro(), on a new async generator: with the asyncgen setting,
+   fill its slot with its origin record.  0, or -1 with an exception set
+   (the slot stays NULL).  A macro, so that with tracking off it costs one
+   test; _PyCoroOrigin_CaptureAsyncGen() reads the setting. */
+#define _PyCoroOrigin_AsyncGenMade(agen) \
+    (_PyThreadState_GET()->coroutine_origin_tracking_depth > 0 \
+     ? _PyCoroOrigin_CaptureAsyncGen(_PyThreadState_GET(), (agen)) : 0)
 extern int _PyCoroOrigin_CaptureAsyncGen(PyThreadState *tstate,
                                          PyAsyncGenObject *agen);
 
@@ -155,6 +159,17 @@ extern PyObject *_PyCoroOrigin_AsyncGenGetChain(PyObject *, void *);
    prints it).  Never fails: the exception stays set. */
 extern void _PyCoroOrigin_NoteException(PyThreadState *tstate,
                                         PyObject *coro);
+/* gen_send_ex2(), when the generator "gen" raised: the above, for a
+   tracked coroutine (a macro: stock's path costs one test; "gen" is
+   evaluated more than once). */
+#define _PyCoroOrigin_CoroRaised(tstate, gen) \
+    do { \
+        if (PyCoro_CheckExact(gen) \
+            && ((PyCoroObject *)(gen))->cr_origin_or_finalizer != NULL) \
+        { \
+            _PyCoroOrigin_NoteException((tstate), (PyObject *)(gen)); \
+        } \
+    } while (0)
 
 /* ---- Other hooks ---------------------------------------------------------*/
 

@@ -166,6 +166,11 @@ extern int _PyCoroOrigin_StrictEnabled(void);
    rendered now and recorded when it is freed, if still suspended in its
    body (see "An async generator whose aclose() may be lost"). */
 extern void _PyCoroOrigin_StrictNote(const char *kind, PyObject *obj);
+/* _PyGen_Finalize(): the finalizer hook of the async generator "agen"
+   raised, so its aclose() may be lost (strict mode judges when the
+   generator is freed). */
+#define _PyCoroOrigin_AsyncGenNotFinalized(agen) \
+    _PyCoroOrigin_StrictNote("async generator never finalized", (agen))
 
 /* sys._coroutine_origin_note_problem(): the same (an async generator:
    asyncio's hook found its loop closed), returns None. */
@@ -177,7 +182,9 @@ extern PyObject *_PyCoroOrigin_StrictNoteFromPython(const char *kind,
    then forgotten (they no longer count at exit). */
 extern PyObject *_PyCoroOrigin_StrictTake(void);
 
-/* Called by Py_RunMain() after Py_FinalizeEx(): write the summary of the
+/* Called by Py_RunMain() after Py_FinalizeEx(), and by Py_Exit() after
+   _Py_Finalize() (SystemExit ends the process there when a script or -c
+   raises it before 3.13.15, gh-152132): write the summary of the
    problems this process recorded to file descriptor 2, and return the
    exit status: "exitcode", or _Py_CORO_ORIGIN_STRICT_EXIT instead of 0
    if there were any. */

@@ -133,8 +133,9 @@ extern int _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len,
 
 /* ---- Hooks in the interpreter life cycle -------------------------------- */
 
-/* init_interp_settings() (Python/pylifecycle.c): set the interpreter
-   default.  For the main interpreter read the start-up layers (build
+/* init_interp_settings() (Python/pylifecycle.c), which returns what this
+   returns: set the interpreter default, before the first thread state
+   copies it.  For the main interpreter read the start-up layers (build
    default, PYTHONCOROORIGIN unless -E/-I, -X coro_origin) from the
    interpreter's PyConfig; a malformed spec is an error status naming the
    layer and the item.  A subinterpreter copies the main interpreter's

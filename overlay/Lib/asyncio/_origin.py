@@ -53,11 +53,13 @@ def capture_origin(skip=1):
     return sys._frame_stack_capture(depth, skip + 1, origin=True)
 
 
-def is_tracked(coro):
-    """Is *coro* a coroutine whose origin was recorded?  A task that fails
-    during its eager start keeps such a coroutine (stock drops it), so
-    that its report can say where it was created."""
-    return getattr(coro, 'cr_origin', None) is not None
+def keeps_coro(task):
+    """Does the done Python *task* keep its coroutine?  One that failed
+    keeps it (stock drops it) if its origin was recorded, so that its
+    report can say where it was created, unless debug mode's traceback
+    says so."""
+    return (task._exception is not None and not task._source_tb
+            and getattr(task._coro, 'cr_origin', None) is not None)
 
 
 def _get_source_traceback(obj):
