@@ -1936,29 +1936,35 @@ def _lock_wait(rec, records):
     """[line, holder's record or None, is it a lock] if *rec*'s task waits
     in asyncio's Lock.acquire() or Semaphore.acquire() for a lock whose
     holders asyncio._origin kept, or in Event.wait(), Condition.wait(),
-    Queue.get() or Queue.put() for an object whose creation site it kept;
-    else None.  The record is that of a lock's one holder (a cycle can
+    Queue.get(), Queue.put() or Queue.join() for an object whose creation
+    site it kept; else None.  The record is that of a lock's one holder (a cycle can
     only be named through a single holder)."""
     origin = sys.modules.get('asyncio._origin')
     if origin is None or rec.error:
         return None
     try:
-        coro = rec.task.get_coro()
-        for _ in range(MAX_DEPTH):
-            inner = getattr(coro, 'cr_await', None)
-            if getattr(inner, 'cr_code', None) is None:
-                break
-            coro = inner
         locks = sys.modules.get('asyncio.locks')
         queues = sys.modules.get('asyncio.queues')
         if locks is None or queues is None:
             return None
+        coro = rec.task.get_coro()
+        join = None             # Queue.join(), whose Event.wait() is its own
+        for _ in range(MAX_DEPTH):
+            if getattr(coro, 'cr_code', None) is queues.Queue.join.__code__:
+                join = coro
+            inner = getattr(coro, 'cr_await', None)
+            if getattr(inner, 'cr_code', None) is None:
+                break
+            coro = inner
+        if join is not None:
+            coro = join
         kind = {locks.Lock.acquire.__code__: 'Lock',
                 locks.Semaphore.acquire.__code__: 'Semaphore',
                 locks.Event.wait.__code__: 'Event',
                 locks.Condition.wait.__code__: 'Condition',
                 queues.Queue.get.__code__: 'get',
-                queues.Queue.put.__code__: 'put'}.get(coro.cr_code)
+                queues.Queue.put.__code__: 'put',
+                queues.Queue.join.__code__: 'join'}.get(coro.cr_code)
         if kind is None:
             return None
         obj = coro.cr_frame.f_locals.get('self')
@@ -1977,6 +1983,16 @@ def _lock_wait(rec, records):
         elif kind == 'put':
             text = (f'waiting for room in {_a(name)}{created} (maxsize '
                     f'{obj.maxsize})')
+        elif kind == 'join':
+            queued = obj.qsize()
+            got = obj._unfinished_tasks - queued
+            text = (f'waiting for every item of {_a(name)}{created} to be '
+                    f'marked done: {_count(got, "item")} got but not '
+                    f'marked done with task_done()')
+            if queued:
+                text += f', {_count(queued, "item")} not got yet'
+            if got <= 0 and not queued:
+                text = f'waiting for {_a(name)}{created} to be joined'
         elif kind == 'Event':
             text = f'waiting for {_a(name)}{created} to be set'
         else:

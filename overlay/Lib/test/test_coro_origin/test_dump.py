@@ -674,6 +674,38 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                           for t in tasks if t['name'] in ('fut', 'ev')},
                          {'fut': 'app.py:9', 'ev': None})
 
+    def test_queue_join(self):
+        # Queue.join() (whose Event.wait() is the queue's own): how many
+        # items were got and not marked done, how many are still queued.
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_report
+            async def main():
+                q = asyncio.Queue()
+                for i in range(3):
+                    q.put_nowait(i)
+                q.get_nowait(), q.get_nowait()
+                q.task_done()
+                joining = asyncio.create_task(q.join(), name='join')
+                await asyncio.sleep(0)
+                _coro_origin_report.dump(sys.stdout)
+                _coro_origin_report.dump(sys.stdout, 'json')
+                joining.cancel()
+            asyncio.run(main())
+            '''), 'coro_origin=2,skip=asyncio')
+        text, doc = out.split('End of live coroutines.\n')
+        lines = [line.strip() for line in text.split('\n')
+                 if 'waiting for' in line]
+        self.assertEqual(lines, [
+            'waiting for every item of a Queue (created at app.py:3) to be '
+            'marked done: 1 item got but not marked done with task_done(), '
+            '1 item not got yet'])
+        tasks = json.loads(doc)['tasks']
+        self.assertEqual([t.get('waiting_for') for t in tasks
+                          if t['name'] == 'join'],
+                         ['every item of a Queue (created at app.py:3) to be '
+                          'marked done: 1 item got but not marked done with '
+                          'task_done(), 1 item not got yet'])
+
     def test_no_asyncio(self):
         # plain coroutines driven by hand: the await chain of one that no
         # other awaits, through an async generator; identical ones
