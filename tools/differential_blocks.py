@@ -3,7 +3,7 @@ removes the fork's own report blocks from its output.
 
 The parser knows the exact layouts that Lib/_coro_origin_report.py, the
 asyncio reports (Lib/asyncio/_origin.py, base_tasks.py) and strict mode's
-summary (Python/coro_origin_asyncio.c) print, and removes a block only if
+summary (Python/coro_origin_strict.c) print, and removes a block only if
 every line of it has that layout.  Anything else stays, so that a line the
 fork prints instead of stock's, or a block in a shape nobody wrote down,
 shows up in the comparison.  Its layouts:

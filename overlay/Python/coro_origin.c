@@ -1331,7 +1331,7 @@ error:
  * An async generator's slot holds its finalizer (stock), or, when it is
  * tracked, an origin record holding the finalizer.  In strict mode, once
  * the generator's aclose() may have been lost, either is held by a watch
- * (Python/coro_origin_asyncio.c) that judges when the generator is freed;
+ * (Python/coro_origin_strict.c) that judges when the generator is freed;
  * agen_slot() looks through it.
  */
 

@@ -29,6 +29,7 @@ extern "C" {
    repository. */
 #include "pycore_coro_origin_config.h"   // settings, life-cycle hooks
 #include "pycore_coro_origin_asyncio.h"  // asyncio's hooks, the dump
+#include "pycore_coro_origin_strict.h"   // strict mode
 
 struct _PyInterpreterFrame;
 struct _PyCoroOrigin_FrameStack;
@@ -129,7 +130,7 @@ extern void _PyCoroOrigin_SetAsyncGenFinalizer(PyAsyncGenObject *agen,
 /* Is "op" (may be NULL) an origin record? */
 extern int _PyCoroOrigin_IsRecord(PyObject *op);
 /* In strict mode, once an async generator's aclose() may have been lost,
-   its slot holds a watch (Python/coro_origin_asyncio.c) around what it
+   its slot holds a watch (Python/coro_origin_strict.c) around what it
    held before.  If "slot" (may be NULL) is a watch, the address of what
    it holds; else NULL. */
 extern PyObject **_PyCoroOrigin_WatchedSlot(PyObject *slot);

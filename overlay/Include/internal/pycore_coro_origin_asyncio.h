@@ -149,47 +149,6 @@ extern PyObject *_PyCoroOrigin_CurrentFrames(PyThreadState *tstate);
 extern PyObject *_PyCoroOrigin_ThreadStacks(PyThreadState *tstate,
                                             int limit, PyObject *run_code);
 
-/* Strict mode ("strict" in the start-up spec): lost asyncio work is
-   recorded with its creation site, summarised at exit, and fails the
-   exit status.  See Python/coro_origin_asyncio.c. */
-
-/* The exit status of a run that would have exited 0 but lost work. */
-#define _Py_CORO_ORIGIN_STRICT_EXIT 70
-
-/* Is strict mode on (the main interpreter's start-up spec)? */
-extern int _PyCoroOrigin_StrictEnabled(void);
-
-/* Record one problem of kind "kind" ("coroutine never awaited", ...)
-   about "obj" if strict mode is on.  Never raises; keeps the exception
-   being handled.  For C hooks (_warnings.c, genobject.c).  An async
-   generator (its finalizer hook raised) is not recorded at once: it is
-   rendered now and recorded when it is freed, if still suspended in its
-   body (see "An async generator whose aclose() may be lost"). */
-extern void _PyCoroOrigin_StrictNote(const char *kind, PyObject *obj);
-/* _PyGen_Finalize(): the finalizer hook of the async generator "agen"
-   raised, so its aclose() may be lost (strict mode judges when the
-   generator is freed). */
-#define _PyCoroOrigin_AsyncGenNotFinalized(agen) \
-    _PyCoroOrigin_StrictNote("async generator never finalized", (agen))
-
-/* sys._coroutine_origin_note_problem(): the same (an async generator:
-   asyncio's hook found its loop closed), returns None. */
-extern PyObject *_PyCoroOrigin_StrictNoteFromPython(const char *kind,
-                                                    PyObject *obj);
-
-/* sys._coroutine_origin_problems(): None if strict mode is off, else the
-   list of (kind, text, count) recorded so far by this process, which are
-   then forgotten (they no longer count at exit). */
-extern PyObject *_PyCoroOrigin_StrictTake(void);
-
-/* Called by Py_RunMain() after Py_FinalizeEx(), and by Py_Exit() after
-   _Py_Finalize() (SystemExit ends the process there when a script or -c
-   raises it before 3.13.15, gh-152132): write the summary of the
-   problems this process recorded to file descriptor 2, and return the
-   exit status: "exitcode", or _Py_CORO_ORIGIN_STRICT_EXIT instead of 0
-   if there were any. */
-extern int _PyCoroOrigin_StrictExit(int exitcode);
-
 #ifdef __cplusplus
 }
 #endif

@@ -159,7 +159,7 @@ def note_unfinalized(agen):
     """In strict mode (else do nothing), *agen* is an async generator
     whose event loop was closed before its aclose() could be scheduled:
     it is recorded if it is freed still suspended in its body (see
-    Python/coro_origin_asyncio.c).  Never raises."""
+    Python/coro_origin_strict.c).  Never raises."""
     try:
         sys._coroutine_origin_note_problem(
             'async generator never finalized', agen)
