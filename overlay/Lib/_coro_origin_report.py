@@ -1937,8 +1937,8 @@ def _lock_wait(rec, records):
     in asyncio's Lock.acquire() or Semaphore.acquire() for a lock whose
     holders asyncio._origin kept, or in Event.wait(), Condition.wait(),
     Queue.get(), Queue.put() or Queue.join() for an object whose creation
-    site it kept; else None.  The record is that of a lock's one holder (a cycle can
-    only be named through a single holder)."""
+    site it kept; else None.  The record is that of a lock's one holder
+    (a cycle can only be named through a single holder)."""
     origin = sys.modules.get('asyncio._origin')
     if origin is None or rec.error:
         return None

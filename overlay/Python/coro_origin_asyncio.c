@@ -225,7 +225,8 @@ enum {
     GET_RUNNING_LOOP, CURRENT_TASK,
     NAME_DONE, NAME_GET_NAME, NAME_GET_CORO, NAME_FUT_WAITER, NAME_ORIGIN,
     KIND_CANCELLED, LAST_BY, GC_STATE, DYING,
-    HANDLE_TYPE, HANDLE_SITE, HANDLE_CALLBACK, ASYNCIO_DIR, CREATE_TASK_CODE, FUTURE_TYPES,
+    HANDLE_TYPE, HANDLE_SITE, HANDLE_CALLBACK, ASYNCIO_DIR, CREATE_TASK_CODE,
+    FUTURE_TYPES,
     WORK_RUN_CODE, WORK_DIR, NAME_WORK_SITE,
     CANCEL_STATE_SIZE
 };
@@ -329,18 +330,11 @@ enum { INFO_STACK, INFO_BY, INFO_REASON, INFO_COUNT };
 static PyObject *
 cancel_entry(PyObject *cancels, PyObject *key, PyObject *fut)
 {
-    PyObject *entry = NULL;
-    if (key == NULL) {
-        key = PyLong_FromVoidPtr(fut);
-        if (key != NULL && PyDict_GetItemRef(cancels, key, &entry) <= 0) {
-            entry = NULL;
-        }
-        Py_XDECREF(key);
-    }
-    else if (PyDict_GetItemRef(cancels, key, &entry) <= 0) {
-        entry = NULL;
-    }
-    if (entry == NULL) {
+    PyObject *entry = NULL, *made = key ? NULL : PyLong_FromVoidPtr(fut);
+    int found = (key || made) ? PyDict_GetItemRef(cancels, key ? key : made,
+                                                  &entry) : -1;
+    Py_XDECREF(made);
+    if (found <= 0) {
         return NULL;
     }
     if (PyList_CheckExact(entry) && PyList_GET_SIZE(entry) == 3
