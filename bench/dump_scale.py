@@ -8,7 +8,7 @@ running a coroutine that awaits one shared future; the coroutines come
 from "sites" creation sites (one function per site in a generated module
 file, so each site has its own file line and source).  scenario
 "coroutines": n coroutines created and not started, from "sites" sites,
-outside any task.  The dump is _coro_origin_report.dump() into a StringIO,
+outside any task.  The dump is _coro_origin_request.dump() into a StringIO,
 run from a loop callback (as the signal handler would run it); with
 dump=SIGNAL in the options the coroutines come from the interpreter's
 registry, otherwise from a gc scan.
@@ -45,14 +45,14 @@ def make_sites(sites, directory):
 
 
 def measure(repeat, fmt):
-    import _coro_origin_report
+    import _coro_origin_request
     best = cpu = first = None
     text = ''
     for _ in range(repeat):
         out = io.StringIO()
         t0 = time.perf_counter()
         c0 = time.process_time()
-        _coro_origin_report.dump(out, fmt)
+        _coro_origin_request.dump(out, fmt)
         elapsed = time.perf_counter() - t0
         used = time.process_time() - c0
         if first is None:
@@ -96,7 +96,6 @@ def main():
                 await asyncio.gather(*tasks)
                 return done.result()
             best, text = asyncio.run(main_coro())
-    import _coro_origin_report
     result = {'seconds': round(best[0], 4),
               'cpu_seconds': round(best[1], 4),
               'first_seconds': round(best[2], 4),

@@ -249,8 +249,8 @@ def _loops_and_tasks():
         for loop in list(origin.running_loops):
             loops[id(loop)] = [loop, 0]
     try:
-        import _coro_origin_report
-        tasks = _coro_origin_report._all_tasks()
+        import _coro_origin_dump
+        tasks = _coro_origin_dump._all_tasks()
     except Exception:
         tasks = ()
     for task in tasks:
@@ -380,7 +380,7 @@ def _asleep_for_good(loop, tid, codes, stacks):
         for signum in signal.valid_signals():
             handler = signal.getsignal(signum)
             if not callable(handler) or getattr(
-                    handler, '__module__', None) == '_coro_origin_report':
+                    handler, '__module__', None) == '_coro_origin_request':
                 continue
             if signum != signal.SIGINT:
                 return NOT_ASLEEP
@@ -460,16 +460,15 @@ def _loop_lines(loop, pending):
     it has tasks: the dump's line for a loop with none says it)."""
     lines = _started_lines(loop) if pending else []
     try:
-        import _coro_origin_report as report
+        import _coro_origin_dump as dump
         ready = len(loop._ready)
         timers = len(loop._scheduled)
-        text = (f'  the loop has {report._count(pending, "pending task")}, '
-                f'{report._count(ready, "callback")} ready, '
-                f'{report._count(timers, "timer")}')
+        text = (f'  the loop has {dump._count(pending, "pending task")}, '
+                f'{dump._count(ready, "callback")} ready, '
+                f'{dump._count(timers, "timer")}')
         lines.append(text)
         if pending:     # (the dump lists a loop with no task itself)
-            lines += report.pending_lines(report.pending_callbacks(loop),
-                                          '    ')
+            lines += dump.pending_lines(dump.pending_callbacks(loop), '    ')
     except Exception:
         pass
     return lines
@@ -479,14 +478,15 @@ def _callback_lines(handle, tid):
     """The callback that blocks its loop: its repr, where it was scheduled,
     and, if it is not a task's step (the dump shows a task's), the calls
     it is in."""
+    import _coro_origin_dump as dump
     import _coro_origin_report as report
     callback = getattr(handle, '_callback', None)
     task = getattr(callback, '__self__', None)
     run_code = _codes()[0]
     frames = sys._coroutine_origin_current_frames()  # (the loop is blocked)
-    calls, _ = report.frames_down_to(frames.get(tid),
-                                     lambda f: f.f_code is run_code)
-    if report._is_task(task):
+    calls, _ = dump.frames_down_to(frames.get(tid),
+                                   lambda f: f.f_code is run_code)
+    if dump._is_task(task):
         # The dump shows the task, and what it runs; here its innermost
         # frame, where it blocks.
         lines = [f'  callback: a step of Task '
@@ -500,7 +500,7 @@ def _callback_lines(handle, tid):
     if site is not None:
         lines.append(f'  scheduled at {report.short_site(site.frames())}')
     if calls:
-        lines.append('  ' + report.RUNNING_HEADER)
+        lines.append('  ' + dump.RUNNING_HEADER)
         lines += report.site_lines(tuple(calls), '    ')
     return lines
 
@@ -565,8 +565,8 @@ def _write(out, text):
         if out is None:
             return
         if isinstance(out, int):
-            import _coro_origin_report
-            _coro_origin_report._write_fd(
+            import _coro_origin_request
+            _coro_origin_request._write_fd(
                 out, text.encode('utf-8', 'backslashreplace'))
         else:
             out.write(text)

@@ -1127,8 +1127,8 @@ _PyCoroOrigin_AsyncGenWhere(PyObject *agen)
     }
     /* The one renderer, as for every other report. */
     PyObject *exc = PyErr_GetRaisedException();
-    PyObject *text = _PyCoroOrigin_Call(NULL, "coroutine_origin_text",
-                                        &agen, 1);
+    PyObject *text = _PyCoroOrigin_Call(_PyCoroOrigin_REPORT,
+                                        "coroutine_origin_text", &agen, 1);
     if (text != NULL && !PyUnicode_Check(text)) {
         Py_CLEAR(text);
     }
@@ -1140,14 +1140,22 @@ _PyCoroOrigin_AsyncGenWhere(PyObject *agen)
 }
 
 
-/* ---- The renderer ---------------------------------------------------------
+/* ---- Our Python modules ---------------------------------------------------
  *
- * Lib/_coro_origin_report.py renders every report.  The interpreter keeps
- * it once imported: reports of objects destroyed while the interpreter
+ * Lib/_coro_origin_report.py renders every report; strict mode's text and
+ * the dump have modules of their own, which use it.  The interpreter keeps
+ * each once imported: reports of objects destroyed while the interpreter
  * shuts down come after sys.modules was emptied, when no import works, and
  * they must still say what stock says, and where.  Py_FinalizeEx() calls
  * _PyCoroOrigin_BindReports() before that, while imports work.
  */
+
+static const char *const module_names[_PyCoroOrigin_NMODULES] = {
+    [_PyCoroOrigin_REPORT] = "_coro_origin_report",
+    [_PyCoroOrigin_STRICT] = "_coro_origin_strict",
+    [_PyCoroOrigin_REQUEST] = "_coro_origin_request",
+    [_PyCoroOrigin_HANG] = "_coro_origin_hang",
+};
 
 /* *slot, or else module *modname* (attr NULL) or its attribute *attr*,
    kept in *slot* from then on: a new reference, or NULL with an exception
@@ -1183,19 +1191,18 @@ bound_object(struct _Py_coro_origin_state *state, PyObject **slot,
 }
 
 static PyObject *
-get_renderer(PyInterpreterState *interp)
+kept_module(PyInterpreterState *interp, _PyCoroOrigin_Module module)
 {
     struct _Py_coro_origin_state *state = &interp->coro_origin;
-    return bound_object(state, &state->renderer, "_coro_origin_report",
+    return bound_object(state, &state->modules[module], module_names[module],
                         NULL);
 }
 
 PyObject *
-_PyCoroOrigin_Call(const char *module, const char *name,
+_PyCoroOrigin_Call(_PyCoroOrigin_Module module, const char *name,
                    PyObject *const *args, size_t nargs)
 {
-    PyObject *mod = module == NULL ? get_renderer(_PyInterpreterState_GET())
-                                   : PyImport_ImportModule(module);
+    PyObject *mod = kept_module(_PyInterpreterState_GET(), module);
     if (mod == NULL) {
         return NULL;
     }
@@ -1287,7 +1294,9 @@ _PyCoroOrigin_BindReports(PyThreadState *tstate)
     }
     /* If no origin can exist, the reports are stock's: nothing to bind. */
     if (_PyCoroOrigin_MayRender(interp)) {
-        Py_XDECREF(get_renderer(interp));
+        Py_XDECREF(kept_module(interp, _PyCoroOrigin_REPORT));
+        Py_XDECREF(kept_module(interp, _PyCoroOrigin_STRICT));
+        Py_XDECREF(kept_module(interp, _PyCoroOrigin_REQUEST));
     }
     /* What failed is left out: the reports print stock's text. */
     PyErr_Clear();
@@ -1394,7 +1403,8 @@ _PyCoroOrigin_CoroSite(PyObject *coro)
 PyObject *
 _PyCoroOrigin_CoroGetOrigin(PyObject *coro, void *Py_UNUSED(closure))
 {
-    return _PyCoroOrigin_AsTuple(((PyCoroObject *)coro)->cr_origin_or_finalizer);
+    PyCoroObject *cr = (PyCoroObject *)coro;
+    return _PyCoroOrigin_AsTuple(cr->cr_origin_or_finalizer);
 }
 
 int

@@ -876,7 +876,7 @@ _PyCoroOrigin_Dump(PyObject *file, const char *format)
     if (args[1] == NULL) {
         return NULL;
     }
-    PyObject *res = _PyCoroOrigin_Call(NULL, "dump", args, 2);
+    PyObject *res = _PyCoroOrigin_Call(_PyCoroOrigin_REQUEST, "dump", args, 2);
     Py_DECREF(args[1]);
     return res;
 }
@@ -889,8 +889,8 @@ install_dump_signal(int signum)
     if (num == NULL) {
         return -1;
     }
-    PyObject *res = _PyCoroOrigin_Call(NULL, "install_signal_handler",
-                                       &num, 1);
+    PyObject *res = _PyCoroOrigin_Call(_PyCoroOrigin_REQUEST,
+                                       "install_signal_handler", &num, 1);
     Py_DECREF(num);
     Py_XDECREF(res);
     return res == NULL ? -1 : 0;
@@ -907,7 +907,7 @@ start_hang_watchdog(const _PyCoroOriginSettings *startup)
     if (args[0] == NULL) {
         return -1;
     }
-    PyObject *res = _PyCoroOrigin_Call("_coro_origin_hang", "start", args, 4);
+    PyObject *res = _PyCoroOrigin_Call(_PyCoroOrigin_HANG, "start", args, 4);
     Py_DECREF(args[0]);
     Py_XDECREF(res);
     return res == NULL ? -1 : 0;

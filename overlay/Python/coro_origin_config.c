@@ -597,7 +597,9 @@ _PyCoroOrigin_FiniInterpreter(PyInterpreterState *interp)
     _PyCoroOrigin_ClearSettings(&state->default_settings);
     PyMutex_Unlock(&state->mutex);
     _PyCoroOrigin_ClearSettings(&state->startup);
-    Py_CLEAR(interp->coro_origin.renderer);
+    for (int i = 0; i < _PyCoroOrigin_NMODULES; i++) {
+        Py_CLEAR(interp->coro_origin.modules[i]);
+    }
     Py_CLEAR(interp->coro_origin.exc_origins);
     Py_CLEAR(interp->coro_origin.stack_summary);
     Py_CLEAR(interp->coro_origin.cancel_state);

@@ -147,7 +147,8 @@ strict_note(const char *kind, PyObject *obj)
     PyObject *args[2] = {PyUnicode_FromString(kind), obj};
     PyObject *text = NULL;
     if (args[0] != NULL) {
-        text = _PyCoroOrigin_Call(NULL, "problem_text", args, 2);
+        text = _PyCoroOrigin_Call(_PyCoroOrigin_STRICT, "problem_text",
+                                  args, 2);
         Py_DECREF(args[0]);
     }
     Py_ssize_t len;
@@ -259,7 +260,8 @@ strict_note_agen(const char *kind, PyObject *obj, int hook_raised)
                          hook_raised ? Py_True : Py_False};
     PyObject *text = NULL;
     if (args[0] != NULL) {
-        text = _PyCoroOrigin_Call(NULL, "problem_text", args, 3);
+        text = _PyCoroOrigin_Call(_PyCoroOrigin_STRICT, "problem_text",
+                                  args, 3);
         Py_DECREF(args[0]);
     }
     static const char fallback[] = "(the report could not be rendered: "

@@ -589,7 +589,7 @@ sys__dump_coroutines_later_impl(PyObject *module, PyObject *timeout,
 {
     PyObject *args[4] = {timeout, repeat ? Py_True : Py_False, file,
                          exit ? Py_True : Py_False};
-    return _PyCoroOrigin_Call("_coro_origin_hang", "start", args, 4);
+    return _PyCoroOrigin_Call(_PyCoroOrigin_HANG, "start", args, 4);
 }
 
 /*[clinic input]
@@ -602,7 +602,7 @@ static PyObject *
 sys__cancel_dump_coroutines_later_impl(PyObject *module)
 /*[clinic end generated code: output=8ea7139b38855723 input=a55e64b59db31cbe]*/
 {
-    return _PyCoroOrigin_Call("_coro_origin_hang", "cancel", NULL, 0);
+    return _PyCoroOrigin_Call(_PyCoroOrigin_HANG, "cancel", NULL, 0);
 }
 
 /*[clinic input]
@@ -785,7 +785,8 @@ sys__coroutine_origin_render_impl(PyObject *module, const char *name,
     if (!_PyCoroOrigin_MayRender(_PyInterpreterState_GET())) {
         Py_RETURN_NONE;         /* nothing to render: stock's reports */
     }
-    PyObject *res = _PyCoroOrigin_Call(NULL, name, _PyTuple_ITEMS(args),
+    PyObject *res = _PyCoroOrigin_Call(_PyCoroOrigin_REPORT, name,
+                                       _PyTuple_ITEMS(args),
                                        (size_t)PyTuple_GET_SIZE(args));
     if (res == NULL) {
         PyErr_Clear();

@@ -35,6 +35,16 @@ struct _PyInterpreterFrame;
 struct _PyCoroOrigin_FrameStack;
 struct _PyCoroOrigin_Record;
 
+/* Our Python modules that C calls (_PyCoroOrigin_Call()), each kept by
+   the interpreter once imported. */
+typedef enum {
+    _PyCoroOrigin_REPORT,       /* Lib/_coro_origin_report.py: the renderer */
+    _PyCoroOrigin_STRICT,       /* Lib/_coro_origin_strict.py */
+    _PyCoroOrigin_REQUEST,      /* Lib/_coro_origin_request.py: dumps */
+    _PyCoroOrigin_HANG,         /* Lib/_coro_origin_hang.py: the watchdog */
+    _PyCoroOrigin_NMODULES
+} _PyCoroOrigin_Module;
+
 /* Number of dead frame stacks kept for reuse (GIL build). */
 #define _Py_CORO_ORIGIN_PARKED 32
 
@@ -58,13 +68,13 @@ struct _Py_coro_origin_state {
        The free-threaded build locks "live_mutex". */
     PyMutex live_mutex;
     struct _PyCoroOrigin_Record *live;
-    /* Lib/_coro_origin_report.py once imported, kept so that reports made
-       while the interpreter shuts down (when imports fail) still have it
+    /* Our modules once imported, kept so that reports made while the
+       interpreter shuts down (when imports fail) still have them
        (_PyCoroOrigin_Call()); the origins of escaping exceptions
        whose type refuses new attributes: {id: (weakref, origin)} (see
        "Escaping exceptions" in Python/coro_origin.c).  Both set with
        "mutex" held; released by _PyCoroOrigin_FiniInterpreter(). */
-    PyObject *renderer;
+    PyObject *modules[_PyCoroOrigin_NMODULES];
     PyObject *exc_origins;
     PyObject *stack_summary;    /* traceback.StackSummary, kept likewise */
     /* asyncio._origin.c_state() once made: what cancellation provenance
@@ -192,8 +202,9 @@ extern void _PyCoroOrigin_FiniHandleType(PyInterpreterState *interp);
 
 /* Python/pylifecycle.c, Py_FinalizeEx(), after the atexit callbacks and
    before any module is torn down: if origins may exist (something was
-   captured, or the start-up spec tracks), import the renderer now, so that
-   the reports of objects destroyed during finalisation can use it.  Never
+   captured, or the start-up spec tracks), import the modules of the
+   reports now (the renderer, strict mode's, the dump's), so that the
+   reports of objects destroyed during finalisation can use them.  Never
    fails. */
 extern void _PyCoroOrigin_BindReports(PyThreadState *tstate);
 
@@ -208,11 +219,11 @@ extern void _PyCoroOrigin_ClearCaches(PyInterpreterState *interp);
 /* ---- For our own files ---------------------------------------------------*/
 
 /* The one way from C into our Python modules: call the function "name"
-   of the module "module" (imported), or of the renderer when "module" is
-   NULL (Lib/_coro_origin_report.py, imported on first use and then kept
-   by the interpreter, for reports made while it shuts down), with
-   "args".  New reference, or NULL with an exception set. */
-extern PyObject *_PyCoroOrigin_Call(const char *module, const char *name,
+   of "module" (imported on first use and then kept by the interpreter,
+   for reports made while it shuts down) with "args".  New reference, or
+   NULL with an exception set. */
+extern PyObject *_PyCoroOrigin_Call(_PyCoroOrigin_Module module,
+                                    const char *name,
                                     PyObject *const *args, size_t nargs);
 
 /* traceback.StackSummary (new reference), kept once imported so that
@@ -222,7 +233,7 @@ extern PyObject *_PyCoroOrigin_StackSummaryType(PyInterpreterState *interp);
 
 /* Can a report have a site to render: was an origin ever recorded, or
    does the start-up spec track, dump or check strictly?  If not, reports
-   are stock's and the renderer is not imported. */
+   are stock's and our modules are not imported. */
 extern int _PyCoroOrigin_MayRender(PyInterpreterState *interp);
 
 /* The origin recorded for the escaping exception "exc" (the tuple

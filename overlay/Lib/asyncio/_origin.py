@@ -149,12 +149,6 @@ def repr_site(task, info=None):
                                         cancel_frames(task), info)
 
 
-# Strict mode: the reports of call_exception_handler() that mean lost
-# work, by their message (the same in the C and Python implementations).
-_PENDING_MESSAGE = 'Task was destroyed but it is pending!'
-_NOT_RETRIEVED = ' exception was never retrieved'
-
-
 def note_unfinalized(agen):
     """In strict mode (else do nothing), *agen* is an async generator
     whose event loop was closed before its aclose() could be scheduled:
@@ -171,23 +165,43 @@ def note_lost_work(context):
     """Record *context* with sys._coroutine_origin_note_problem() if it is
     a report of lost work (a task destroyed while pending, a task or future
     exception never retrieved).  Does nothing unless strict mode is on;
-    never raises."""
+    never raises.
+
+    Told by what the report holds, not by its message: a task still
+    pending (asyncio reports one only as it is destroyed), or a future
+    done with the very exception that the report gives (asyncio reports
+    that only when nobody retrieved it; "dropped_by": a report of ours,
+    of an exception that cancel() or a dropped run_coroutine_threadsafe()
+    future would lose)."""
     try:
-        message = context.get('message')
-        if message == _PENDING_MESSAGE:
+        exc = context.get('exception')
+        if exc is None:
+            task = context.get('task')
+            if task is None or not _is_future(task) or task.done():
+                return
             kind = 'task destroyed while pending'
-        elif (isinstance(message, str) and message.endswith(_NOT_RETRIEVED)
-                and 'exception' in context):
-            future = context.get('future')
+        elif 'future' in context:
+            future = context['future']
+            if (not _is_future(future) or not future.done()
+                    or future.cancelled() or future._exception is not exc):
+                return
             if callable(getattr(future, 'get_coro', None)):
                 kind = 'task exception never retrieved'
             else:
                 kind = 'future exception never retrieved'
+        elif 'dropped_by' in context:
+            kind = 'future exception never retrieved'
         else:
             return
         sys._coroutine_origin_note_problem(kind, context)
     except Exception:
         pass
+
+
+def _is_future(obj):
+    """Is *obj* an asyncio future or task (C or Python, or a subclass)?
+    Its own code does not run."""
+    return getattr(type(obj), '_asyncio_future_blocking', None) is not None
 
 
 # Cancellation provenance.  With the fork's tracking on, Future.cancel()

@@ -34,7 +34,7 @@ real directory owned by the user that nobody else can use.
    hex>.out", "created": <time.time()>}.  It is written to a temporary
    name and renamed, so the target never reads half of it.  Then it sends
    the announced signal.
-3. The target's handler (_coro_origin_report) looks for its request file
+3. The target's handler (_coro_origin_request) looks for its request file
    next to its announcement at every dump signal (a process that has not
    announced itself takes no request).  If there is a valid one, not
    older than REQUEST_MAX_AGE seconds, it removes it, builds the dump in

@@ -46,9 +46,9 @@ def _can_interrupt():
 
 def _dump():
     try:
-        import _coro_origin_report
+        import _coro_origin_dump
         # (the dump then shows what the interrupted task was running)
-        _coro_origin_report.SIGNAL_HANDLER_CODES.add(_Timer.fire.__code__)
+        _coro_origin_dump.SIGNAL_HANDLER_CODES.add(_Timer.fire.__code__)
     except Exception:
         pass
     out = io.StringIO()

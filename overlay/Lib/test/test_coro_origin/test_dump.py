@@ -1,4 +1,5 @@
-# Tests for the live coroutine dump (Lib/_coro_origin_report.py): the tree
+# Tests for the live coroutine dump (Lib/_coro_origin_dump.py, requested
+# through Lib/_coro_origin_request.py): the tree
 # of tasks, collapsing, limits, JSON, the dump=SIGNAL handler and its
 # safety, and "python -m coro_origin dump PID" (Lib/coro_origin).
 # Every child process is read with a timeout.
@@ -19,7 +20,8 @@ import threading
 import time
 import unittest
 
-import _coro_origin_report as report
+import _coro_origin_dump
+import _coro_origin_request as request
 from test import support
 from test.support import os_helper
 from test.test_coro_origin._util import (CHILD_TIMEOUT, child_env, run_child,
@@ -171,7 +173,7 @@ End of live coroutines.
 # argv[1] says what to break before "ready".
 SAFE = textwrap.dedent('''\
     import asyncio, os, signal, sys
-    import _coro_origin_report as R
+    import _coro_origin_request as R
     mode = sys.argv[1]
 
     class BadRepr(asyncio.Future):
@@ -444,12 +446,12 @@ class TreeTest(ScriptMixin, unittest.TestCase):
 
     def test_not_in_task_and_running(self):
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, sys, _coro_origin_report
+            import asyncio, sys, _coro_origin_request
             async def idle():
                 pass
             async def main():
                 c = idle()
-                _coro_origin_report.dump(sys.stdout)
+                _coro_origin_request.dump(sys.stdout)
                 c.close()
             asyncio.run(main())
             '''), 'coro_origin=2,skip=asyncio')
@@ -478,7 +480,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         # exit): the dump says which thread runs it and where it started;
         # a loop whose tasks the dump shows gets no such line.
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, sys, threading, time, _coro_origin_report
+            import asyncio, sys, threading, time, _coro_origin_request
             def serve(loop):
                 loop.call_later(3600, print)
                 loop.run_forever()
@@ -488,8 +490,8 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             while not loop.is_running():
                 time.sleep(0.01)
             async def main():
-                _coro_origin_report.dump(sys.stdout)
-                _coro_origin_report.dump(sys.stdout, 'json')
+                _coro_origin_request.dump(sys.stdout)
+                _coro_origin_request.dump(sys.stdout, 'json')
             asyncio.run(main())
             '''), 'coro_origin=2,skip=asyncio')
         text, doc = out.split('End of live coroutines.\n')
@@ -513,7 +515,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         # and two tasks that each hold what the other waits for (the
         # deadlock named once); text and JSON.
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, sys, _coro_origin_report
+            import asyncio, sys, _coro_origin_request
             async def again(lock):
                 async with lock:
                     async with lock:
@@ -533,8 +535,8 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                 go.set()
                 for _ in range(3):
                     await asyncio.sleep(0)
-                _coro_origin_report.dump(sys.stdout)
-                _coro_origin_report.dump(sys.stdout, 'json')
+                _coro_origin_request.dump(sys.stdout)
+                _coro_origin_request.dump(sys.stdout, 'json')
                 for t in ts:
                     t.cancel()
             asyncio.run(main())
@@ -569,7 +571,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         # gone; a BoundedSemaphore held by one task that waits for a Lock
         # the waiter holds is a deadlock, named once.
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, sys, _coro_origin_report
+            import asyncio, sys, _coro_origin_request
             async def hold(sem, go):
                 async with sem:
                     await go.wait()
@@ -596,7 +598,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                 go.set()
                 for _ in range(3):
                     await asyncio.sleep(0)
-                _coro_origin_report.dump(sys.stdout)
+                _coro_origin_request.dump(sys.stdout)
                 for t in ts:
                     t.cancel()
             asyncio.run(main())
@@ -624,7 +626,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         # program's coroutine, where it was made (not the future that
         # Event.wait() awaits); text and JSON.
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, sys, _coro_origin_report
+            import asyncio, sys, _coro_origin_request
             async def main():
                 sys.set_coroutine_origin_tracking(0)
                 quiet = asyncio.Event()
@@ -645,8 +647,8 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                       asyncio.create_task(full.put(2), name='put'),
                       asyncio.create_task(quiet.wait(), name='quiet')]
                 await asyncio.sleep(0)
-                _coro_origin_report.dump(sys.stdout)
-                _coro_origin_report.dump(sys.stdout, 'json')
+                _coro_origin_request.dump(sys.stdout)
+                _coro_origin_request.dump(sys.stdout, 'json')
                 for t in ts:
                     t.cancel()
             asyncio.run(main())
@@ -678,7 +680,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         # Queue.join() (whose Event.wait() is the queue's own): how many
         # items were got and not marked done, how many are still queued.
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, sys, _coro_origin_report
+            import asyncio, sys, _coro_origin_request
             async def main():
                 q = asyncio.Queue()
                 for i in range(3):
@@ -687,8 +689,8 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                 q.task_done()
                 joining = asyncio.create_task(q.join(), name='join')
                 await asyncio.sleep(0)
-                _coro_origin_report.dump(sys.stdout)
-                _coro_origin_report.dump(sys.stdout, 'json')
+                _coro_origin_request.dump(sys.stdout)
+                _coro_origin_request.dump(sys.stdout, 'json')
                 joining.cancel()
             asyncio.run(main())
             '''), 'coro_origin=2,skip=asyncio')
@@ -711,7 +713,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         # other awaits, through an async generator; identical ones
         # collapsed
         out, err = self.run_script(textwrap.dedent('''\
-            import sys, types, _coro_origin_report
+            import sys, types, _coro_origin_request
             @types.coroutine
             def pause():
                 yield
@@ -727,7 +729,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             for c in coros:
                 c.send(None)
             waiting = [leaf() for i in range(250)]
-            _coro_origin_report.dump(sys.stdout)
+            _coro_origin_request.dump(sys.stdout)
             '''), 'coro_origin=3,asyncgen')
         self.assertEqual(out, textwrap.dedent('''\
             Live coroutines (256 tracked, 0 asyncio tasks):
@@ -764,11 +766,11 @@ class TreeTest(ScriptMixin, unittest.TestCase):
 
     def test_skip_all_frames(self):
         out, err = self.run_script(textwrap.dedent('''\
-            import sys, _coro_origin_report
+            import sys, _coro_origin_request
             async def idle():
                 pass
             c = idle()
-            _coro_origin_report.dump(sys.stdout)
+            _coro_origin_request.dump(sys.stdout)
             '''), 'coro_origin=2,skip=__main__')
         self.assertEqual(out, textwrap.dedent('''\
             Live coroutines (1 tracked, 0 asyncio tasks):
@@ -783,12 +785,12 @@ class TreeTest(ScriptMixin, unittest.TestCase):
 
     def test_chain(self):
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, sys, _coro_origin_report
+            import asyncio, sys, _coro_origin_request
             async def child():
                 await asyncio.sleep(0)
             async def main():
                 c = child()
-                _coro_origin_report.dump(sys.stdout)
+                _coro_origin_request.dump(sys.stdout)
                 await c
             asyncio.run(main())
             '''), 'coro_origin=3,chain=2,skip=asyncio')
@@ -810,7 +812,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         # 'awaiting' line; with the full setting every node is shown; a
         # task whose coroutine is asyncio's own keeps its nodes
         script = textwrap.dedent('''\
-            import asyncio, sys, _coro_origin_report
+            import asyncio, sys, _coro_origin_request
             async def holder(lock, go):
                 async with lock:
                     await go.wait()
@@ -821,7 +823,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                       asyncio.create_task(asyncio.sleep(10), name='nap')]
                 for _ in range(3):
                     await asyncio.sleep(0)
-                _coro_origin_report.dump(sys.stdout)
+                _coro_origin_request.dump(sys.stdout)
                 for t in ts:
                     t.cancel()
             asyncio.run(main())
@@ -856,7 +858,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         # With chain=, a task under another in the tree leaves out the
         # chain links from that task's coroutine on: the tree shows them
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, sys, _coro_origin_report
+            import asyncio, sys, _coro_origin_request
             async def worker(go):
                 await go.wait()
             async def crew(go):
@@ -867,7 +869,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                 t = asyncio.create_task(crew(go), name='crew')
                 for _ in range(3):
                     await asyncio.sleep(0)
-                _coro_origin_report.dump(sys.stdout)
+                _coro_origin_request.dump(sys.stdout)
                 t.cancel()
             asyncio.run(main())
             '''), 'coro_origin=1,chain=8')
@@ -890,7 +892,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
     def test_await_cycle_and_shared_child(self):
         # two tasks that await each other, and a task awaited by two
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, os, sys, _coro_origin_report
+            import asyncio, os, sys, _coro_origin_request
             async def wait_for(box):
                 await asyncio.sleep(0)
                 await box[0]
@@ -909,7 +911,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                 u2 = asyncio.create_task(user(s), name='u2')
                 for _ in range(3):
                     await asyncio.sleep(0)
-                _coro_origin_report.dump(sys.stdout)
+                _coro_origin_request.dump(sys.stdout)
                 # (cancelling tasks that await each other recurses
                 # without end in asyncio)
                 sys.stdout.flush()
@@ -941,8 +943,8 @@ class LimitsTest(ScriptMixin, unittest.TestCase):
 
     # 30 tasks from 30 different code objects: 30 entries, none collapsed
     SPREAD = textwrap.dedent('''\
-        import asyncio, sys, _coro_origin_report as R
-        R.{name} = {value}
+        import asyncio, sys, _coro_origin_dump, _coro_origin_request as R
+        _coro_origin_dump.{name} = {value}
         async def main():
             ev = asyncio.Event()
             makers = []
@@ -1002,8 +1004,8 @@ class LimitsTest(ScriptMixin, unittest.TestCase):
 
     def test_depth_limit(self):
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, sys, _coro_origin_report as R
-            R.MAX_DEPTH = 3
+            import asyncio, sys, _coro_origin_dump, _coro_origin_request as R
+            _coro_origin_dump.MAX_DEPTH = 3
             async def leaf():
                 await asyncio.Event().wait()
             async def link(n):
@@ -1042,7 +1044,7 @@ class JsonTest(ScriptMixin, unittest.TestCase):
 
     def test_document(self):
         out, err = self.run_script(textwrap.dedent('''\
-            import asyncio, sys, _coro_origin_report
+            import asyncio, sys, _coro_origin_request
             async def worker(ev):
                 await ev.wait()
             async def main():
@@ -1051,7 +1053,7 @@ class JsonTest(ScriptMixin, unittest.TestCase):
                 ts = [asyncio.create_task(worker(ev), name=f'w-{i}')
                       for i in range(3)]
                 await asyncio.sleep(0)
-                _coro_origin_report.dump(sys.stdout, 'json')
+                _coro_origin_request.dump(sys.stdout, 'json')
                 idle.close()
                 for t in ts:
                     t.cancel()
@@ -1107,7 +1109,7 @@ class JsonTest(ScriptMixin, unittest.TestCase):
 
     def test_bad_format(self):
         with self.assertRaises(ValueError):
-            report.dump(io.StringIO(), 'xml')
+            request.dump(io.StringIO(), 'xml')
 
 
 class InProcessTest(unittest.TestCase):
@@ -1116,7 +1118,7 @@ class InProcessTest(unittest.TestCase):
     def test_signal_while_writing(self):
         # A dump signal that comes once the dump is built, while it is
         # being written, is not lost: a second dump follows the first.
-        import _coro_origin_report as R
+        import _coro_origin_request as R
 
         class Signalling(io.StringIO):
             sent = False
@@ -1144,7 +1146,7 @@ class InProcessTest(unittest.TestCase):
         self.assertTrue(err.getvalue().startswith('Live coroutines ('))
         self.assertTrue(err.getvalue().endswith(END))
         out = io.StringIO()
-        report.dump(out)
+        request.dump(out)
         self.assertTrue(out.getvalue().endswith(END))
 
     def test_sys_function_json(self):
@@ -1159,30 +1161,30 @@ class InProcessTest(unittest.TestCase):
         class Broken:
             def write(self, text):
                 raise OSError(5, 'broken')
-        old = report._last_failure
+        old = request._last_failure
         try:
-            self.assertIsNone(report.dump(Broken()))
-            self.assertEqual(report._last_failure, 'OSError: [Errno 5] broken')
+            self.assertIsNone(request.dump(Broken()))
+            self.assertEqual(request._last_failure, 'OSError: [Errno 5] broken')
             out = io.StringIO()
-            report.dump(out)
+            request.dump(out)
             self.assertIn('\n(the previous dump could not be written: '
                           'OSError: [Errno 5] broken)\n', out.getvalue())
-            self.assertIsNone(report._last_failure)
+            self.assertIsNone(request._last_failure)
         finally:
-            report._last_failure = old
+            request._last_failure = old
 
     def test_building_fails(self):
         # whatever goes wrong inside becomes a line of the dump
         out = io.StringIO()
-        old = report._Dumper.collect
+        old = _coro_origin_dump._Dumper.collect
         def collect(self):
             raise RuntimeError('inside')
-        report._Dumper.collect = collect
+        _coro_origin_dump._Dumper.collect = collect
         try:
-            report.dump(out)
-            report.dump(out, 'json')
+            request.dump(out)
+            request.dump(out, 'json')
         finally:
-            report._Dumper.collect = old
+            _coro_origin_dump._Dumper.collect = old
         text, doc = out.getvalue().split(END)
         self.assertEqual(text, 'Live coroutines: the dump failed: '
                                'RuntimeError: inside\n\n')
@@ -1194,18 +1196,18 @@ class InProcessTest(unittest.TestCase):
         # json encoder does when memory runs out) raises a SystemError
         # from the real failure: the dump names both.
         out = io.StringIO()
-        old = report._Dumper.collect
+        old = _coro_origin_dump._Dumper.collect
         def collect(self):
             try:
                 raise MemoryError('inner')
             except MemoryError as exc:
                 raise SystemError('returned a result with an exception '
                                   'set') from exc
-        report._Dumper.collect = collect
+        _coro_origin_dump._Dumper.collect = collect
         try:
-            report.dump(out, 'json')
+            request.dump(out, 'json')
         finally:
-            report._Dumper.collect = old
+            _coro_origin_dump._Dumper.collect = old
         self.assertEqual(json.loads(out.getvalue()), {
             'version': 1,
             'error': 'SystemError: returned a result with an exception set '
@@ -1382,11 +1384,11 @@ class ChainingTest(ScriptMixin, unittest.TestCase):
 
     def test_python_handler(self):
         out, err = self.run_script(textwrap.dedent('''\
-            import os, signal, sys, _coro_origin_report
+            import os, signal, sys, _coro_origin_request
             def mine(signum, frame):
                 print('mine', signum == signal.SIGUSR1)
             signal.signal(signal.SIGUSR1, mine)
-            _coro_origin_report.install_signal_handler(signal.SIGUSR1)
+            _coro_origin_request.install_signal_handler(signal.SIGUSR1)
             os.kill(os.getpid(), signal.SIGUSR1)
             print('after')
             '''))

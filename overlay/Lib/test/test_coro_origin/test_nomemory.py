@@ -465,7 +465,7 @@ class SetSkipTest(Sweeps):
 DUMP_CHILD = textwrap.dedent(r"""
     import asyncio, difflib, io, json, os, re, sys, warnings
     import _testcapi
-    import _coro_origin_report as R
+    import _coro_origin_request as R
 
     FORMAT = sys.argv[1]
     # 0: a run fails every allocation from N on; else this many (gh-134163)
@@ -762,13 +762,18 @@ class DumpTest(unittest.TestCase):
     def test_renderer_avoids_setdefault(self):
         # gh-109700 (see the module's docstring): the dump runs on 3.13
         # releases before 3.13.6 too.
-        import _coro_origin_report
-        with open(_coro_origin_report.__file__, 'rb') as f:
-            tokens = list(tokenize.tokenize(f.readline))
-        calls = [tok.start[0] for prev, tok in zip(tokens, tokens[1:])
-                 if prev.string == '.' and tok.string == 'setdefault']
-        self.assertEqual(calls, [], 'lines of _coro_origin_report.py that '
-                                    'call setdefault()')
+        import importlib
+        for name in ('_coro_origin_report', '_coro_origin_dump',
+                     '_coro_origin_request', '_coro_origin_strict'):
+            with self.subTest(name):
+                module = importlib.import_module(name)
+                with open(module.__file__, 'rb') as f:
+                    tokens = list(tokenize.tokenize(f.readline))
+                calls = [tok.start[0]
+                         for prev, tok in zip(tokens, tokens[1:])
+                         if prev.string == '.' and tok.string == 'setdefault']
+                self.assertEqual(calls, [], f'lines of {name}.py that '
+                                            f'call setdefault()')
 
     def test_text(self):
         self.check_outcomes('text')

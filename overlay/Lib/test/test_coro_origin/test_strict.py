@@ -115,6 +115,41 @@ class StrictTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertNotIn(SUMMARY, proc.stderr)
 
+    def test_reports_that_are_not_lost_work(self):
+        # Strict mode tells lost work by what a report holds, not by its
+        # message: these reuse asyncio's messages (or report a task that
+        # is done) and lose nothing.
+        source = textwrap.dedent('''\
+            import asyncio
+            async def fails():
+                raise ValueError("handled")
+            async def main():
+                loop = asyncio.get_running_loop()
+                loop.call_exception_handler(
+                    {'message': 'Task was destroyed but it is pending!'})
+                fut = loop.create_future()
+                loop.call_exception_handler(
+                    {'message': 'Future exception was never retrieved',
+                     'exception': KeyError('x'), 'future': fut})
+                fut.cancel()
+                task = asyncio.create_task(fails())
+                try:
+                    await task
+                except ValueError:
+                    pass
+                loop.call_exception_handler(
+                    {'message': 'unhandled exception during shutdown',
+                     'exception': task.exception(), 'task': task})
+            asyncio.run(main())
+            ''')
+        proc, _ = self.run_script(source, '10,strict')
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn(SUMMARY, proc.stderr)
+        self.assertEqual(proc.stderr.count('Task was destroyed but it is '
+                                           'pending!\n'), 1)
+        self.assertEqual(proc.stderr.count('Future exception was never '
+                                           'retrieved\n'), 1)
+
     def test_dropped_task(self):
         # The issue's example: a dropped failing task.
         source = textwrap.dedent('''\
