@@ -34,8 +34,8 @@
 #define WHOLE_STACK (-1)
 
 PyObject *
-_PyCoroOrigin_CaptureHandle(PyThreadState *tstate, int skip, int depth,
-                            int origin)
+_PyCoroOrigin_CaptureHandle(PyThreadState *tstate, int frames_above,
+                            int depth, int skip_modules)
 {
     if (depth == 0) {
         Py_RETURN_NONE;
@@ -45,7 +45,7 @@ _PyCoroOrigin_CaptureHandle(PyThreadState *tstate, int skip, int depth,
     }
     _PyInterpreterFrame *frame = _PyFrame_GetFirstComplete(
         tstate->current_frame);
-    for (int i = 0; i < skip && frame != NULL; i++) {
+    for (int i = 0; i < frames_above && frame != NULL; i++) {
         frame = _PyFrame_GetFirstComplete(frame->previous);
     }
     if (frame == NULL) {
@@ -54,7 +54,7 @@ _PyCoroOrigin_CaptureHandle(PyThreadState *tstate, int skip, int depth,
     /* Debug mode's tracebacks keep every frame, as stock's do (asyncio
        drops its own frames from them by count); a future's origin follows
        the thread's skip= setting, as a coroutine's. */
-    return _PyCoroOrigin_Capture(tstate, frame, depth, origin);
+    return _PyCoroOrigin_Capture(tstate, frame, depth, skip_modules);
 }
 
 PyObject *

@@ -505,12 +505,13 @@ sys._frame_stack_capture
 
     depth: int
         Frames to keep, innermost first; a negative number keeps all.
-    skip: int(c_default="0") = 0
+    frames_above: int(c_default="0") = 0
         Complete frames to leave out above the caller's frame.
     /
     *
-    origin: bool = False
-        Apply the thread's skip= setting, as for a coroutine's origin.
+    skip_modules: bool = False
+        Leave out the frames of the thread's skip= modules, as a
+        coroutine's origin does.
 
 Capture the calling thread's stack as an opaque, cheap frame stack.
 
@@ -521,16 +522,16 @@ debug mode keeps.
 [clinic start generated code]*/
 
 static PyObject *
-sys__frame_stack_capture_impl(PyObject *module, int depth, int skip,
-                              int origin)
-/*[clinic end generated code: output=741e5076e1b429ba input=1628c2768adb4ce5]*/
+sys__frame_stack_capture_impl(PyObject *module, int depth, int frames_above,
+                              int skip_modules)
+/*[clinic end generated code: output=fe105329edbc9799 input=028b1141a3c5fef7]*/
 {
-    if (skip < 0) {
-        PyErr_SetString(PyExc_ValueError, "skip must be >= 0");
+    if (frames_above < 0) {
+        PyErr_SetString(PyExc_ValueError, "frames_above must be >= 0");
         return NULL;
     }
-    return _PyCoroOrigin_CaptureHandle(_PyThreadState_GET(), skip, depth,
-                                       origin);
+    return _PyCoroOrigin_CaptureHandle(_PyThreadState_GET(), frames_above,
+                                       depth, skip_modules);
 }
 
 /*[clinic input]

@@ -25,14 +25,15 @@ extern "C" {
 #endif
 
 /* Capture up to "depth" frames (depth < 0: all frames) of the calling
-   thread, innermost first, starting "skip" complete frames above the
-   innermost complete Python frame; with "origin", the thread's skip=
-   setting applies.  Return a new handle (a frame stack), None if there is
-   nothing to capture (depth == 0 or no frame), or NULL with an exception
-   set.  sys._frame_stack_capture(). */
+   thread, innermost first, starting "frames_above" complete frames above
+   the innermost complete Python frame; with "skip_modules", the frames of
+   the thread's skip= modules are left out, as from a coroutine's origin.
+   Return a new handle (a frame stack), None if there is nothing to
+   capture (depth == 0 or no frame), or NULL with an exception set.
+   sys._frame_stack_capture(). */
 extern PyObject *_PyCoroOrigin_CaptureHandle(PyThreadState *tstate,
-                                             int skip, int depth,
-                                             int origin);
+                                             int frames_above, int depth,
+                                             int skip_modules);
 
 /* Is "obj" a handle (a frame stack)? */
 extern int _PyCoroOrigin_HandleCheck(PyObject *obj);

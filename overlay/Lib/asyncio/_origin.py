@@ -50,7 +50,7 @@ def capture_origin(skip=1):
     depth = sys.get_coroutine_origin_tracking_depth()
     if not depth:
         return None
-    return sys._frame_stack_capture(depth, skip + 1, origin=True)
+    return sys._frame_stack_capture(depth, skip + 1, skip_modules=True)
 
 
 def keeps_coro(task):
@@ -403,7 +403,7 @@ def note_timeout(timeout, when):
         for code in (_AENTER_CODE, _WAIT_FOR_CODE):
             if sys._getframe(skip).f_code is code:
                 skip += 1
-        stack = sys._frame_stack_capture(depth, skip, origin=True)
+        stack = sys._frame_stack_capture(depth, skip, skip_modules=True)
         delay = when - _events.get_running_loop().time()
         _keep(_timeouts, timeout, stack, delay)
     except Exception:
@@ -483,7 +483,7 @@ def note_stop(loop):
         if caller.f_code is _UNTIL_COMPLETE_CB_CODE:
             return              # run_until_complete()'s own, once done
         _task_step_code()
-        stack = sys._frame_stack_capture(depth, 2, origin=True)
+        stack = sys._frame_stack_capture(depth, 2, skip_modules=True)
         running = _events._get_running_loop()
         task = _tasks.current_task(running) if running is not None else None
         why = None
@@ -631,7 +631,7 @@ def watch_threadsafe(future, loop):
                 getattr(cls, name).__code__
                 for name in ('result', 'exception', 'add_done_callback'))
             _CF_SET_EXCEPTION_CODE = cls.set_exception.__code__
-        site = sys._frame_stack_capture(depth, 2, origin=True)
+        site = sys._frame_stack_capture(depth, 2, skip_modules=True)
         condition = _ThreadsafeCondition(loop, site)
         future._condition = condition
         _threadsafe_live.add(condition)
@@ -657,7 +657,7 @@ def _report_loop_thread_wait(condition):
             return
         depth = _fork_depth() or constants.DEBUG_STACK_DEPTH
         # _report_loop_thread_wait(), wait(), result() or exception()
-        waited = sys._frame_stack_capture(depth, 3, origin=True)
+        waited = sys._frame_stack_capture(depth, 3, skip_modules=True)
         loop.call_exception_handler({
             'message': (
                 'A run_coroutine_threadsafe() future is waited for on the '
@@ -802,7 +802,7 @@ def note_locked(lock):
             skip += 1
         task = _tasks.current_task()
         holder = (None if task is None else weakref.ref(task),
-                  sys._frame_stack_capture(depth, skip, origin=True))
+                  sys._frame_stack_capture(depth, skip, skip_modules=True))
         entry = _kept(_lock_owners, lock)
         if entry is None or not hasattr(lock, '_value'):
             _keep(_lock_owners, lock, [holder])     # a Lock: the last one
@@ -828,7 +828,7 @@ def note_created(obj):
         depth = _fork_depth()
         if depth:
             _keep(_created, obj,
-                  sys._frame_stack_capture(depth, 2, origin=True))
+                  sys._frame_stack_capture(depth, 2, skip_modules=True))
     except Exception:
         pass
 
@@ -892,7 +892,7 @@ def watch_thread(loop):
         # watch_thread(), _run_forever_setup(), run_forever(); as many
         # frames as debug mode keeps, for the user's line past asyncio's
         loop._origin_started = sys._frame_stack_capture(
-            constants.DEBUG_STACK_DEPTH, 3, origin=True)
+            constants.DEBUG_STACK_DEPTH, 3, skip_modules=True)
         running_loops.add(loop)
         watching = True
         if not _at_exit_registered:
@@ -966,7 +966,7 @@ def _report_wrong_place(loop, method, signal_handler):
         # _report_wrong_place(), check_thread(), call_soon() or call_at();
         # as many frames as in watch_thread()
         stack = sys._frame_stack_capture(constants.DEBUG_STACK_DEPTH, 3,
-                                         origin=True)
+                                         skip_modules=True)
         where = _site_text(stack)
         seen = _wrong_thread_seen.setdefault(loop, set())
         if where in seen:
@@ -1069,7 +1069,7 @@ def note_cancel(fut, msg, skip=1):
             else:
                 entry[1][_COUNT] += 1
             return
-        stack = sys._frame_stack_capture(depth, skip, origin=True)
+        stack = sys._frame_stack_capture(depth, skip, skip_modules=True)
         loop = _events._get_running_loop()
         task = _tasks.current_task(loop) if loop is not None else None
         reason, site = _reason(caller)
@@ -1095,7 +1095,7 @@ def _report_dropped(fut, depth, skip):
     when *fut* is collected): report it now, through the loop's exception
     handler as that report would be, saying where cancel() was called."""
     exc = fut.exception()
-    frames = sys._frame_stack_capture(depth, skip, origin=True).frames()
+    frames = sys._frame_stack_capture(depth, skip, skip_modules=True).frames()
     where = sys._coroutine_origin_render('short_site', frames)
     kind = 'Task' if callable(getattr(fut, 'get_coro', None)) else 'Future'
     fut.get_loop().call_exception_handler({

@@ -491,17 +491,19 @@ sys__coroutine_origin_work_site(PyObject *module, PyObject *Py_UNUSED(ignored))
 }
 
 PyDoc_STRVAR(sys__frame_stack_capture__doc__,
-"_frame_stack_capture($module, depth, skip=0, /, *, origin=False)\n"
+"_frame_stack_capture($module, depth, frames_above=0, /, *,\n"
+"                     skip_modules=False)\n"
 "--\n"
 "\n"
 "Capture the calling thread\'s stack as an opaque, cheap frame stack.\n"
 "\n"
 "  depth\n"
 "    Frames to keep, innermost first; a negative number keeps all.\n"
-"  skip\n"
+"  frames_above\n"
 "    Complete frames to leave out above the caller\'s frame.\n"
-"  origin\n"
-"    Apply the thread\'s skip= setting, as for a coroutine\'s origin.\n"
+"  skip_modules\n"
+"    Leave out the frames of the thread\'s skip= modules, as a\n"
+"    coroutine\'s origin does.\n"
 "\n"
 "Internal; used by asyncio.  Return None if depth is 0 or there is no\n"
 "frame to capture.  The frame stack\'s frames() method gives the frames\n"
@@ -512,8 +514,8 @@ PyDoc_STRVAR(sys__frame_stack_capture__doc__,
     {"_frame_stack_capture", _PyCFunction_CAST(sys__frame_stack_capture), METH_FASTCALL|METH_KEYWORDS, sys__frame_stack_capture__doc__},
 
 static PyObject *
-sys__frame_stack_capture_impl(PyObject *module, int depth, int skip,
-                              int origin);
+sys__frame_stack_capture_impl(PyObject *module, int depth, int frames_above,
+                              int skip_modules);
 
 static PyObject *
 sys__frame_stack_capture(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -528,7 +530,7 @@ sys__frame_stack_capture(PyObject *module, PyObject *const *args, Py_ssize_t nar
         PyObject *ob_item[NUM_KEYWORDS];
     } _kwtuple = {
         .ob_base = PyVarObject_HEAD_INIT(&PyTuple_Type, NUM_KEYWORDS)
-        .ob_item = { &_Py_ID(origin), },
+        .ob_item = { &_Py_ID(skip_modules), },
     };
     #undef NUM_KEYWORDS
     #define KWTUPLE (&_kwtuple.ob_base.ob_base)
@@ -537,7 +539,7 @@ sys__frame_stack_capture(PyObject *module, PyObject *const *args, Py_ssize_t nar
     #  define KWTUPLE NULL
     #endif  // !Py_BUILD_CORE
 
-    static const char * const _keywords[] = {"", "", "origin", NULL};
+    static const char * const _keywords[] = {"", "", "skip_modules", NULL};
     static _PyArg_Parser _parser = {
         .keywords = _keywords,
         .fname = "_frame_stack_capture",
@@ -547,8 +549,8 @@ sys__frame_stack_capture(PyObject *module, PyObject *const *args, Py_ssize_t nar
     PyObject *argsbuf[3];
     Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 1;
     int depth;
-    int skip = 0;
-    int origin = 0;
+    int frames_above = 0;
+    int skip_modules = 0;
 
     args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 1, 2, 0, argsbuf);
     if (!args) {
@@ -562,20 +564,20 @@ sys__frame_stack_capture(PyObject *module, PyObject *const *args, Py_ssize_t nar
         goto skip_optional_posonly;
     }
     noptargs--;
-    skip = PyLong_AsInt(args[1]);
-    if (skip == -1 && PyErr_Occurred()) {
+    frames_above = PyLong_AsInt(args[1]);
+    if (frames_above == -1 && PyErr_Occurred()) {
         goto exit;
     }
 skip_optional_posonly:
     if (!noptargs) {
         goto skip_optional_kwonly;
     }
-    origin = PyObject_IsTrue(args[2]);
-    if (origin < 0) {
+    skip_modules = PyObject_IsTrue(args[2]);
+    if (skip_modules < 0) {
         goto exit;
     }
 skip_optional_kwonly:
-    return_value = sys__frame_stack_capture_impl(module, depth, skip, origin);
+    return_value = sys__frame_stack_capture_impl(module, depth, frames_above, skip_modules);
 
 exit:
     return return_value;
@@ -1075,4 +1077,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=42f450b853945b37 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=8603932ac4639450 input=a9049054013a1b77]*/

@@ -70,16 +70,17 @@ class FrameStackHandleTest(unittest.TestCase):
         line = sys._getframe().f_lineno + 1
         h = g()
         self.assertEqual(h.frames(), ((__file__, line, 'test_skip'),))
-        with self.assertRaises(ValueError):
+        with self.assertRaisesRegex(ValueError,
+                                    '^frames_above must be >= 0$'):
             sys._frame_stack_capture(1, -1)
 
     def test_origin_follows_skip_setting(self):
-        # origin=True applies the thread's skip= setting (a future's
-        # creation site), origin=False keeps every frame (debug mode).
+        # skip_modules=True applies the thread's skip= setting (a future's
+        # creation site), skip_modules=False keeps every frame (debug mode).
         from test.test_coro_origin._util import settings
         def f():
             return (sys._frame_stack_capture(2),
-                    sys._frame_stack_capture(2, origin=True))
+                    sys._frame_stack_capture(2, skip_modules=True))
         with settings(depth=1, skip=(__name__,)):
             plain, origin = f()
         self.assertEqual(plain.frames()[0][2], 'f')

@@ -529,11 +529,11 @@ class DocsTest(unittest.TestCase):
         self.assertEqual(handle.frames(), expected)
         with self.assertRaises(ValueError):
             capture(1, -1)
-        # origin=True applies this thread's skip= setting
+        # skip_modules=True applies this thread's skip= setting
         sys.set_coroutine_origin_tracking(1, skip=(__name__,))
         self.assertEqual(capture(1).frames(), stack_from(sys._getframe(), 1))
         self.assertNotIn(__file__, [f[0] for f in
-                                    capture(1, origin=True).frames()])
+                                    capture(1, skip_modules=True).frames()])
 
     def check_sys___coroutine_origin_scheduled_at(self):
         import asyncio
