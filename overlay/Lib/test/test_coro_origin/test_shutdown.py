@@ -246,6 +246,19 @@ class ShutdownReportTest(unittest.TestCase):
         res = run_child([sys.executable, '-c', code], text=True)
         self.assertEqual(res.stdout, 'False\n')
         self.assertIn('Task exception was never retrieved', res.stderr)
+        # Nor at exit, where tracking on binds the report modules
+        # (-X importtime lists every import, finalisation's too).
+        ours = ['_coro_origin_dump', '_coro_origin_report',
+                '_coro_origin_request', '_coro_origin_strict']
+        for spec, expected in [(None, []), ('10', ours)]:
+            with self.subTest(spec=spec):
+                cmd = [sys.executable, '-X', 'importtime']
+                if spec is not None:
+                    cmd += ['-X', f'coro_origin={spec}']
+                res = run_child(cmd + ['-c', code], text=True)
+                imported = sorted(set(re.findall(
+                    r'\|\s*(_coro_origin_[a-z]+)$', res.stderr, re.M)))
+                self.assertEqual(imported, expected, res.stderr[-2000:])
 
     def test_strict_renders_objects_alive_at_exit(self):
         for name in PROGRAMS:
