@@ -28,6 +28,7 @@ MAX_DEPTH = 100                 # levels of tasks awaiting tasks
 MAX_STACK = 1000                # coroutines in one await chain
 MAX_NAMES = 3                   # other names shown for identical tasks
 MAX_CALLS = 200                 # frames looked through under a running one
+MAX_FAILED = 20                 # failed tasks listed (the rest counted)
 RUNNING_HEADER = 'Running now (most recent call last):'
 
 
@@ -84,6 +85,108 @@ def _sort_key(name):
     return re.sub('[0-9]+', lambda m: m.group().rjust(20, '0'), name)
 
 
+def _failed_tasks(every):
+    """The tasks that failed and whose exception nobody has retrieved yet,
+    by name.  asyncio reports such a task only when it is collected, which
+    never happens while something refers to it: in a program that hangs,
+    it is often the one that should have done what the others wait for.
+    Nothing is retrieved here (exception() would clear the task's flag,
+    and its report would be lost).  A task whose exception is about to be
+    delivered (a callback ready to run on its loop is given the task: an
+    awaiting task's wake-up) is not one."""
+    failed = []
+    for task in every:
+        try:
+            if (task.done() and not task.cancelled()
+                    and task._log_traceback is True
+                    and not _delivered_soon(task)):
+                failed.append((_sort_key(_safe_str(task.get_name())), task))
+        except Exception:
+            pass
+    failed.sort(key=lambda item: item[0])
+    return [task for _, task in failed]
+
+
+def _delivered_soon(task):
+    for handle in list(task.get_loop()._ready):
+        args = getattr(handle, '_args', None)
+        if args and args[0] is task:
+            return True
+    return False
+
+
+def _raise_site(exc):
+    """(filename, lineno, funcname) of where *exc* was raised (the
+    innermost frame of its traceback), or None."""
+    try:
+        tb = exc.__traceback__
+        if tb is None:
+            return None
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        code = tb.tb_frame.f_code
+        return (code.co_filename, tb.tb_lineno, code.co_name)
+    except Exception:
+        return None
+
+
+def _failed_info(task):
+    """{'name', 'exception', 'raised_at', 'coroutine', 'origin', 'chain'}
+    of a failed task; what cannot be read is None."""
+    info = {'name': '?', 'exception': None, 'raised_at': None,
+            'coroutine': None, 'origin': None, 'chain': None}
+    try:
+        info['name'] = _safe_str(task.get_name())
+        exc = task._exception
+        text = _safe_str(exc)
+        info['exception'] = _exc_name(exc) + (f': {text}' if text else '')
+        info['raised_at'] = _raise_site(exc)
+        coro = task.get_coro()
+        info['coroutine'] = _safe_str(coro.__qualname__)
+        info['origin'] = coro.cr_origin
+        info['chain'] = getattr(coro, 'cr_origin_chain', None)
+    except Exception:
+        pass
+    return info
+
+
+def _failed_lines(d, failed):
+    """The text dump's lines for the failed tasks (_failed_tasks())."""
+    lines = []
+    for task in failed[:MAX_FAILED]:
+        info = _failed_info(task)
+        lines += ['', f"Task {info['name']!r} (failed, its exception not "
+                      f"retrieved)"]
+        if info['exception'] is not None:
+            lines.append(f"  {info['exception']}")
+        where = info['raised_at']
+        if where is not None:
+            lines.append(f'  raised at {where[0]}:{where[1]}, in {where[2]}')
+        if info['coroutine'] is not None:
+            lines.append(f"  coroutine {info['coroutine']}() done")
+            if info['origin'] is not None or info['chain']:
+                lines += ['    ' + line for line in origin_block(
+                    info['origin'], info['chain'], fold=d.fold)]
+    if len(failed) > MAX_FAILED:
+        left = len(failed) - MAX_FAILED
+        lines += ['', f'... {_count(left, "more failed task")} left out']
+    return lines
+
+
+def _failed_json(d, failed):
+    entries = []
+    for task in failed[:MAX_FAILED]:
+        info = _failed_info(task)
+        where = info['raised_at']
+        entries.append({
+            'name': info['name'], 'exception': info['exception'],
+            'raised_at': None if where is None else list(where),
+            'coroutine': info['coroutine'],
+            'origin': d.frames_json(info['origin']),
+            'chain': d.chain_json(info['chain'])})
+    return entries
+
+
 def _is_future(obj):
     try:
         return getattr(type(obj), '_asyncio_future_blocking', None) \
@@ -96,8 +199,9 @@ def _is_task(obj):
     return _is_future(obj) and hasattr(type(obj), 'get_coro')
 
 
-def _all_tasks():
-    """Unfinished asyncio tasks of every loop and thread (deduplicated)."""
+def _every_task():
+    """asyncio's tasks of every loop and thread, done ones too (as long as
+    something refers to them), deduplicated."""
     tasks_mod = sys.modules.get('asyncio.tasks')
     if tasks_mod is None:
         return []
@@ -119,10 +223,15 @@ def _all_tasks():
                 continue
     parts = [part for part in parts if part]
     if len(parts) == 1:
-        unique = parts[0]   # (each collection holds a task once)
-    else:
-        tasks = [task for part in parts for task in part]
-        unique = dict(zip(map(id, tasks), tasks)).values()
+        return parts[0]     # (each collection holds a task once)
+    tasks = [task for part in parts for task in part]
+    return list(dict(zip(map(id, tasks), tasks)).values())
+
+
+def _all_tasks(every=None):
+    """Unfinished asyncio tasks of every loop and thread (deduplicated);
+    *every*: what _every_task() returned, if it was called already."""
+    unique = _every_task() if every is None else every
     try:
         return [task for task in unique if not task.done()]
     except Exception:       # a done() that raises: leave that task out
@@ -162,6 +271,7 @@ class _Dumper:
         self.in_task = set()        # id() of coroutines shown in tasks
         self.all_records = ()
         self.roots = self.loose = ()
+        self.failed = []            # _failed_tasks()
         self.source = None
         self.tracked = 0
         self.fold = _folding(None)
@@ -455,7 +565,9 @@ class _Dumper:
         coros, self.source = _live_coroutines()
         self.tracked = len(coros)
         self.find_callees(coros)
-        tasks = _all_tasks()
+        every = _every_task()
+        tasks = _all_tasks(every)
+        self.failed = _failed_tasks(every)
         try:
             names = [task.get_name() for task in tasks]
         except Exception:
@@ -1335,6 +1447,7 @@ def _render_text(d, notes):
                      site=d.future_site(nodes, None, tail))
         budget.used += sum(map(len, out)) + len(out)
         lines += out
+    lines += _failed_lines(d, d.failed)
     idle = _idle_loops(d)
     if idle:
         lines.append('')
@@ -1431,6 +1544,8 @@ def _render_json(d, missed, failure):
         'task_count': len(d.all_records),
         'tasks': tasks,
         'not_in_task': loose,
+        'failed_tasks': _failed_json(d, d.failed),
+        'failed_task_count': len(d.failed),
         'idle_event_loops': _idle_loops(d),
         'left_out': {'entries': budget.entries_left,
                      'tasks': budget.tasks_left,

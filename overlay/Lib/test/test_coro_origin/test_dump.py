@@ -475,6 +475,87 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             End of live coroutines.
             '''))
 
+    FAILED = textwrap.dedent('''\
+        import asyncio, gc, sys, _coro_origin_request
+        async def fails():
+            raise ConnectionError("upstream closed")
+        async def waits(ev):
+            await ev.wait()
+        async def main():
+            ev = asyncio.Event()
+            failed = asyncio.create_task(fails(), name='producer')
+            waiter = asyncio.create_task(waits(ev), name='consumer')
+            done = asyncio.create_task(fails(), name='read')
+            await asyncio.sleep(0.01)
+            done.exception()
+            _coro_origin_request.dump(sys.stdout, '%s')
+            ev.set()
+            await waiter
+            del failed      # the dump retrieved nothing: asyncio reports it
+            gc.collect()
+            print('after')
+        asyncio.run(main())
+        ''')
+
+    def test_failed_task(self):
+        # A failed task that something still refers to: asyncio reports
+        # its exception only when it is collected, maybe never.  In a
+        # program that waits for ever, it is often the culprit (the
+        # producer that died): the dump lists it, retrieving nothing.  A
+        # task whose exception was read is not listed.
+        out, err = self.run_script(self.FAILED % 'text', 'coro_origin=10')
+        self.assertEqual(out, textwrap.dedent('''\
+            Live coroutines (3 tracked, 2 asyncio tasks):
+
+            Task 'Task-1' (pending)
+              coroutine main() running at app.py:13
+                Coroutine created at (most recent call last)
+                  File "app.py", line 19, in <module>
+                    asyncio.run(main())
+
+            Task 'consumer' (pending)
+              coroutine waits() suspended at app.py:5
+                Coroutine created at (most recent call last)
+                  File "app.py", line 19, in <module>
+                    asyncio.run(main())
+                  [6 frames folded: asyncio]
+                  File "app.py", line 9, in main
+                    waiter = asyncio.create_task(waits(ev), name='consumer')
+              awaiting Event.wait() at <asyncio>/locks.py:N
+              awaiting <Future pending cb=[Task.task_wakeup()]>
+              waiting for an Event (created at app.py:7) to be set
+
+            Task 'producer' (failed, its exception not retrieved)
+              ConnectionError: upstream closed
+              raised at app.py:3, in fails
+              coroutine fails() done
+                Coroutine created at (most recent call last)
+                  File "app.py", line 19, in <module>
+                    asyncio.run(main())
+                  [6 frames folded: asyncio]
+                  File "app.py", line 8, in main
+                    failed = asyncio.create_task(fails(), name='producer')
+
+            End of live coroutines.
+            after
+            '''))
+        # asyncio's own report comes when the task is collected, as on stock
+        self.assertEqual(err.count('Task exception was never retrieved'), 1)
+        self.assertIn("future: <Task finished name='producer' ", err)
+
+    def test_failed_task_json(self):
+        out, err = self.run_script(self.FAILED % 'json',
+                                   'coro_origin=2,skip=asyncio')
+        doc = json.loads(out.splitlines()[0])
+        self.assertEqual(doc['failed_task_count'], 1)
+        self.assertEqual(doc['failed_tasks'], [
+            {'name': 'producer', 'exception': 'ConnectionError: upstream '
+                                              'closed',
+             'raised_at': ['app.py', 3, 'fails'], 'coroutine': 'fails',
+             'origin': [['app.py', 8, 'main'], ['app.py', 19, '<module>']],
+             'chain': None}])
+        self.assertEqual(err.count('Task exception was never retrieved'), 1)
+
     def test_idle_loop(self):
         # A loop run forever in a thread, with no task (the process cannot
         # exit): the dump says which thread runs it and where it started;
@@ -1101,6 +1182,8 @@ class JsonTest(ScriptMixin, unittest.TestCase):
                                  ['app.py', 14, '<module>']],
                       'chain': None}],
                  'awaiting': None}],
+            'failed_tasks': [],
+            'failed_task_count': 0,
             'idle_event_loops': [],
             'left_out': {'entries': 0, 'tasks': 0, 'coroutine_stacks': 0},
             'missed_requests': 0,
