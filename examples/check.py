@@ -35,7 +35,8 @@ EXAMPLES = ['never_awaited', 'exception_never_retrieved', 'fire_and_forget',
             'threadsafe_dropped', 'threadsafe_self_wait',
             'wrong_thread_event', 'signal_handler_event',
             'scheduled_coroutine', 'hang_blocked', 'hang_cannot_exit',
-            'deadlock_detected', 'queue_join_task_done', 'failed_producer']
+            'deadlock_detected', 'queue_join_task_done', 'failed_producer',
+            'executor_deadlock']
 
 # Examples that need a feature of the interpreter; skipped with the reason
 # when the probe (run with the example's options) prints anything but "ok".

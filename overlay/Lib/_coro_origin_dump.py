@@ -608,6 +608,8 @@ class _Dumper:
             recs.append(rec)
         for rec in recs:
             rec.lock = _lock_wait(rec, records)
+            if rec.lock is None and rec.waiter is not None:
+                rec.call = self.executor_call(rec.waiter)
         parents = {}
         for rec in recs:
             try:
@@ -691,7 +693,7 @@ class _Dumper:
         for rec in reversed(order):
             # (rec.signature(), inlined for the usual leaf task)
             if (rec.children or rec.refs or rec.error or rec.cycle
-                    or rec.cancel or rec.lock):
+                    or rec.cancel or rec.lock or rec.call):
                 rec.signature(self)
                 continue
             keys = rec.keys
@@ -883,6 +885,50 @@ class _Dumper:
         except Exception:
             pass
 
+    def executor_call(self, waiter):
+        """If *waiter* (a task's future) is the asyncio side of a call run
+        by a concurrent.futures executor (loop.run_in_executor(),
+        asyncio.to_thread(), wrap_future()): (function, thread name or
+        None, calls): the function that runs and the thread that runs it
+        in this interpreter, with its frames from that function down,
+        innermost first; function and thread None if it has not started
+        (queued), calls () if it runs elsewhere.  Else None.  Known by
+        code objects (asyncio's future chaining, the thread pool's work
+        item), not by names."""
+        thread_mod = sys.modules.get('concurrent.futures.thread')
+        futures_mod = sys.modules.get('asyncio.futures')
+        if thread_mod is None or futures_mod is None:
+            return None
+        try:
+            chain_code = futures_mod._chain_future.__code__
+            chained = [c for c in chain_code.co_consts
+                       if isinstance(c, type(chain_code))]
+            source = None
+            for entry in waiter._callbacks or ():
+                cb = entry[0] if isinstance(entry, tuple) else entry
+                code = getattr(cb, '__code__', None)
+                if code in chained and 'source' in code.co_freevars:
+                    cell = cb.__closure__[code.co_freevars.index('source')]
+                    source = cell.cell_contents
+                    break
+            if source is None or _is_future(source):
+                return None
+            if self.thread_frames is None:
+                self.thread_frames = sys._coroutine_origin_current_frames()
+            run_code = thread_mod._WorkItem.run.__code__
+            for tid, top in self.thread_frames.items():
+                calls, end = frames_down_to(
+                    top, lambda f: f.f_code is run_code)
+                item = None if end is None else end.f_locals.get('self')
+                if getattr(item, 'future', None) is source and calls:
+                    names = {t.ident: t.name for t in threading.enumerate()}
+                    return (calls[-1][2], names.get(tid, str(tid)), calls)
+            if source._state == 'PENDING':
+                return (None, None, ())
+            return None
+        except Exception:
+            return None
+
     def running_calls(self, node):
         """The frames that a running coroutine calls without awaiting
         (what blocks its event loop), innermost first as cr_origin has
@@ -974,7 +1020,7 @@ class _TaskRecord:
 
     __slots__ = ('task', 'name', 'state', 'keys', 'children', 'refs',
                  'tail', 'waiter', 'sig', 'error', 'size', 'cycle',
-                 'cancel', 'lock')
+                 'cancel', 'lock', 'call')
 
     def __init__(self, task, name):
         self.task = task
@@ -986,12 +1032,15 @@ class _TaskRecord:
         self.cycle = False
         self.cancel = None
         self.lock = None        # [text line, holder's record or None]
+        self.call = None        # Dumper.executor_call() of its waiter
 
     def signature(self, dumper):
         keys = self.keys
         state = (self.state, self.cancel) if self.cancel else self.state
         if self.lock:
             state = (state, self.lock[0])
+        if self.call:
+            state = (state, self.call[0], self.call[1])
         stack = keys[0] if len(keys) == 1 else keys
         children = self.children
         if children or self.refs:
@@ -1166,6 +1215,8 @@ def _text_task(d, group, first, rest, lines, budget, depth, above=()):
         if cycle and cycle[0] not in d.lock_cycles:
             d.lock_cycles.add(cycle[0])     # (once per deadlock)
             out.append(pad + cycle[1])
+    if rec.call:
+        out += _call_lines(d, rec.call, pad)
     for ref in rec.refs:
         out.append(f'{pad}also waits for Task {ref.name!r} (shown '
                    f'elsewhere in this dump)')
@@ -1186,6 +1237,18 @@ def _text_task(d, group, first, rest, lines, budget, depth, above=()):
             _text_task(d, child, pad + (_ELL if last else _TEE),
                        pad + ('    ' if last else _BAR), lines, budget,
                        depth + 1, above + _shown_task(rec, nodes))
+
+
+def _call_lines(d, call, pad):
+    """The lines of a task's wait for a call an executor runs."""
+    function, thread, calls = call
+    if function is None:
+        return [f'{pad}waiting for a call queued in an executor, not '
+                f'started yet (its workers are busy)']
+    lines = [f"{pad}waiting for {function}(), run by an executor in "
+             f"thread {thread!r}"]
+    lines.append(f'{pad}  {RUNNING_HEADER}')
+    return lines + _site_lines(calls, pad + '    ', d.fold)
 
 
 def _lock_wait(rec, records):
@@ -1491,6 +1554,11 @@ def _json_task(d, group, budget, depth):
     if rec.lock:
         entry['waiting_for_lock' if rec.lock[2] else 'waiting_for'] = (
             rec.lock[0].removeprefix('waiting for '))
+    if rec.call:
+        function, thread, calls = rec.call
+        entry['waiting_for_call'] = {
+            'function': function, 'thread': thread,
+            'running_calls': d.frames_json(calls) if calls else None}
     budget.used += _json_size(entry)
     children = []
     if rec.children:

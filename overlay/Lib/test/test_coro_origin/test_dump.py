@@ -556,6 +556,85 @@ class TreeTest(ScriptMixin, unittest.TestCase):
              'chain': None}])
         self.assertEqual(err.count('Task exception was never retrieved'), 1)
 
+    EXECUTOR = textwrap.dedent('''\
+        import asyncio, concurrent.futures, sys, threading
+        import _coro_origin_request
+        started, gate = threading.Event(), threading.Event()
+        def slow(n):
+            started.set()
+            gate.wait()
+            return n
+        async def call(pool, n):
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(pool, slow, n)
+        async def main():
+            pool = concurrent.futures.ThreadPoolExecutor(1, 'worker')
+            running = asyncio.create_task(call(pool, 1), name='running')
+            queued = asyncio.create_task(call(pool, 2), name='queued')
+            while not started.is_set():
+                await asyncio.sleep(0.01)
+            _coro_origin_request.dump(sys.stdout, '%s')
+            gate.set()
+            print(await running, await queued)
+            pool.shutdown()
+        asyncio.run(main())
+        ''')
+
+    def test_executor_call(self):
+        # A task that awaits a call an executor runs (run_in_executor(),
+        # to_thread()): the dump says which function, in which thread, and
+        # what that thread runs now (where it blocks, when it does); or that
+        # the call is still queued.
+        out, err = self.run_script(self.EXECUTOR % 'text',
+                                   'coro_origin=2,skip=asyncio')
+        self.assertEqual(out, textwrap.dedent('''\
+            Live coroutines (3 tracked, 3 asyncio tasks):
+
+            Task 'Task-1' (pending)
+              coroutine main() running at app.py:17
+                Coroutine created at (most recent call last)
+                  File "app.py", line 21, in <module>
+                    asyncio.run(main())
+
+            Task 'queued' (pending)
+              coroutine call() suspended at app.py:10
+                Coroutine created at (most recent call last)
+                  File "app.py", line 21, in <module>
+                    asyncio.run(main())
+                  File "app.py", line 14, in main
+                    queued = asyncio.create_task(call(pool, 2), name='queued')
+              awaiting <Future pending cb=[_chain_future.<locals>._call_check_cancel() at <asyncio>/futures.py:N, Task.task_wakeup()]>
+              waiting for a call queued in an executor, not started yet (its workers are busy)
+
+            Task 'running' (pending)
+              coroutine call() suspended at app.py:10
+                Coroutine created at (most recent call last)
+                  File "app.py", line 21, in <module>
+                    asyncio.run(main())
+                  File "app.py", line 13, in main
+                    running = asyncio.create_task(call(pool, 1), name='running')
+              awaiting <Future pending cb=[_chain_future.<locals>._call_check_cancel() at <asyncio>/futures.py:N, Task.task_wakeup()]>
+              waiting for slow(), run by an executor in thread 'worker_0'
+                Running now (most recent call last):
+                  File "app.py", line 6, in slow
+                    gate.wait()
+                  [2 frames folded: threading]
+
+            End of live coroutines.
+            1 2
+            '''))
+        out, err = self.run_script(self.EXECUTOR % 'json',
+                                   'coro_origin=2,skip=asyncio')
+        doc = json.loads(out.splitlines()[0])
+        calls = {t['name']: t.get('waiting_for_call') for t in doc['tasks']}
+        self.assertEqual(calls['Task-1'], None)
+        self.assertEqual(calls['queued'], {'function': None, 'thread': None,
+                                           'running_calls': None})
+        running = calls['running']
+        self.assertEqual(running['running_calls'][-1], ['app.py', 6, 'slow'])
+        self.assertEqual(running['function'], 'slow')
+        self.assertEqual(running['thread'], 'worker_0')
+
     def test_idle_loop(self):
         # A loop run forever in a thread, with no task (the process cannot
         # exit): the dump says which thread runs it and where it started;
