@@ -913,6 +913,10 @@ class _Dumper:
                     break
             if source is None or _is_future(source):
                 return None
+            # (another thread's frame locals are read only while it cannot
+            # run: with the GIL)
+            if not sys._is_gil_enabled():
+                return (None, None, ()) if source._state == 'PENDING' else None
             if self.thread_frames is None:
                 self.thread_frames = sys._coroutine_origin_current_frames()
             run_code = thread_mod._WorkItem.run.__code__

@@ -234,13 +234,19 @@ _STACK, _BY, _REASON, _COUNT = range(4)
 
 def _forget(table, key):
     """A weak reference's callback that removes table[key], if that is
-    still the reference's entry."""
+    still the reference's entry.  It may run while the interpreter shuts
+    down, after this module's globals became None (the free-threaded
+    collector's order): it holds what it uses, and never raises."""
+    gc_state, dying = _gc_state, _dying
     def forget(ref):
-        entry = table.get(key)
-        if entry is not None and entry[0] is ref:
-            del table[key]
-            if _gc_state[0]:
-                _dying[id(table), key] = entry
+        try:
+            entry = table.get(key)
+            if entry is not None and entry[0] is ref:
+                del table[key]
+                if gc_state[0]:
+                    dying[id(table), key] = entry
+        except Exception:
+            pass
     return forget
 
 

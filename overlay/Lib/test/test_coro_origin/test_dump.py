@@ -614,15 +614,10 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                   File "app.py", line 13, in main
                     running = asyncio.create_task(call(pool, 1), name='running')
               awaiting <Future pending cb=[_chain_future.<locals>._call_check_cancel() at <asyncio>/futures.py:N, Task.task_wakeup()]>
-              waiting for slow(), run by an executor in thread 'worker_0'
-                Running now (most recent call last):
-                  File "app.py", line 6, in slow
-                    gate.wait()
-                  [2 frames folded: threading]
-
+            RUNNING
             End of live coroutines.
             1 2
-            '''))
+            ''').replace('RUNNING\n', self.RUNNING))
         out, err = self.run_script(self.EXECUTOR % 'json',
                                    'coro_origin=2,skip=asyncio')
         doc = json.loads(out.splitlines()[0])
@@ -631,9 +626,22 @@ class TreeTest(ScriptMixin, unittest.TestCase):
         self.assertEqual(calls['queued'], {'function': None, 'thread': None,
                                            'running_calls': None})
         running = calls['running']
+        if not sys._is_gil_enabled():
+            self.assertIsNone(running)
+            return
         self.assertEqual(running['running_calls'][-1], ['app.py', 6, 'slow'])
         self.assertEqual(running['function'], 'slow')
         self.assertEqual(running['thread'], 'worker_0')
+
+    # What the running call adds: its thread's frames are read only with
+    # the GIL (the free-threaded build adds nothing).
+    RUNNING = (
+        "  waiting for slow(), run by an executor in thread 'worker_0'\n"
+        '    Running now (most recent call last):\n'
+        '      File "app.py", line 6, in slow\n'
+        '        gate.wait()\n'
+        '      [2 frames folded: threading]\n'
+        '\n') if sys._is_gil_enabled() else '\n'
 
     def test_idle_loop(self):
         # A loop run forever in a thread, with no task (the process cannot
