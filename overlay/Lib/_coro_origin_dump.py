@@ -95,11 +95,12 @@ def _failed_tasks(every):
     delivered (a callback ready to run on its loop is given the task: an
     awaiting task's wake-up) is not one."""
     failed = []
+    soon = {}                   # id(loop) -> what its ready callbacks get
     for task in every:
         try:
             if (task.done() and not task.cancelled()
                     and task._log_traceback is True
-                    and not _delivered_soon(task)):
+                    and id(task) not in _given_soon(task.get_loop(), soon)):
                 failed.append((_sort_key(_safe_str(task.get_name())), task))
         except Exception:
             pass
@@ -107,12 +108,17 @@ def _failed_tasks(every):
     return [task for _, task in failed]
 
 
-def _delivered_soon(task):
-    for handle in list(task.get_loop()._ready):
-        args = getattr(handle, '_args', None)
-        if args and args[0] is task:
-            return True
-    return False
+def _given_soon(loop, cache):
+    """id() of the first argument of each callback ready to run on *loop*
+    (cached in *cache*)."""
+    ids = cache.get(id(loop))
+    if ids is None:
+        ids = cache[id(loop)] = set()
+        for handle in list(loop._ready):
+            args = getattr(handle, '_args', None)
+            if args:
+                ids.add(id(args[0]))
+    return ids
 
 
 def _raise_site(exc):
@@ -272,6 +278,8 @@ class _Dumper:
         self.all_records = ()
         self.roots = self.loose = ()
         self.failed = []            # _failed_tasks()
+        self.chain_codes = None     # asyncio's future chaining closures
+        self.calls = {}             # id(future) -> executor_call()
         self.source = None
         self.tracked = 0
         self.fold = _folding(None)
@@ -606,8 +614,9 @@ class _Dumper:
                 rec.error = type(exc).__name__
             records[id(task)] = rec
             recs.append(rec)
+        kinds = _wait_kinds()
         for rec in recs:
-            rec.lock = _lock_wait(rec, records)
+            rec.lock = _lock_wait(rec, records, kinds)
             if rec.lock is None and rec.waiter is not None:
                 rec.call = self.executor_call(rec.waiter)
         parents = {}
@@ -894,23 +903,39 @@ class _Dumper:
         innermost first; function and thread None if it has not started
         (queued), calls () if it runs elsewhere.  Else None.  Known by
         code objects (asyncio's future chaining, the thread pool's work
-        item), not by names."""
+        item), not by names.  Asked once per future: many tasks may wait
+        for one (and a C future's _callbacks is a new list each time)."""
+        known = self.calls.get(id(waiter), self)
+        if known is not self:
+            return known
+        self.keep.append(waiter)
+        known = self.calls[id(waiter)] = self.find_call(waiter)
+        return known
+
+    def find_call(self, waiter):
         thread_mod = sys.modules.get('concurrent.futures.thread')
         futures_mod = sys.modules.get('asyncio.futures')
         if thread_mod is None or futures_mod is None:
             return None
         try:
-            chain_code = futures_mod._chain_future.__code__
-            chained = [c for c in chain_code.co_consts
-                       if isinstance(c, type(chain_code))]
-            source = None
-            for entry in waiter._callbacks or ():
-                cb = entry[0] if isinstance(entry, tuple) else entry
-                code = getattr(cb, '__code__', None)
-                if code in chained and 'source' in code.co_freevars:
-                    cell = cb.__closure__[code.co_freevars.index('source')]
-                    source = cell.cell_contents
-                    break
+            chained = self.chain_codes
+            if chained is None:
+                chain_code = futures_mod._chain_future.__code__
+                chained = self.chain_codes = [
+                    c for c in chain_code.co_consts
+                    if isinstance(c, type(chain_code))]
+            # (the chaining's callback is the future's first: wrap_future()
+            # adds it before returning the future)
+            callbacks = waiter._callbacks
+            if not callbacks:
+                return None
+            cb = callbacks[0]
+            cb = cb[0] if isinstance(cb, tuple) else cb
+            code = getattr(cb, '__code__', None)
+            if code not in chained or 'source' not in code.co_freevars:
+                return None
+            cell = cb.__closure__[code.co_freevars.index('source')]
+            source = cell.cell_contents
             if source is None or _is_future(source):
                 return None
             # (another thread's frame locals are read only while it cannot
@@ -1255,25 +1280,47 @@ def _call_lines(d, call, pad):
     return lines + _site_lines(calls, pad + '    ', d.fold)
 
 
-def _lock_wait(rec, records):
+def _wait_kinds():
+    """{code object: kind} of the asyncio methods _lock_wait() knows; None
+    if asyncio._origin, asyncio.locks or asyncio.queues is not loaded
+    (nothing is imported); the exception if it could not be made."""
+    locks = sys.modules.get('asyncio.locks')
+    queues = sys.modules.get('asyncio.queues')
+    if (locks is None or queues is None
+            or sys.modules.get('asyncio._origin') is None):
+        return None
+    try:
+        return {locks.Lock.acquire.__code__: 'Lock',
+                locks.Semaphore.acquire.__code__: 'Semaphore',
+                locks.Event.wait.__code__: 'Event',
+                locks.Condition.wait.__code__: 'Condition',
+                queues.Queue.get.__code__: 'get',
+                queues.Queue.put.__code__: 'put',
+                queues.Queue.join.__code__: 'join'}
+    except Exception as exc:
+        return exc
+
+
+def _lock_wait(rec, records, kinds):
     """[line, holder's record or None, is it a lock] if *rec*'s task waits
     in asyncio's Lock.acquire() or Semaphore.acquire() for a lock whose
     holders asyncio._origin kept, or in Event.wait(), Condition.wait(),
     Queue.get(), Queue.put() or Queue.join() for an object whose creation
     site it kept; else None.  The record is that of a lock's one holder
-    (a cycle can only be named through a single holder)."""
-    origin = sys.modules.get('asyncio._origin')
-    if origin is None or rec.error:
+    (a cycle can only be named through a single holder).  *kinds*:
+    _wait_kinds(), once per dump."""
+    if kinds is None or rec.error:
         return None
+    origin = sys.modules.get('asyncio._origin')
     try:
-        locks = sys.modules.get('asyncio.locks')
-        queues = sys.modules.get('asyncio.queues')
-        if locks is None or queues is None:
-            return None
+        if isinstance(kinds, Exception):
+            kinds = _wait_kinds()       # (it failed once: again, per task)
+            if isinstance(kinds, Exception):
+                raise kinds
         coro = rec.task.get_coro()
         join = None             # Queue.join(), whose Event.wait() is its own
         for _ in range(MAX_DEPTH):
-            if getattr(coro, 'cr_code', None) is queues.Queue.join.__code__:
+            if kinds.get(getattr(coro, 'cr_code', None)) == 'join':
                 join = coro
             inner = getattr(coro, 'cr_await', None)
             if getattr(inner, 'cr_code', None) is None:
@@ -1281,13 +1328,7 @@ def _lock_wait(rec, records):
             coro = inner
         if join is not None:
             coro = join
-        kind = {locks.Lock.acquire.__code__: 'Lock',
-                locks.Semaphore.acquire.__code__: 'Semaphore',
-                locks.Event.wait.__code__: 'Event',
-                locks.Condition.wait.__code__: 'Condition',
-                queues.Queue.get.__code__: 'get',
-                queues.Queue.put.__code__: 'put',
-                queues.Queue.join.__code__: 'join'}.get(coro.cr_code)
+        kind = kinds.get(coro.cr_code)
         if kind is None:
             return None
         obj = coro.cr_frame.f_locals.get('self')
