@@ -1284,6 +1284,46 @@ class JsonTest(ScriptMixin, unittest.TestCase):
 
 class InProcessTest(unittest.TestCase):
 
+    def test_shared_future_read_once(self):
+        # Many tasks that await one future: the future's callbacks are
+        # read a fixed number of times per dump, not once per task (a C
+        # future's _callbacks is a new list of them all each time: a dump
+        # of 20,000 such tasks once took 25 s).
+        import concurrent.futures.thread    # (the dump looks for its calls)
+        reads = 0
+
+        class Shared(asyncio.Future):
+            @property
+            def _callbacks(self):
+                nonlocal reads
+                reads += 1
+                return super()._callbacks
+
+        async def wait(fut):
+            await fut
+
+        async def main(n):
+            fut = Shared()
+            tasks = [asyncio.create_task(wait(fut)) for _ in range(n)]
+            await asyncio.sleep(0)
+            before = reads
+            out = io.StringIO()
+            request.dump(out)
+            fut.set_result(None)
+            await asyncio.gather(*tasks)
+            return reads - before, out.getvalue()
+
+        old = sys.get_coroutine_origin_tracking_depth()
+        sys.set_coroutine_origin_tracking_depth(2)
+        try:
+            few, text = asyncio.run(main(5))
+            many, text = asyncio.run(main(100))
+        finally:
+            sys.set_coroutine_origin_tracking_depth(old)
+            asyncio.set_event_loop_policy(None)
+        self.assertIn("Task 'Task-", text)
+        self.assertEqual(many, few)
+
     @unittest.skipUnless(hasattr(signal, 'SIGUSR1'), 'needs SIGUSR1')
     def test_signal_while_writing(self):
         # A dump signal that comes once the dump is built, while it is
