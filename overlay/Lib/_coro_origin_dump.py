@@ -101,11 +101,18 @@ def _failed_tasks(every):
             if (task.done() and not task.cancelled()
                     and task._log_traceback is True
                     and id(task) not in _given_soon(task.get_loop(), soon)):
-                failed.append((_sort_key(_safe_str(task.get_name())), task))
+                failed.append((_sort_key(_task_name(task)), task))
         except Exception:
             pass
     failed.sort(key=lambda item: item[0])
     return [task for _, task in failed]
+
+
+def _task_name(task):
+    try:
+        return _safe_str(task.get_name())
+    except Exception:
+        return '?'
 
 
 def _given_soon(loop, cache):
@@ -139,10 +146,9 @@ def _raise_site(exc):
 def _failed_info(task):
     """{'name', 'exception', 'raised_at', 'coroutine', 'origin', 'chain'}
     of a failed task; what cannot be read is None."""
-    info = {'name': '?', 'exception': None, 'raised_at': None,
+    info = {'name': _task_name(task), 'exception': None, 'raised_at': None,
             'coroutine': None, 'origin': None, 'chain': None}
     try:
-        info['name'] = _safe_str(task.get_name())
         exc = task._exception
         text = _safe_str(exc)
         info['exception'] = _exc_name(exc) + (f': {text}' if text else '')

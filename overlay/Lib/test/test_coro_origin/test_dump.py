@@ -1430,6 +1430,41 @@ class SafetyTest(ScriptMixin, unittest.TestCase):
     after the dump, and says what the dump recorded."""
     maxDiff = None
 
+    def test_hostile_failed_task(self):
+        # A failed task whose name, exception text and traceback cannot be
+        # read is still listed, with what can be.
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_request
+            class Bad(Exception):
+                def __str__(self): raise RuntimeError("no str")
+                @property
+                def __traceback__(self): raise RuntimeError("no tb")
+            class Nameless(asyncio.Task):
+                def get_name(self): raise RuntimeError("no name")
+            async def fails():
+                raise Bad()
+            async def main():
+                t = Nameless(fails(), loop=asyncio.get_running_loop())
+                await asyncio.sleep(0.01)
+                _coro_origin_request.dump(sys.stdout)
+                try:
+                    t.result()
+                except Bad:
+                    pass
+            asyncio.run(main())
+            '''), 'coro_origin=1')
+        self.assertEqual(out.split('\n\n', 2)[2], textwrap.dedent('''\
+            Task '?' (failed, its exception not retrieved)
+              Bad: <str failed: RuntimeError>
+              coroutine fails() done
+                Coroutine created at (most recent call last)
+                  File "app.py", line 11, in main
+                    t = Nameless(fails(), loop=asyncio.get_running_loop())
+
+            End of live coroutines.
+            '''))
+        self.assertEqual(err, '')
+
     def start(self, mode, stderr=subprocess.PIPE, env=None,
               spec='3,dump=SIGUSR1', collect_stderr=True):
         path = self.write(SAFE)
