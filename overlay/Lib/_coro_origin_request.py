@@ -1,9 +1,9 @@
 """origin-python: dump requests, and writing a dump out.
 
-Internal module of origin-python (not of upstream CPython).  A dump is asked
-for by dump() (``sys._dump_coroutines()``, ``coro_origin.dump()``), by the
-``dump=SIGNAL`` signal of ``-X coro_origin`` (install_signal_handler()),
-and by ``python -m coro_origin dump PID`` from another terminal, which
+Internal module of origin-python (not of upstream CPython).  A dump is
+asked for by dump() (``sys._dump_coroutines()``), by the ``dump=SIGNAL``
+signal of ``-X coro_origin`` (install_signal_handler()), and by
+``python -m coro_origin dump PID`` from another terminal, which
 leaves a request (see Lib/coro_origin/__init__.py) and sends that signal.
 Here: one dump at a time per thread, a signal arriving during a dump
 counted or served after it, the dump written in one go, nothing raised

@@ -16,6 +16,7 @@ from _coro_origin_report import (
 
 __all__ = ['problem_text']
 
+
 def _raised_at_lines(exc):
     """'Raised at' and the innermost frame of *exc*'s traceback, or []."""
     tb = getattr(exc, '__traceback__', None)
