@@ -181,6 +181,12 @@ def run(python, name):
 
 
 def main(argv):
+    # The examples run as from a terminal: started from a background job,
+    # this process has SIGINT ignored, which its children would inherit
+    # (asyncio.run() then installs no Ctrl-C handler, and the hang
+    # watchdog rightly says that nothing can wake a loop).
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     update = '--update' in argv
     argv = [a for a in argv if a != '--update']
     if not argv:
