@@ -32,6 +32,7 @@ import types
 import weakref
 
 from . import constants
+from .base_futures import isfuture
 
 # The type of what sys._frame_stack_capture() returns.
 FrameStack = type(sys._frame_stack_capture(1))
@@ -177,12 +178,12 @@ def note_lost_work(context):
         exc = context.get('exception')
         if exc is None:
             task = context.get('task')
-            if task is None or not _is_future(task) or task.done():
+            if task is None or not isfuture(task) or task.done():
                 return
             kind = 'task destroyed while pending'
         elif 'future' in context:
             future = context['future']
-            if (not _is_future(future) or not future.done()
+            if (not isfuture(future) or not future.done()
                     or future.cancelled() or future._exception is not exc):
                 return
             if callable(getattr(future, 'get_coro', None)):
@@ -196,12 +197,6 @@ def note_lost_work(context):
         sys._coroutine_origin_note_problem(kind, context)
     except Exception:
         pass
-
-
-def _is_future(obj):
-    """Is *obj* an asyncio future or task (C or Python, or a subclass)?
-    Its own code does not run."""
-    return getattr(type(obj), '_asyncio_future_blocking', None) is not None
 
 
 # Cancellation provenance.  With the fork's tracking on, Future.cancel()
