@@ -114,7 +114,7 @@ raw_free(void *ctx, void *ptr)
 }
 
 /* Flags (items without a value) that the parser lists in its "unknown
-   item (expected ...)" message besides asyncgen, notes and full: an item
+   item (expected ...)" message besides asyncgen, tracebacks and full: an item
    added to the language is accepted here without a change to this file;
    only its own setting goes unchecked. */
 #define MAX_EXTRA 8
@@ -125,7 +125,7 @@ static void
 learn_flags(void)
 {
     char errbuf[ERRSIZE];
-    _PyCoroOriginSettings s = {0};
+    _PyCoroOriginSpec s = {0};
     const char *list;
     if (_PyCoroOrigin_ParseSpec(L"?", &s, errbuf, sizeof(errbuf)) != -1
         || (list = strstr(errbuf, "(expected ")) == NULL)
@@ -145,7 +145,7 @@ learn_flags(void)
         if (memchr(word, '=', n) == NULL && n < sizeof(extra_flags[0])
             && !(n == 1 && word[0] == 'N')
             && !(n == 8 && strncmp(word, "asyncgen", 8) == 0)
-            && !(n == 5 && strncmp(word, "notes", 5) == 0)
+            && !(n == 10 && strncmp(word, "tracebacks", 10) == 0)
             && !(n == 4 && strncmp(word, "full", 4) == 0)
             && n_extra < MAX_EXTRA)
         {
@@ -373,26 +373,27 @@ check_skip(const _PyCoroOriginSkip *skip, const wchar_t *text, size_t len)
 /* Check a successful parse of spec[0:len] against the items. */
 static void
 check_accepted(const wchar_t *spec, size_t len,
-               const _PyCoroOriginSettings *s)
+               const _PyCoroOriginSpec *s)
 {
     /* a spec that names no depth gets 10 (asyncio's DEBUG_STACK_DEPTH) */
-    int depth = 10, chain = 0, asyncgen = 0, notes = 0, full = 0;
+    int depth = 10, chain = 0, asyncgen = 0, tracebacks = 0, full = 0;
     int dump = 0, dump_known = 1;
     const wchar_t *skip = NULL;
     size_t skiplen = 0;
+    const _PyCoroOriginThread *t = &s->thread;
 
     CHECK(len > 0, spec, len, "empty spec accepted");
-    CHECK(s->depth >= 0 && s->chain >= 0, spec, len, "depth %d chain %d",
-          s->depth, s->chain);
-    CHECK((s->asyncgen | s->notes | s->full) <= 1
-          && (s->asyncgen | s->notes | s->full) >= 0, spec, len,
-          "flags %d %d %d", s->asyncgen, s->notes, s->full);
-    CHECK(s->dump_signal == 0
-          || (s->dump_signal >= 1 && s->dump_signal < Py_NSIG
-              && !is_refused(s->dump_signal)), spec, len,
-          "dump signal %d", s->dump_signal);
-    if (s->skip != NULL) {
-        check_skip(s->skip, spec, len);
+    CHECK(s->depth >= 0 && t->chain >= 0, spec, len, "depth %d chain %d",
+          s->depth, t->chain);
+    CHECK((t->asyncgen | t->tracebacks | t->full) <= 1
+          && (t->asyncgen | t->tracebacks | t->full) >= 0, spec, len,
+          "flags %d %d %d", t->asyncgen, t->tracebacks, t->full);
+    CHECK(s->startup.dump_signal == 0
+          || (s->startup.dump_signal >= 1 && s->startup.dump_signal < Py_NSIG
+              && !is_refused(s->startup.dump_signal)), spec, len,
+          "dump signal %d", s->startup.dump_signal);
+    if (t->skip != NULL) {
+        check_skip(t->skip, spec, len);
     }
     for (size_t start = 0; start <= len; ) {
         size_t n = 0;
@@ -422,8 +423,10 @@ check_accepted(const wchar_t *spec, size_t len,
         else if (span_eq(item, n, "asyncgen")) {
             asyncgen = 1;
         }
-        else if (span_eq(item, n, "notes")) {
-            notes = 1;
+        else if (span_eq(item, n, "tracebacks")
+                 || span_eq(item, n, "notes"))   /* its earlier name */
+        {
+            tracebacks = 1;
         }
         else if (span_eq(item, n, "full")) {
             full = 1;
@@ -444,35 +447,38 @@ check_accepted(const wchar_t *spec, size_t len,
         }
         start += n + 1;
     }
-    CHECK(s->depth == depth && s->chain == chain && s->asyncgen == asyncgen
-          && s->notes == notes && s->full == full, spec, len,
+    CHECK(s->depth == depth && t->chain == chain && t->asyncgen == asyncgen
+          && t->tracebacks == tracebacks && t->full == full, spec, len,
           "got %d %d %d %d %d, items say %d %d %d %d %d",
-          s->depth, s->chain, s->asyncgen, s->notes, s->full,
-          depth, chain, asyncgen, notes, full);
-    CHECK((skip == NULL) == (s->skip == NULL)
-          && (skip == NULL || skip_is(s->skip, skip, skiplen)), spec, len,
+          s->depth, t->chain, t->asyncgen, t->tracebacks, t->full,
+          depth, chain, asyncgen, tracebacks, full);
+    CHECK((skip == NULL) == (t->skip == NULL)
+          && (skip == NULL || skip_is(t->skip, skip, skiplen)), spec, len,
           "skip list differs from the item");
-    CHECK(!dump_known || s->dump_signal == dump, spec, len,
-          "dump signal %d, item says %d", s->dump_signal, dump);
+    CHECK(!dump_known || s->startup.dump_signal == dump, spec, len,
+          "dump signal %d, item says %d", s->startup.dump_signal, dump);
 }
 
 /* Make a canonical spec from "s": every setting, explicitly. */
 static size_t
-canonical(const _PyCoroOriginSettings *s, wchar_t *out, size_t size)
+canonical(const _PyCoroOriginSpec *s, wchar_t *out, size_t size)
 {
+    const _PyCoroOriginThread *t = &s->thread;
     char buf[MAX_CHARS + 200];
     int n = snprintf(buf, sizeof(buf), "depth=%d,chain=%d%s%s%s",
-                     s->depth, s->chain, s->asyncgen ? ",asyncgen" : "",
-                     s->notes ? ",notes" : "", s->full ? ",full" : "");
-    if (s->skip != NULL) {
+                     s->depth, t->chain, t->asyncgen ? ",asyncgen" : "",
+                     t->tracebacks ? ",tracebacks" : "",
+                     t->full ? ",full" : "");
+    if (t->skip != NULL) {
         n += snprintf(buf + n, sizeof(buf) - n, ",skip=");
-        for (Py_ssize_t k = 0; k < s->skip->count; k++) {
+        for (Py_ssize_t k = 0; k < t->skip->count; k++) {
             n += snprintf(buf + n, sizeof(buf) - n, "%s%s", k ? ":" : "",
-                          s->skip->names[k].str);
+                          t->skip->names[k].str);
         }
     }
-    if (s->dump_signal) {
-        n += snprintf(buf + n, sizeof(buf) - n, ",dump=%d", s->dump_signal);
+    if (s->startup.dump_signal) {
+        n += snprintf(buf + n, sizeof(buf) - n, ",dump=%d",
+                      s->startup.dump_signal);
     }
     size_t i;
     for (i = 0; buf[i] != '\0' && i + 1 < size; i++) {
@@ -483,24 +489,26 @@ canonical(const _PyCoroOriginSettings *s, wchar_t *out, size_t size)
 }
 
 static int
-same_settings(const _PyCoroOriginSettings *a, const _PyCoroOriginSettings *b)
+same_settings(const _PyCoroOriginSpec *a, const _PyCoroOriginSpec *b)
 {
-    if (a->depth != b->depth || a->chain != b->chain
-        || a->asyncgen != b->asyncgen || a->notes != b->notes
-        || a->full != b->full || a->dump_signal != b->dump_signal
-        || (a->skip == NULL) != (b->skip == NULL))
+    const _PyCoroOriginThread *ta = &a->thread, *tb = &b->thread;
+    if (a->depth != b->depth || ta->chain != tb->chain
+        || ta->asyncgen != tb->asyncgen || ta->tracebacks != tb->tracebacks
+        || ta->full != tb->full
+        || a->startup.dump_signal != b->startup.dump_signal
+        || (ta->skip == NULL) != (tb->skip == NULL))
     {
         return 0;
     }
-    if (a->skip == NULL) {
+    if (ta->skip == NULL) {
         return 1;
     }
-    if (a->skip->count != b->skip->count) {
+    if (ta->skip->count != tb->skip->count) {
         return 0;
     }
-    for (Py_ssize_t k = 0; k < a->skip->count; k++) {
-        if (a->skip->names[k].len != b->skip->names[k].len
-            || strcmp(a->skip->names[k].str, b->skip->names[k].str) != 0)
+    for (Py_ssize_t k = 0; k < ta->skip->count; k++) {
+        if (ta->skip->names[k].len != tb->skip->names[k].len
+            || strcmp(ta->skip->names[k].str, tb->skip->names[k].str) != 0)
         {
             return 0;
         }
@@ -643,9 +651,9 @@ static void
 fuzz_spec(const wchar_t *spec, size_t len)
 {
     char errbuf[ERRSIZE];
-    _PyCoroOriginSettings sentinel, result;
+    _PyCoroOriginSpec sentinel, result;
     memset(&sentinel, 0x5a, sizeof(sentinel));
-    sentinel.skip = NULL;
+    sentinel.thread.skip = NULL;
     result = sentinel;
     memset(errbuf, 0x7f, sizeof(errbuf));
     long live = raw_live;
@@ -653,22 +661,22 @@ fuzz_spec(const wchar_t *spec, size_t len)
     int rc = _PyCoroOrigin_ParseSpec(spec, &result, errbuf, sizeof(errbuf));
     if (rc == 0) {
         check_accepted(spec, len, &result);
-        CHECK(raw_live == live + (result.skip != NULL), spec, len,
+        CHECK(raw_live == live + (result.thread.skip != NULL), spec, len,
               "blocks: %ld before, %ld after", live, raw_live);
         /* round trip through a canonical spec */
         static wchar_t again[MAX_CHARS + 200];
         size_t n = canonical(&result, again, sizeof(again) / sizeof(again[0]));
-        _PyCoroOriginSettings parsed = {0};
+        _PyCoroOriginSpec parsed = {0};
         int rc2 = _PyCoroOrigin_ParseSpec(again, &parsed, errbuf,
                                           sizeof(errbuf));
         CHECK(rc2 == 0 && same_settings(&result, &parsed), again, n,
               "canonical spec does not round-trip (rc %d: %s)", rc2,
               rc2 ? errbuf : "");
-        _PyCoroOrigin_ClearSettings(&parsed);
+        _PyCoroOrigin_ClearSpec(&parsed);
 
         /* out of memory: an error, never a success, when a list is made */
-        if (result.skip != NULL) {
-            _PyCoroOriginSettings failed = sentinel;
+        if (result.thread.skip != NULL) {
+            _PyCoroOriginSpec failed = sentinel;
             raw_failing = 1;
             rc2 = _PyCoroOrigin_ParseSpec(spec, &failed, errbuf,
                                           sizeof(errbuf));
@@ -680,7 +688,7 @@ fuzz_spec(const wchar_t *spec, size_t len)
                   && strstr(errbuf, ": out of memory") != NULL, spec, len,
                   "allocation failure: %s", errbuf);
         }
-        _PyCoroOrigin_ClearSettings(&result);
+        _PyCoroOrigin_ClearSpec(&result);
         CHECK(raw_live == live, spec, len, "leak: %ld blocks",
               raw_live - live);
         return;
@@ -730,16 +738,16 @@ fuzz_skip(const wchar_t *s, size_t len)
         wcscpy(item, L"skip=");
         wmemcpy(item + 5, s, len);
         item[5 + len] = L'\0';
-        _PyCoroOriginSettings parsed = {0};
+        _PyCoroOriginSpec parsed = {0};
         char err2[ERRSIZE];
         int rc2 = _PyCoroOrigin_ParseSpec(item, &parsed, err2, sizeof(err2));
-        CHECK(rc2 == 0 && parsed.skip != NULL
-              && skip_is(parsed.skip, s, len), s, len,
+        CHECK(rc2 == 0 && parsed.thread.skip != NULL
+              && skip_is(parsed.thread.skip, s, len), s, len,
               "skip= item: rc %d %s", rc2, rc2 ? err2 : "");
-        _PyCoroOrigin_ClearSettings(&parsed);
-        _PyCoroOriginSettings tmp = {0};
-        tmp.skip = skip;
-        _PyCoroOrigin_ClearSettings(&tmp);
+        _PyCoroOrigin_ClearSpec(&parsed);
+        _PyCoroOriginSpec tmp = {0};
+        tmp.thread.skip = skip;
+        _PyCoroOrigin_ClearSpec(&tmp);
         /* out of memory is -2, never a success */
         skip = sentinel;
         raw_failing = 1;

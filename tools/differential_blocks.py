@@ -40,7 +40,7 @@ shows up in the comparison.  Its layouts:
   recorded)", "(every frame of this site was skipped by skip=)" or
   "(creation site could not be read)".
 
-* the exception-origin block of a traceback ("notes"): the line
+* the exception-origin block of a traceback ("tracebacks"): the line
   "PThe exception escaped coroutine 'QUALNAME'." followed by a
   creation-site block with the same prefix;
 

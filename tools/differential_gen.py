@@ -732,7 +732,7 @@ def scene_exceptions(p, n):
             raise $exc(f'$n {tag}')
         ''', n=n, exc=exc)]
     variants = p.rng.sample(['dropped', 'retrieved', 'future', 'pyfuture',
-                             'printed', 'chained', 'notes', 'handler',
+                             'printed', 'chained', 'tracebacks', 'handler',
                              'unawaited', 'group', 'manual', 'logging',
                              'states'], p.rng.randint(1, 3))
     for v in variants:
@@ -798,7 +798,7 @@ def scene_exceptions(p, n):
                 except KeyError:
                     traceback.print_exc()
                 ''', n=n))
-        elif v == 'notes':
+        elif v == 'tracebacks':
             p.imports.add('traceback')
             body.append(block('''
                 t = asyncio.create_task(fail('noted'))

@@ -822,7 +822,7 @@ class _Dumper:
 
     def future_site(self, nodes, waiter, tail):
         """'FILE:LINE' where the plain future that the program's own
-        innermost coroutine awaits was created (its _origin_tb, kept with
+        innermost coroutine awaits was created (its _origin_stack, kept with
         tracking on), or None: not for a task, nor for a future made on
         the line that awaits it (gather()'s), nor for one that asyncio's
         own coroutines (sleep(), Event.wait(), ...) await, whose site
@@ -831,7 +831,7 @@ class _Dumper:
             if not nodes or _machinery(self.node_where(nodes[-1])[1]):
                 return None
             fut = waiter if waiter is not None else self.awaited_future(tail)
-            handle = getattr(fut, '_origin_tb', None)
+            handle = getattr(fut, '_origin_stack', None)
             if _is_task(fut) or type(handle) is not FrameStack:
                 return None
             site = short_site(handle.frames(), self.fold, raises=True)

@@ -146,8 +146,7 @@ def _folding(fold):
     if fold is not None:
         return bool(fold)
     try:
-        return (not sys.get_coroutine_origin_tracking().full
-                and _fork_configured())
+        return sys._coroutine_origin_folding()
     except Exception:
         return True
 
@@ -646,7 +645,7 @@ def _context_origin_text(context):
         get_coro = getattr(task, 'get_coro', None)
         if get_coro is None:
             # A plain future: where it was created, with origin tracking on.
-            handle = getattr(task, '_origin_tb', None)
+            handle = getattr(task, '_origin_stack', None)
             if type(handle) is not FrameStack:
                 return None
             return '\n'.join(origin_block(

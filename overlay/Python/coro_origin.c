@@ -920,7 +920,8 @@ _PyCoroOrigin_CaptureFor(PyThreadState *tstate, _PyInterpreterFrame *frame,
 {
     assert(depth > 0);
     mark_tracked(tstate->interp);
-    _PyCoroOriginSettings *settings = _PyCoroOrigin_ThreadSettings(tstate);
+    const _PyCoroOriginThread *settings =
+        _PyCoroOrigin_ThreadSettings(tstate);
     frame_stack *stack;
     if (settings->skip == NULL) {
         stack = capture_frames(tstate, frame, depth);
@@ -933,9 +934,9 @@ _PyCoroOrigin_CaptureFor(PyThreadState *tstate, _PyInterpreterFrame *frame,
     }
     int is_agen = (gen != NULL && PyAsyncGen_CheckExact(gen));
     int chain = settings->chain;
-    int registered = (settings->dump_signal != 0 && gen != NULL
-                      && PyCoro_CheckExact(gen));
     PyInterpreterState *interp = tstate->interp;
+    int registered = (_PyCoroOrigin_Startup(interp)->dump_signal != 0
+                      && gen != NULL && PyCoro_CheckExact(gen));
     PyGenObject *root = NULL;
     origin_record *same_as = NULL;
     PyObject *scheduled = NULL;
@@ -1219,10 +1220,10 @@ _PyCoroOrigin_Call(_PyCoroOrigin_Module module, const char *name,
 int
 _PyCoroOrigin_MayRender(PyInterpreterState *interp)
 {
-    _PyCoroOriginSettings *startup = &interp->coro_origin_config.startup;
+    const _PyCoroOriginSpec *spec = &interp->coro_origin_config.spec;
     return (FT_ATOMIC_LOAD_INT_RELAXED(interp->coro_origin.tracked)
-            || startup->depth != 0 || startup->strict
-            || startup->dump_signal != 0);
+            || spec->depth != 0 || spec->startup.strict
+            || spec->startup.dump_signal != 0);
 }
 
 PyObject *
@@ -1445,7 +1446,7 @@ _PyCoroOrigin_AsyncGenGetChain(PyObject *agen, void *Py_UNUSED(closure))
 
 /* ---- Escaping exceptions ------------------------------------------------
  *
- * With the "notes" setting, an Exception (not StopIteration or
+ * With the "tracebacks" setting, an Exception (not StopIteration or
  * StopAsyncIteration) that escapes a tracked coroutine that was not
  * awaited by another coroutine (a task's root coroutine, an eager task's
  * coroutine running inside create_task(), or a coroutine driven by
@@ -1637,7 +1638,7 @@ _PyCoroOrigin_NoteException(PyThreadState *tstate, PyObject *coro)
         return;
     }
     PyObject *origin = ((PyCoroObject *)coro)->cr_origin_or_finalizer;
-    if (origin == NULL || !_PyCoroOrigin_ThreadSettings(tstate)->notes) {
+    if (origin == NULL || !_PyCoroOrigin_ThreadSettings(tstate)->tracebacks) {
         return;
     }
     _PyInterpreterFrame *caller = tstate->current_frame;

@@ -138,14 +138,14 @@ _PyCoroOrigin_FutureCapture(PyObject **source_tb, int *source_drop)
 }
 
 int
-_PyCoroOrigin_FutureCaptureOrigin(PyObject **origin_tb)
+_PyCoroOrigin_FutureCaptureOrigin(PyObject **origin_stack)
 {
     PyThreadState *tstate = _PyThreadState_GET();
     int depth = tstate->coroutine_origin_tracking_depth;
     if (depth <= 0 || _Py_IsInterpreterFinalizing(tstate->interp)) {
         return 0;
     }
-    return store_handle(origin_tb,
+    return store_handle(origin_stack,
                         _PyCoroOrigin_CaptureHandle(tstate, 0, depth, 1));
 }
 
@@ -899,7 +899,7 @@ install_dump_signal(int signum)
 /* The hang watchdog of hang=SECONDS: every episode is reported (repeat),
    to stderr, and ends the process with status 70 under strict. */
 static int
-start_hang_watchdog(const _PyCoroOriginSettings *startup)
+start_hang_watchdog(const _PyCoroOriginStartup *startup)
 {
     PyObject *args[4] = {PyFloat_FromDouble(startup->hang_ms / 1000.0),
                          Py_True, Py_None,
@@ -917,8 +917,7 @@ void
 _PyCoroOrigin_StartServices(PyThreadState *tstate)
 {
     PyInterpreterState *interp = tstate->interp;
-    const _PyCoroOriginSettings *startup =
-        &interp->coro_origin_config.startup;
+    const _PyCoroOriginStartup *startup = _PyCoroOrigin_Startup(interp);
     if (!_Py_IsMainInterpreter(interp)) {
         return;
     }

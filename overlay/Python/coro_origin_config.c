@@ -57,7 +57,7 @@ _PyCoroOrigin_SkipMatch(const _PyCoroOriginSkip *skip, PyObject *modname)
 
 /* Copy "src" to "dst" (taking a reference to src->skip). */
 static void
-copy_settings(_PyCoroOriginSettings *dst, const _PyCoroOriginSettings *src)
+copy_thread(_PyCoroOriginThread *dst, const _PyCoroOriginThread *src)
 {
     _PyCoroOriginSkip *old = dst->skip;
     *dst = *src;
@@ -67,12 +67,19 @@ copy_settings(_PyCoroOriginSettings *dst, const _PyCoroOriginSettings *src)
     skip_decref(old);
 }
 
-void
-_PyCoroOrigin_ClearSettings(_PyCoroOriginSettings *settings)
+static void
+clear_thread(_PyCoroOriginThread *settings)
 {
     _PyCoroOriginSkip *old = settings->skip;
     memset(settings, 0, sizeof(*settings));
     skip_decref(old);
+}
+
+void
+_PyCoroOrigin_ClearSpec(_PyCoroOriginSpec *spec)
+{
+    clear_thread(&spec->thread);
+    memset(spec, 0, sizeof(*spec));
 }
 
 /* ---- Pieces of a spec --------------------------------------------------- */
@@ -328,12 +335,15 @@ _PyCoroOrigin_ParseSignal(const wchar_t *s, Py_ssize_t len, int *signum,
 
 /* The items: counts, then flags, then the others. */
 enum {
-    DEPTH, CHAIN, ASYNCGEN, NOTES, FULL, STRICT, SKIP, DUMP, HANG, NITEMS
+    DEPTH, CHAIN, ASYNCGEN, TRACEBACKS, FULL, STRICT, SKIP, DUMP, HANG,
+    NITEMS
 };
 static const char *const item_names[NITEMS] = {
-    "depth", "chain", "asyncgen", "notes", "full", "strict", "skip", "dump",
-    "hang",
+    "depth", "chain", "asyncgen", "tracebacks", "full", "strict", "skip",
+    "dump", "hang",
 };
+/* The earlier name of "tracebacks", still accepted. */
+#define TRACEBACKS_OLD_NAME "notes"
 
 /* hang=SECONDS: at most this many seconds (a day), to the millisecond. */
 #define HANG_MAX_SECONDS 86400
@@ -371,24 +381,25 @@ parse_seconds(const wchar_t *s, Py_ssize_t len, int *result)
 }
 
 int
-_PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
+_PyCoroOrigin_ParseSpec(const wchar_t *text, _PyCoroOriginSpec *result,
                         char *errbuf, size_t errsize)
 {
     char item[100];             /* the item being read, quoted */
     char reason[200];
-    _PyCoroOriginSettings settings = {0};
-    int *ints[SKIP] = {&settings.depth, &settings.chain, &settings.asyncgen,
-                       &settings.notes, &settings.full, &settings.strict};
+    _PyCoroOriginSpec spec = {0};
+    int *ints[SKIP] = {&spec.depth, &spec.thread.chain,
+                       &spec.thread.asyncgen, &spec.thread.tracebacks,
+                       &spec.thread.full, &spec.startup.strict};
     int seen[NITEMS] = {0};
-    Py_ssize_t len = (Py_ssize_t)wcslen(spec), start = 0;
+    Py_ssize_t len = (Py_ssize_t)wcslen(text), start = 0;
 
-    assert(result->skip == NULL);
+    assert(result->thread.skip == NULL);
     if (len == 0) {
         PyOS_snprintf(errbuf, errsize, "empty spec");
         return -1;
     }
     for (int number = 1; start <= len; number++) {
-        const wchar_t *s = spec + start;
+        const wchar_t *s = text + start;
         Py_ssize_t n = 0, eq = -1;
         while (start + n < len && s[n] != L',') {
             n++;
@@ -418,14 +429,20 @@ _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
         {
             key++;
         }
+        const char *name = key < NITEMS ? item_names[key] : NULL;
+        if (key == NITEMS
+            && span_is(s, eq < 0 ? n : eq, TRACEBACKS_OLD_NAME))
+        {
+            key = TRACEBACKS;
+            name = TRACEBACKS_OLD_NAME;
+        }
         if (key == NITEMS) {
             PyOS_snprintf(reason, sizeof(reason), "unknown item (expected "
-                          "N, depth=N, chain=M, asyncgen, notes, full, "
-                          "strict, skip=MODULES, dump=SIGNAL or "
+                          "N, depth=N, chain=M, asyncgen, tracebacks, "
+                          "full, strict, skip=MODULES, dump=SIGNAL or "
                           "hang=SECONDS)");
             goto bad_item;
         }
-        const char *name = item_names[key];
         const wchar_t *value = s + eq + 1;
         Py_ssize_t valuelen = n - eq - 1;
         int res = -1;
@@ -455,16 +472,16 @@ _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
             res = 0;
         }
         else if (key == SKIP) {
-            res = _PyCoroOrigin_ParseSkip(value, valuelen, &settings.skip,
+            res = _PyCoroOrigin_ParseSkip(value, valuelen, &spec.thread.skip,
                                           reason, sizeof(reason));
         }
         else if (key == DUMP) {
             res = _PyCoroOrigin_ParseSignal(value, valuelen,
-                                            &settings.dump_signal,
+                                            &spec.startup.dump_signal,
                                             reason, sizeof(reason));
         }
         else {
-            res = parse_seconds(value, valuelen, &settings.hang_ms);
+            res = parse_seconds(value, valuelen, &spec.startup.hang_ms);
             if (res < 0) {
                 PyOS_snprintf(reason, sizeof(reason),
                               "hang must be a number of seconds, from "
@@ -478,16 +495,16 @@ _PyCoroOrigin_ParseSpec(const wchar_t *spec, _PyCoroOriginSettings *result,
     }
     if (!seen[DEPTH]) {
         /* Every other item works on tracked coroutines: a spec that names
-           no depth ("chain=8,notes") gets asyncio's debug depth. */
-        settings.depth = SPEC_DEFAULT_DEPTH;
+           no depth ("chain=8,tracebacks") gets asyncio's debug depth. */
+        spec.depth = SPEC_DEFAULT_DEPTH;
     }
-    *result = settings;
+    *result = spec;
     return 0;
 
 bad_item:
     PyOS_snprintf(errbuf, errsize, "item %s: %s", item, reason);
 error:
-    skip_decref(settings.skip);
+    skip_decref(spec.thread.skip);
     return -1;
 }
 
@@ -497,36 +514,35 @@ error:
    is single-threaded, and the message is only written on failure. */
 static char startup_error[400];
 
-/* Parse the spec of one layer into "*settings" (replacing what lower
-   layers gave).  "layer" names the layer in error messages. */
+/* Parse the spec of one layer into "*spec" (replacing what lower layers
+   gave).  "layer" names the layer in error messages. */
 static PyStatus
-config_init_coro_origin_layer(const char *layer, const wchar_t *spec,
-                              _PyCoroOriginSettings *settings)
+config_init_coro_origin_layer(const char *layer, const wchar_t *text,
+                              _PyCoroOriginSpec *spec)
 {
     char reason[sizeof(startup_error) - 50];
-    _PyCoroOriginSettings parsed = {0};
-    if (_PyCoroOrigin_ParseSpec(spec, &parsed, reason, sizeof(reason)) < 0) {
+    _PyCoroOriginSpec parsed = {0};
+    if (_PyCoroOrigin_ParseSpec(text, &parsed, reason, sizeof(reason)) < 0) {
         PyOS_snprintf(startup_error, sizeof(startup_error),
                       "%s: invalid spec: %s", layer, reason);
         return _PyStatus_ERR(startup_error);
     }
-    _PyCoroOrigin_ClearSettings(settings);
-    *settings = parsed;
+    _PyCoroOrigin_ClearSpec(spec);
+    *spec = parsed;
     return _PyStatus_OK();
 }
 
 /* Read the start-up layers, lowest first; each one given replaces the
    whole result of the lower ones, but every layer given is checked. */
 static PyStatus
-config_init_coro_origin(const PyConfig *config,
-                        _PyCoroOriginSettings *settings)
+config_init_coro_origin(const PyConfig *config, _PyCoroOriginSpec *spec)
 {
     PyStatus status = _PyStatus_OK();
 #ifdef PY_CORO_ORIGIN_DEFAULT
     /* ./configure --with-coro-origin=SPEC */
     status = config_init_coro_origin_layer(
         "build default (--with-coro-origin)",
-        L"" PY_CORO_ORIGIN_DEFAULT, settings);
+        L"" PY_CORO_ORIGIN_DEFAULT, spec);
     if (_PyStatus_EXCEPTION(status)) {
         return status;
     }
@@ -534,13 +550,13 @@ config_init_coro_origin(const PyConfig *config,
     /* PYTHONCOROORIGIN=SPEC; like other variables, an empty one is unset */
     const char *env = _Py_GetEnv(config->use_environment, "PYTHONCOROORIGIN");
     if (env != NULL) {
-        wchar_t *spec = Py_DecodeLocale(env, NULL);
-        if (spec == NULL) {
+        wchar_t *text = Py_DecodeLocale(env, NULL);
+        if (text == NULL) {
             return _PyStatus_NO_MEMORY();
         }
-        status = config_init_coro_origin_layer("PYTHONCOROORIGIN", spec,
-                                               settings);
-        PyMem_RawFree(spec);
+        status = config_init_coro_origin_layer("PYTHONCOROORIGIN", text,
+                                               spec);
+        PyMem_RawFree(text);
         if (_PyStatus_EXCEPTION(status)) {
             return status;
         }
@@ -555,7 +571,7 @@ config_init_coro_origin(const PyConfig *config,
                                  "(use -X coro_origin=SPEC)");
         }
         status = config_init_coro_origin_layer("-X coro_origin", sep + 1,
-                                               settings);
+                                               spec);
     }
     return status;
 }
@@ -566,26 +582,30 @@ PyStatus
 _PyCoroOrigin_InitInterpreter(PyInterpreterState *interp)
 {
     struct _PyCoroOrigin_config_state *state = &interp->coro_origin_config;
-    _PyCoroOriginSettings startup = {0};
+    _PyCoroOriginSpec spec = {0};
 
     if (_Py_IsMainInterpreter(interp)) {
         PyStatus status = config_init_coro_origin(
-            _PyInterpreterState_GetConfig(interp), &startup);
+            _PyInterpreterState_GetConfig(interp), &spec);
         if (_PyStatus_EXCEPTION(status)) {
-            _PyCoroOrigin_ClearSettings(&startup);
+            _PyCoroOrigin_ClearSpec(&spec);
             return status;
         }
     }
     else {
-        /* The main interpreter's start-up settings never change after its
-           start-up, so they can be read without its lock. */
-        PyInterpreterState *main = _PyInterpreterState_Main();
-        copy_settings(&startup, &main->coro_origin_config.startup);
+        /* The main interpreter's start-up spec never changes after its
+           start-up, so it can be read without its lock. */
+        const _PyCoroOriginSpec *main =
+            &_PyInterpreterState_Main()->coro_origin_config.spec;
+        spec = *main;
+        spec.thread.skip = NULL;
+        copy_thread(&spec.thread, &main->thread);
     }
     /* No thread state of "interp" exists yet. */
-    assert(state->startup.skip == NULL);
-    copy_settings(&state->default_settings, &startup);
-    state->startup = startup;   /* takes the reference */
+    assert(state->spec.thread.skip == NULL);
+    state->default_depth = spec.depth;
+    copy_thread(&state->default_thread, &spec.thread);
+    state->spec = spec;         /* takes the reference */
     return _PyStatus_OK();
 }
 
@@ -594,9 +614,10 @@ _PyCoroOrigin_FiniInterpreter(PyInterpreterState *interp)
 {
     struct _PyCoroOrigin_config_state *state = &interp->coro_origin_config;
     PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
-    _PyCoroOrigin_ClearSettings(&state->default_settings);
+    state->default_depth = 0;
+    clear_thread(&state->default_thread);
     PyMutex_Unlock(&state->mutex);
-    _PyCoroOrigin_ClearSettings(&state->startup);
+    _PyCoroOrigin_ClearSpec(&state->spec);
     for (int i = 0; i < _PyCoroOrigin_NMODULES; i++) {
         Py_CLEAR(interp->coro_origin.modules[i]);
     }
@@ -608,44 +629,50 @@ _PyCoroOrigin_FiniInterpreter(PyInterpreterState *interp)
 void
 _PyCoroOrigin_InitThread(PyThreadState *tstate)
 {
-    _PyCoroOriginSettings *settings = _PyCoroOrigin_ThreadSettings(tstate);
+    struct _PyCoroOrigin_config_state *state =
+        &tstate->interp->coro_origin_config;
+    _PyCoroOriginThread *settings = _PyCoroOrigin_ThreadSettings(tstate);
     assert(settings->skip == NULL);
-    _PyCoroOrigin_GetSettings(tstate, 1, settings);
-    tstate->coroutine_origin_tracking_depth = settings->depth;
-    settings->depth = 0;        /* unused: see the header */
+    PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
+    copy_thread(settings, &state->default_thread);
+    tstate->coroutine_origin_tracking_depth = state->default_depth;
+    PyMutex_Unlock(&state->mutex);
 }
 
 void
 _PyCoroOrigin_ClearThread(PyThreadState *tstate)
 {
-    _PyCoroOrigin_ClearSettings(_PyCoroOrigin_ThreadSettings(tstate));
+    clear_thread(_PyCoroOrigin_ThreadSettings(tstate));
 }
 
 /* ---- For the sys API ---------------------------------------------------- */
 
 void
 _PyCoroOrigin_GetSettings(PyThreadState *tstate, int for_default,
-                          _PyCoroOriginSettings *settings)
+                          _PyCoroOriginSpec *spec)
 {
     struct _PyCoroOrigin_config_state *state =
         &tstate->interp->coro_origin_config;
+    assert(spec->thread.skip == NULL);
     if (for_default) {
         PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
-        copy_settings(settings, &state->default_settings);
+        copy_thread(&spec->thread, &state->default_thread);
+        spec->depth = state->default_depth;
         PyMutex_Unlock(&state->mutex);
     }
     else {
-        copy_settings(settings, _PyCoroOrigin_ThreadSettings(tstate));
-        settings->depth = tstate->coroutine_origin_tracking_depth;
+        copy_thread(&spec->thread, _PyCoroOrigin_ThreadSettings(tstate));
+        spec->depth = tstate->coroutine_origin_tracking_depth;
     }
+    spec->startup = state->spec.startup;
 }
 
 int
 _PyCoroOrigin_Configured(PyThreadState *tstate)
 {
-    const _PyCoroOriginSettings *settings =
+    const _PyCoroOriginThread *settings =
         _PyCoroOrigin_ThreadSettings(tstate);
-    if (settings->chain || settings->asyncgen || settings->notes
+    if (settings->chain || settings->asyncgen || settings->tracebacks
         || settings->full || settings->skip != NULL)
     {
         return 1;
@@ -653,29 +680,36 @@ _PyCoroOrigin_Configured(PyThreadState *tstate)
     struct _PyCoroOrigin_config_state *state =
         &tstate->interp->coro_origin_config;
     PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
-    int depth = state->default_settings.depth;
+    int depth = state->default_depth;
     PyMutex_Unlock(&state->mutex);
     return depth != 0;
 }
 
+int
+_PyCoroOrigin_Folding(PyThreadState *tstate)
+{
+    return (!_PyCoroOrigin_ThreadSettings(tstate)->full
+            && _PyCoroOrigin_Configured(tstate));
+}
+
 void
 _PyCoroOrigin_ChangeSettings(PyThreadState *tstate, int for_default,
-                             const _PyCoroOriginSettings *change,
+                             int depth, const _PyCoroOriginThread *change,
                              int set_skip)
 {
     struct _PyCoroOrigin_config_state *state =
         &tstate->interp->coro_origin_config;
-    _PyCoroOriginSettings *settings = _PyCoroOrigin_ThreadSettings(tstate);
-    int *depth = &tstate->coroutine_origin_tracking_depth;
+    _PyCoroOriginThread *settings = _PyCoroOrigin_ThreadSettings(tstate);
+    int *depth_field = &tstate->coroutine_origin_tracking_depth;
     if (for_default) {
-        settings = &state->default_settings;
-        depth = &settings->depth;
+        settings = &state->default_thread;
+        depth_field = &state->default_depth;
         PyMutex_LockFlags(&state->mutex, _Py_LOCK_DONT_DETACH);
     }
-    int *fields[] = {depth, &settings->chain, &settings->asyncgen,
-                     &settings->notes, &settings->full};
-    const int values[] = {change->depth, change->chain, change->asyncgen,
-                          change->notes, change->full};
+    int *fields[] = {depth_field, &settings->chain, &settings->asyncgen,
+                     &settings->tracebacks, &settings->full};
+    const int values[] = {depth, change->chain, change->asyncgen,
+                          change->tracebacks, change->full};
     for (size_t i = 0; i < Py_ARRAY_LENGTH(fields); i++) {
         *fields[i] = (values[i] >= 0) ? values[i] : *fields[i];
     }

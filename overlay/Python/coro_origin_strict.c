@@ -68,7 +68,7 @@ int
 _PyCoroOrigin_StrictEnabled(void)
 {
     PyInterpreterState *main = _PyInterpreterState_Main();
-    return main != NULL && main->coro_origin_config.startup.strict;
+    return main != NULL && _PyCoroOrigin_Startup(main)->strict;
 }
 
 static char *

@@ -48,7 +48,7 @@ class coro_origin_count_converter(CConverter):
                                            limited_capi=limited_capi))
 
 class coro_origin_flag_converter(CConverter):
-    """asyncgen=, notes=, full=: True, False, or None to keep the setting
+    """asyncgen=, tracebacks=, full=: True, False, or None to keep the setting
     (-1)."""
     type = 'int'
     format_unit = ''            # parse_arg() does all the work
@@ -81,7 +81,7 @@ class coro_origin_skip_converter(CConverter):
     def cleanup(self):
         return f"Py_XDECREF({self.parser_name});\n"
 [python start generated code]*/
-/*[python end generated code: output=da39a3ee5e6b4b0d input=cd7d89625c7d4dd6]*/
+/*[python end generated code: output=da39a3ee5e6b4b0d input=fca6d7fd530142e8]*/
 
 /* The value of a depth= or chain= argument, an int (the converter checked
    its type): from 0 to INT_MAX, or -1 with ValueError set. */
@@ -177,7 +177,8 @@ static PyStructSequence_Field coro_origin_tracking_fields[] = {
     {"depth", "frames kept per coroutine (0 = off)"},
     {"chain", "ancestors whose creation sites are kept"},
     {"asyncgen", "True if async generators are tracked too"},
-    {"notes", "True if escaping exceptions get a note naming the origin"},
+    {"tracebacks", "True if tracebacks of exceptions escaping a task say "
+                   "where its coroutine was created"},
     {"full", "True if reports show every frame, the stdlib's included"},
     {"skip", "tuple of module names whose frames are not kept"},
     {"dump", "signal number that dumps live coroutines, or None"},
@@ -217,15 +218,17 @@ error:
 static PyObject *
 get_tracking(int for_default)
 {
-    _PyCoroOriginSettings s = {0};
+    _PyCoroOriginSpec s = {0};
     _PyCoroOrigin_GetSettings(_PyThreadState_GET(), for_default, &s);
     PyObject *result = NULL;
+    int dump = s.startup.dump_signal;
     PyObject *values = Py_BuildValue(
-        "(iiNNNNN)", s.depth, s.chain, PyBool_FromLong(s.asyncgen),
-        PyBool_FromLong(s.notes), PyBool_FromLong(s.full),
-        skip_as_tuple(s.skip),
-        s.dump_signal ? PyLong_FromLong(s.dump_signal) : Py_NewRef(Py_None));
-    _PyCoroOrigin_ClearSettings(&s);
+        "(iiNNNNN)", s.depth, s.thread.chain,
+        PyBool_FromLong(s.thread.asyncgen),
+        PyBool_FromLong(s.thread.tracebacks), PyBool_FromLong(s.thread.full),
+        skip_as_tuple(s.thread.skip),
+        dump ? PyLong_FromLong(dump) : Py_NewRef(Py_None));
+    _PyCoroOrigin_ClearSpec(&s);
     if (values == NULL) {
         goto error;
     }
@@ -251,11 +254,10 @@ error:
    list is the one value left to check, before anything changes. */
 static PyObject *
 set_tracking(int for_default, int depth, int chain, int asyncgen,
-             int notes, int full, PyObject *skip)
+             int tracebacks, int full, PyObject *skip)
 {
-    _PyCoroOriginSettings change = {.depth = depth, .chain = chain,
-                                    .asyncgen = asyncgen, .notes = notes,
-                                    .full = full};
+    _PyCoroOriginThread change = {.chain = chain, .asyncgen = asyncgen,
+                                  .tracebacks = tracebacks, .full = full};
     if (skip != NULL && PyUnicode_GET_LENGTH(skip) > 0) {
         char reason[200];
         Py_ssize_t len;
@@ -274,8 +276,8 @@ set_tracking(int for_default, int depth, int chain, int asyncgen,
             return NULL;
         }
     }
-    _PyCoroOrigin_ChangeSettings(_PyThreadState_GET(), for_default, &change,
-                                 skip != NULL);
+    _PyCoroOrigin_ChangeSettings(_PyThreadState_GET(), for_default, depth,
+                                 &change, skip != NULL);
     Py_RETURN_NONE;
 }
 
@@ -290,7 +292,7 @@ sys.set_coroutine_origin_tracking
         Also keep the creation sites of up to this many ancestors.
     asyncgen: coro_origin_flag = None
         Whether async generators are tracked too (ag_origin): a bool.
-    notes: coro_origin_flag = None
+    tracebacks: coro_origin_flag = None
         Whether tracebacks of an exception that escaped a tracked task
         say where its coroutine was created.
     full: coro_origin_flag = None
@@ -308,11 +310,12 @@ is invalid.
 
 static PyObject *
 sys_set_coroutine_origin_tracking_impl(PyObject *module, int depth,
-                                       int chain, int asyncgen, int notes,
-                                       int full, PyObject *skip)
-/*[clinic end generated code: output=a9ab0b73f668eeca input=f175123a58e2dc52]*/
+                                       int chain, int asyncgen,
+                                       int tracebacks, int full,
+                                       PyObject *skip)
+/*[clinic end generated code: output=6571d96d324740b2 input=3d3c2ed3a7bebe75]*/
 {
-    return set_tracking(0, depth, chain, asyncgen, notes, full, skip);
+    return set_tracking(0, depth, chain, asyncgen, tracebacks, full, skip);
 }
 
 /*[clinic input]
@@ -320,13 +323,13 @@ sys.get_coroutine_origin_tracking
 
 Return coroutine origin tracking settings of this thread.
 
-The result is a named tuple with fields depth, chain, asyncgen, notes,
-full, skip (a tuple of module names) and dump (a signal number or None).
+The result is a named tuple with fields depth, chain, asyncgen,
+tracebacks, full, skip (a tuple of module names) and dump (a signal number or None).
 [clinic start generated code]*/
 
 static PyObject *
 sys_get_coroutine_origin_tracking_impl(PyObject *module)
-/*[clinic end generated code: output=a9a48b4da929ea17 input=9ed24a3e9f3fc75a]*/
+/*[clinic end generated code: output=a9a48b4da929ea17 input=d1306198d292ab66]*/
 {
     return get_tracking(0);
 }
@@ -343,11 +346,11 @@ threads, including the calling one, keep their settings.
 static PyObject *
 sys_set_coroutine_origin_tracking_default_impl(PyObject *module, int depth,
                                                int chain, int asyncgen,
-                                               int notes, int full,
+                                               int tracebacks, int full,
                                                PyObject *skip)
-/*[clinic end generated code: output=3605df886026f6f5 input=fe528a1ecec4b0a1]*/
+/*[clinic end generated code: output=bf9675dc4b574890 input=fe528a1ecec4b0a1]*/
 {
-    return set_tracking(1, depth, chain, asyncgen, notes, full, skip);
+    return set_tracking(1, depth, chain, asyncgen, tracebacks, full, skip);
 }
 
 /*[clinic input]
@@ -427,14 +430,14 @@ sys._coroutine_origin_live
 
 Return a list of the live, unfinished coroutines in the live registry.
 
-Only coroutines created with origin tracking on while the creating
-thread's settings named a dump signal (dump= in the spec) are registered.
+Only coroutines created with origin tracking on in an interpreter whose
+start-up spec names a dump signal (dump=) are registered.
 For internal use (the coroutine dump).
 [clinic start generated code]*/
 
 static PyObject *
 sys__coroutine_origin_live_impl(PyObject *module)
-/*[clinic end generated code: output=914743ee5b12f630 input=7031cff807096348]*/
+/*[clinic end generated code: output=914743ee5b12f630 input=f5d4ff9c1345483d]*/
 {
     return _PyCoroOrigin_Live(_PyThreadState_GET());
 }
@@ -456,6 +459,24 @@ sys__coroutine_origin_configured_impl(PyObject *module)
 /*[clinic end generated code: output=720f3b58873b6339 input=24a3705e211032ff]*/
 {
     return _PyCoroOrigin_Configured(_PyThreadState_GET());
+}
+
+/*[clinic input]
+sys._coroutine_origin_folding -> bool
+
+Return True if the reports this thread makes fold asyncio's frames.
+
+They fold the frames of the standard library's async machinery when the
+fork's origin tracking is configured in this thread (as for
+_coroutine_origin_configured()) and its full setting is off.  Internal:
+the renderer asks once per report.
+[clinic start generated code]*/
+
+static int
+sys__coroutine_origin_folding_impl(PyObject *module)
+/*[clinic end generated code: output=4cb855abc1784dee input=abd3a2121cc60e42]*/
+{
+    return _PyCoroOrigin_Folding(_PyThreadState_GET());
 }
 
 /*[clinic input]
@@ -749,14 +770,14 @@ sys._coroutine_origin_of_exception
 
 Where the coroutine that the exception escaped was created, or None.
 
-With the notes setting: the tuple ('coroutine', qualname, cr_origin,
+With the tracebacks setting: the tuple ('coroutine', qualname, cr_origin,
 cr_origin_chain) recorded when exc escaped a task's root coroutine (or
 one driven by send() or throw()).  Runs no code of exc's type.
 [clinic start generated code]*/
 
 static PyObject *
 sys__coroutine_origin_of_exception(PyObject *module, PyObject *exc)
-/*[clinic end generated code: output=a76a68222f8f865f input=32aa01dcd7a49377]*/
+/*[clinic end generated code: output=a76a68222f8f865f input=fd5321749055712a]*/
 {
     PyObject *origin = _PyCoroOrigin_ExceptionOrigin(exc);
     return origin != NULL ? origin : Py_NewRef(Py_None);
@@ -811,6 +832,7 @@ static PyMethodDef coro_origin_sys_methods[] = {
     SYS__COROUTINE_ORIGIN_DUMP_SIGNAL_METHODDEF
     SYS__COROUTINE_ORIGIN_LIVE_METHODDEF
     SYS__COROUTINE_ORIGIN_CONFIGURED_METHODDEF
+    SYS__COROUTINE_ORIGIN_FOLDING_METHODDEF
     SYS__COROUTINE_ORIGIN_SCHEDULED_AT_METHODDEF
     SYS__COROUTINE_ORIGIN_WORK_SITE_METHODDEF
     SYS__FRAME_STACK_CAPTURE_METHODDEF

@@ -47,18 +47,18 @@ extern PyObject *_PyCoroOrigin_StackSummary(PyObject *handle,
 
 /* The C Future's and Task's fields: fut_source_tb (a handle until read,
    then the list), fut_source_drop (innermost frames to leave out while it
-   is a handle) and fut_origin_tb (where a plain future was created).
+   is a handle) and fut_origin_stack (where a plain future was created).
 
    future_init() in debug mode: capture the whole stack into *source_tb. */
 PyAPI_FUNC(int) _PyCoroOrigin_FutureCapture(PyObject **source_tb,
                                             int *source_drop);
 /* Future.__init__() outside debug mode: with origin tracking on, capture
-   the tracking depth into *origin_tb. */
-PyAPI_FUNC(int) _PyCoroOrigin_FutureCaptureOrigin(PyObject **origin_tb);
+   the tracking depth into *origin_stack. */
+PyAPI_FUNC(int) _PyCoroOrigin_FutureCaptureOrigin(PyObject **origin_stack);
 /* Make *source_tb the list if it is a handle (debug mode's
    _source_traceback, when read or reported).  0, or -1 with an exception
    set.  The future's origin is reported by the default exception handler
-   (Lib/asyncio/_origin.py), which reads it from the _origin_tb getter. */
+   (Lib/asyncio/_origin.py), which reads it from the _origin_stack getter. */
 PyAPI_FUNC(int) _PyCoroOrigin_FutureMaterialize(PyObject **source_tb,
                                                 int *source_drop);
 /* _source_traceback_drop(): stock's "del fut._source_traceback[-1]",

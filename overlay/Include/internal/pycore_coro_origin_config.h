@@ -11,12 +11,18 @@
  * interpreter default of its interpreter, and the sys API changes either
  * the calling thread's settings or the default (for threads made later).
  *
- * Where the settings live:
- *  - depth: in the public PyThreadState.coroutine_origin_tracking_depth,
- *    so that coroutine creation with tracking off costs what stock costs;
- *  - everything else: _PyThreadStateImpl.coro_origin_settings (its depth
- *    field is unused and stays 0);
- *  - the interpreter default: PyInterpreterState.coro_origin_config.
+ * They are of three kinds, each kept where it is used:
+ *  - what a thread records (_PyCoroOriginThread: chain, asyncgen,
+ *    tracebacks, skip) and how the reports it makes show it (full): in
+ *    _PyThreadStateImpl.coro_origin, and the depth in the public
+ *    PyThreadState.coroutine_origin_tracking_depth, so that coroutine
+ *    creation with tracking off costs what stock costs; the sys API
+ *    changes them, for the calling thread or for threads made later;
+ *  - what the interpreter does for the whole process, decided once at
+ *    start-up (_PyCoroOriginStartup: dump=, strict, hang=), which nothing
+ *    changes afterwards;
+ *  - the interpreter's default for new threads, and the start-up spec as
+ *    a whole: PyInterpreterState.coro_origin_config.
  *
  * Nothing here holds a Python object: the settings of a thread state are
  * copied from the interpreter default when the thread state is created,
@@ -50,42 +56,63 @@ typedef struct _PyCoroOriginSkip {
     _PyCoroOriginSkipName names[];  /* "count" entries; their text follows */
 } _PyCoroOriginSkip;
 
+/* A thread's settings besides its depth. */
 typedef struct {
-    int depth;          /* frames kept per coroutine; 0 = off */
+    /* What a new coroutine of the thread records. */
     int chain;          /* ancestors' creation sites kept; 0 = none */
     int asyncgen;       /* 1: async generators are tracked too */
-    int notes;          /* 1: add a PEP 678 note to escaping exceptions */
-    int full;           /* 1: reports fold no frames of the stdlib */
+    int tracebacks;     /* 1: an exception escaping a task's coroutine
+                           keeps where that coroutine was created */
     _PyCoroOriginSkip *skip;  /* NULL (skip nothing) or a strong reference */
+    /* How the reports the thread makes show it. */
+    int full;           /* 1: reports fold no frames of the stdlib */
+} _PyCoroOriginThread;
+
+/* What the interpreter does for the whole process: read at start-up,
+   never changed afterwards. */
+typedef struct {
     int dump_signal;    /* signal that dumps live coroutines; 0 = none */
     int strict;         /* 1: record lost asyncio work, report it at exit
-                           and fail the exit status (start-up only) */
+                           and fail the exit status */
     int hang_ms;        /* hang=SECONDS: the hang watchdog's timeout in
-                           milliseconds; 0 = none (start-up only) */
-} _PyCoroOriginSettings;
+                           milliseconds; 0 = none */
+} _PyCoroOriginStartup;
+
+/* What a spec gives: the depth, a thread's settings, the start-up part. */
+typedef struct {
+    int depth;          /* frames kept per coroutine; 0 = off */
+    _PyCoroOriginThread thread;
+    _PyCoroOriginStartup startup;
+} _PyCoroOriginSpec;
 
 /* PyInterpreterState member.  All zero (stock behaviour) is valid. */
 struct _PyCoroOrigin_config_state {
-    /* Protects "default_settings": it is read when a thread state is
-       created, possibly without an attached thread state. */
+    /* Protects the default: it is read when a thread state is created,
+       possibly without an attached thread state. */
     PyMutex mutex;
     /* What thread states created from now on start with. */
-    _PyCoroOriginSettings default_settings;
+    int default_depth;
+    _PyCoroOriginThread default_thread;
     /* What the start-up layers gave (main interpreter); subinterpreters
        copy the main interpreter's.  Never changes after start-up. */
-    _PyCoroOriginSettings startup;
+    _PyCoroOriginSpec spec;
 };
 
 
 /* ---- The settings of a thread ------------------------------------------ */
 
-/* The settings of "tstate" other than depth, as a _PyCoroOriginSettings
-   pointer into its _PyThreadStateImpl (the depth field there is unused: the
-   depth is tstate->coroutine_origin_tracking_depth).  Only the thread that
-   owns "tstate" changes them.  A macro because pycore_tstate.h includes
-   this header for the type. */
+/* The settings of "tstate" other than its depth (which is
+   tstate->coroutine_origin_tracking_depth), as a _PyCoroOriginThread
+   pointer into its _PyThreadStateImpl.  Only the thread that owns
+   "tstate" changes them.  A macro because pycore_tstate.h includes this
+   header for the type. */
 #define _PyCoroOrigin_ThreadSettings(tstate) \
-    (&((_PyThreadStateImpl *)(tstate))->coro_origin_settings)
+    (&((_PyThreadStateImpl *)(tstate))->coro_origin)
+
+/* The start-up part of the settings of "interp" (never changes after
+   start-up, so read without a lock). */
+#define _PyCoroOrigin_Startup(interp) \
+    (&(interp)->coro_origin_config.spec.startup)
 
 /* Return 1 if the module named "modname" (a str; anything else never
    matches) is one of the names in "skip" or inside one of those packages
@@ -98,18 +125,20 @@ extern int _PyCoroOrigin_SkipMatch(const _PyCoroOriginSkip *skip,
 /* ---- The spec language -------------------------------------------------- */
 
 /* Parse a spec (DESIGN.md section 4): comma-separated items "N",
-   "depth=N", "chain=M", "asyncgen", "notes", "full", "skip=a:b",
-   "dump=SIGNAL".  Items that are not given are 0 in the result.
+   "depth=N", "chain=M", "asyncgen", "tracebacks" (or its older name
+   "notes"), "full", "skip=a:b", "dump=SIGNAL", "strict", "hang=SECONDS".
+   Items that are not given are 0 in the result; a spec that names no
+   depth gets 10.
 
-   Return 0 and fill "*settings" (which must not hold a skip reference),
-   or return -1 and write a message naming the bad item to "errbuf" (at
-   most "errsize" bytes, NUL-terminated).  "*settings" is left unchanged
+   Return 0 and fill "*spec" (which must not hold a skip reference), or
+   return -1 and write a message naming the bad item to "errbuf" (at most
+   "errsize" bytes, NUL-terminated).  "*spec" is left unchanged
    on error.  Needs no thread state and no Python object: only the raw
    memory allocator is used (out of memory is reported as an error).
    The functions below are its parts for a skip list and a signal, and
    write the reason alone to "errbuf". */
-extern int _PyCoroOrigin_ParseSpec(const wchar_t *spec,
-                                   _PyCoroOriginSettings *settings,
+extern int _PyCoroOrigin_ParseSpec(const wchar_t *text,
+                                   _PyCoroOriginSpec *spec,
                                    char *errbuf, size_t errsize);
 
 /* The value of "skip=": s[0:len] is "a:b.c", non-empty dotted names of
@@ -154,12 +183,12 @@ extern void _PyCoroOrigin_ClearThread(PyThreadState *tstate);
 
 /* ---- For the sys API (Python/coro_origin_sys.c) ------------------------- */
 
-/* Copy into "*settings" (which must hold no skip reference) the settings
-   of the calling thread "tstate", depth included (for_default == 0), or
-   the interpreter default (for_default == 1), with a new reference to the
-   skip list. */
+/* Copy into "*spec" (which must hold no skip reference) the depth and
+   the settings of the calling thread "tstate" (for_default == 0) or the
+   interpreter default (for_default == 1), with a new reference to the
+   skip list, and the interpreter's start-up part. */
 extern void _PyCoroOrigin_GetSettings(PyThreadState *tstate, int for_default,
-                                      _PyCoroOriginSettings *settings);
+                                      _PyCoroOriginSpec *spec);
 /* Is the fork's tracking configured for "tstate" (the calling thread):
    an item of its settings beyond the depth, or a default depth (a
    start-up spec, sys.set_coroutine_origin_tracking_default()), not only
@@ -168,16 +197,20 @@ extern void _PyCoroOrigin_GetSettings(PyThreadState *tstate, int for_default,
    asyncio (folding, cancellation provenance) follow it: with stock's
    depth alone (asyncio's debug mode), output is stock's. */
 extern int _PyCoroOrigin_Configured(PyThreadState *tstate);
-/* Release settings->skip and reset "*settings" to all zero. */
-extern void _PyCoroOrigin_ClearSettings(_PyCoroOriginSettings *settings);
+/* Release spec->thread.skip and reset "*spec" to all zero. */
+extern void _PyCoroOrigin_ClearSpec(_PyCoroOriginSpec *spec);
 /* Change the settings of the calling thread "tstate" or the interpreter
-   default: the int fields of "change" that are >= 0 (dump_signal is
-   ignored), and, if "set_skip", the skip list, which takes over the
-   reference change->skip (NULL: skip nothing).  Never fails. */
+   default: "depth" and the int fields of "change" that are >= 0, and, if
+   "set_skip", the skip list, which takes over the reference change->skip
+   (NULL: skip nothing).  Never fails. */
 extern void _PyCoroOrigin_ChangeSettings(PyThreadState *tstate,
-                                         int for_default,
-                                         const _PyCoroOriginSettings *change,
+                                         int for_default, int depth,
+                                         const _PyCoroOriginThread *change,
                                          int set_skip);
+/* Do the reports "tstate" makes fold the frames of the standard library's
+   async machinery: is the fork's tracking configured for it, and is its
+   "full" setting off?  1 or 0. */
+extern int _PyCoroOrigin_Folding(PyThreadState *tstate);
 
 #ifdef __cplusplus
 }

@@ -16,10 +16,11 @@ tasks.py and events.py share one data path:
   ``sys._coroutine_origin_render()``, which works during shutdown too
   (:func:`context_origin_lines` for asyncio's default exception handler).
 
-Names are the same on both sides: ``_source_tb`` / ``fut_source_tb`` (the
-debug-mode handle, or the materialised list once read), ``_source_drop`` /
+Names: ``_source_stack`` (Python) / ``fut_source_tb`` (C, upstream's field)
+hold the debug-mode frame stack, or the materialised list once read;
+``_source_drop`` /
 ``fut_source_drop`` (innermost frames asyncio asked to leave out, while it
-is a handle) and ``_origin_tb`` / ``fut_origin_tb`` (where a plain future
+is a handle) and ``_origin_stack`` / ``fut_origin_stack`` (where a plain future
 was created, kept with origin tracking on outside debug mode, for its
 never-retrieved report).
 """
@@ -59,19 +60,19 @@ def keeps_coro(task):
     keeps it (stock drops it) if its origin was recorded, so that its
     report can say where it was created, unless debug mode's traceback
     says so."""
-    return (task._exception is not None and not task._source_tb
+    return (task._exception is not None and not task._source_stack
             and getattr(task._coro, 'cr_origin', None) is not None)
 
 
 def _get_source_traceback(obj):
-    tb = obj._source_tb
+    tb = obj._source_stack
     if type(tb) is FrameStack:
-        tb = obj._source_tb = tb.summary(obj._source_drop)
+        tb = obj._source_stack = tb.summary(obj._source_drop)
     return tb
 
 
 def _set_source_traceback(obj, value):
-    obj._source_tb = value
+    obj._source_stack = value
 
 
 source_traceback = property(
@@ -81,7 +82,7 @@ source_traceback = property(
 
 def drop_source_frame(obj):
     """What stock spells ``del obj._source_traceback[-1]``, kept lazy."""
-    tb = obj._source_tb
+    tb = obj._source_stack
     if type(tb) is FrameStack:
         obj._source_drop += 1
     elif tb:
@@ -211,12 +212,12 @@ def note_lost_work(context):
 # _make_cancelled_error()), the request goes onto the exception, where
 # traceback prints it (one block, after the notes): ('cancelled', (by,
 # reason, count), stack, None), read by sys._coroutine_origin_of_exception()
-# like the "notes" record (a CancelledError is a BaseException: "notes"
-# never records one).  Nothing is rendered when cancel() is called: the
-# stack is a frame stack (line numbers come when shown), and "by" a tuple
-# (task name or None, the frame stack where that task's coroutine was
-# created or None, was an event loop running, thread name or None (main
-# thread)) that _coro_origin_report.cancel_by_text() renders.
+# like the "tracebacks" record (a CancelledError is a BaseException:
+# "tracebacks" never records one).  Nothing is rendered when cancel() is
+# called: the stack is a frame stack (line numbers come when shown), and
+# "by" a tuple (task name or None, the frame stack where that task's
+# coroutine was created or None, was an event loop running, thread name or
+# None (main thread)) that _coro_origin_report.cancel_by_text() renders.
 _cancels = {}
 
 # entries of _cancels: [ref, info, shared]; info: [stack, by, reason,

@@ -10,8 +10,8 @@ preserve
 
 PyDoc_STRVAR(sys_set_coroutine_origin_tracking__doc__,
 "set_coroutine_origin_tracking($module, /, depth=None, *, chain=None,\n"
-"                              asyncgen=None, notes=None, full=None,\n"
-"                              skip=None)\n"
+"                              asyncgen=None, tracebacks=None,\n"
+"                              full=None, skip=None)\n"
 "--\n"
 "\n"
 "Change coroutine origin tracking settings of this thread.\n"
@@ -23,7 +23,7 @@ PyDoc_STRVAR(sys_set_coroutine_origin_tracking__doc__,
 "    Also keep the creation sites of up to this many ancestors.\n"
 "  asyncgen\n"
 "    Whether async generators are tracked too (ag_origin): a bool.\n"
-"  notes\n"
+"  tracebacks\n"
 "    Whether tracebacks of an exception that escaped a tracked task\n"
 "    say where its coroutine was created.\n"
 "  full\n"
@@ -41,8 +41,9 @@ PyDoc_STRVAR(sys_set_coroutine_origin_tracking__doc__,
 
 static PyObject *
 sys_set_coroutine_origin_tracking_impl(PyObject *module, int depth,
-                                       int chain, int asyncgen, int notes,
-                                       int full, PyObject *skip);
+                                       int chain, int asyncgen,
+                                       int tracebacks, int full,
+                                       PyObject *skip);
 
 static PyObject *
 sys_set_coroutine_origin_tracking(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -57,7 +58,7 @@ sys_set_coroutine_origin_tracking(PyObject *module, PyObject *const *args, Py_ss
         PyObject *ob_item[NUM_KEYWORDS];
     } _kwtuple = {
         .ob_base = PyVarObject_HEAD_INIT(&PyTuple_Type, NUM_KEYWORDS)
-        .ob_item = { &_Py_ID(depth), &_Py_ID(chain), &_Py_ID(asyncgen), &_Py_ID(notes), &_Py_ID(full), &_Py_ID(skip), },
+        .ob_item = { &_Py_ID(depth), &_Py_ID(chain), &_Py_ID(asyncgen), &_Py_ID(tracebacks), &_Py_ID(full), &_Py_ID(skip), },
     };
     #undef NUM_KEYWORDS
     #define KWTUPLE (&_kwtuple.ob_base.ob_base)
@@ -66,7 +67,7 @@ sys_set_coroutine_origin_tracking(PyObject *module, PyObject *const *args, Py_ss
     #  define KWTUPLE NULL
     #endif  // !Py_BUILD_CORE
 
-    static const char * const _keywords[] = {"depth", "chain", "asyncgen", "notes", "full", "skip", NULL};
+    static const char * const _keywords[] = {"depth", "chain", "asyncgen", "tracebacks", "full", "skip", NULL};
     static _PyArg_Parser _parser = {
         .keywords = _keywords,
         .fname = "set_coroutine_origin_tracking",
@@ -78,7 +79,7 @@ sys_set_coroutine_origin_tracking(PyObject *module, PyObject *const *args, Py_ss
     int depth = -1;
     int chain = -1;
     int asyncgen = -1;
-    int notes = -1;
+    int tracebacks = -1;
     int full = -1;
     PyObject *skip = NULL;
 
@@ -138,10 +139,10 @@ skip_optional_pos:
     if (args[3]) {
         if (args[3] != Py_None) {
             if (!PyBool_Check(args[3])) {
-                _PyArg_BadArgument("set_coroutine_origin_tracking", "argument 'notes'", "bool or None", args[3]);
+                _PyArg_BadArgument("set_coroutine_origin_tracking", "argument 'tracebacks'", "bool or None", args[3]);
                 goto exit;
             }
-            notes = (args[3] == Py_True);
+            tracebacks = (args[3] == Py_True);
         }
         if (!--noptargs) {
             goto skip_optional_kwonly;
@@ -163,7 +164,7 @@ skip_optional_pos:
         goto exit;
     }
 skip_optional_kwonly:
-    return_value = sys_set_coroutine_origin_tracking_impl(module, depth, chain, asyncgen, notes, full, skip);
+    return_value = sys_set_coroutine_origin_tracking_impl(module, depth, chain, asyncgen, tracebacks, full, skip);
 
 exit:
     /* Cleanup for skip */
@@ -178,8 +179,8 @@ PyDoc_STRVAR(sys_get_coroutine_origin_tracking__doc__,
 "\n"
 "Return coroutine origin tracking settings of this thread.\n"
 "\n"
-"The result is a named tuple with fields depth, chain, asyncgen, notes,\n"
-"full, skip (a tuple of module names) and dump (a signal number or None).");
+"The result is a named tuple with fields depth, chain, asyncgen,\n"
+"tracebacks, full, skip (a tuple of module names) and dump (a signal number or None).");
 
 #define SYS_GET_COROUTINE_ORIGIN_TRACKING_METHODDEF    \
     {"get_coroutine_origin_tracking", (PyCFunction)sys_get_coroutine_origin_tracking, METH_NOARGS, sys_get_coroutine_origin_tracking__doc__},
@@ -196,7 +197,8 @@ sys_get_coroutine_origin_tracking(PyObject *module, PyObject *Py_UNUSED(ignored)
 PyDoc_STRVAR(sys_set_coroutine_origin_tracking_default__doc__,
 "set_coroutine_origin_tracking_default($module, /, depth=None, *,\n"
 "                                      chain=None, asyncgen=None,\n"
-"                                      notes=None, full=None, skip=None)\n"
+"                                      tracebacks=None, full=None,\n"
+"                                      skip=None)\n"
 "--\n"
 "\n"
 "Change the settings that threads created from now on start with.\n"
@@ -208,7 +210,7 @@ PyDoc_STRVAR(sys_set_coroutine_origin_tracking_default__doc__,
 "    Also keep the creation sites of up to this many ancestors.\n"
 "  asyncgen\n"
 "    Whether async generators are tracked too (ag_origin): a bool.\n"
-"  notes\n"
+"  tracebacks\n"
 "    Whether tracebacks of an exception that escaped a tracked task\n"
 "    say where its coroutine was created.\n"
 "  full\n"
@@ -227,7 +229,7 @@ PyDoc_STRVAR(sys_set_coroutine_origin_tracking_default__doc__,
 static PyObject *
 sys_set_coroutine_origin_tracking_default_impl(PyObject *module, int depth,
                                                int chain, int asyncgen,
-                                               int notes, int full,
+                                               int tracebacks, int full,
                                                PyObject *skip);
 
 static PyObject *
@@ -243,7 +245,7 @@ sys_set_coroutine_origin_tracking_default(PyObject *module, PyObject *const *arg
         PyObject *ob_item[NUM_KEYWORDS];
     } _kwtuple = {
         .ob_base = PyVarObject_HEAD_INIT(&PyTuple_Type, NUM_KEYWORDS)
-        .ob_item = { &_Py_ID(depth), &_Py_ID(chain), &_Py_ID(asyncgen), &_Py_ID(notes), &_Py_ID(full), &_Py_ID(skip), },
+        .ob_item = { &_Py_ID(depth), &_Py_ID(chain), &_Py_ID(asyncgen), &_Py_ID(tracebacks), &_Py_ID(full), &_Py_ID(skip), },
     };
     #undef NUM_KEYWORDS
     #define KWTUPLE (&_kwtuple.ob_base.ob_base)
@@ -252,7 +254,7 @@ sys_set_coroutine_origin_tracking_default(PyObject *module, PyObject *const *arg
     #  define KWTUPLE NULL
     #endif  // !Py_BUILD_CORE
 
-    static const char * const _keywords[] = {"depth", "chain", "asyncgen", "notes", "full", "skip", NULL};
+    static const char * const _keywords[] = {"depth", "chain", "asyncgen", "tracebacks", "full", "skip", NULL};
     static _PyArg_Parser _parser = {
         .keywords = _keywords,
         .fname = "set_coroutine_origin_tracking_default",
@@ -264,7 +266,7 @@ sys_set_coroutine_origin_tracking_default(PyObject *module, PyObject *const *arg
     int depth = -1;
     int chain = -1;
     int asyncgen = -1;
-    int notes = -1;
+    int tracebacks = -1;
     int full = -1;
     PyObject *skip = NULL;
 
@@ -324,10 +326,10 @@ skip_optional_pos:
     if (args[3]) {
         if (args[3] != Py_None) {
             if (!PyBool_Check(args[3])) {
-                _PyArg_BadArgument("set_coroutine_origin_tracking_default", "argument 'notes'", "bool or None", args[3]);
+                _PyArg_BadArgument("set_coroutine_origin_tracking_default", "argument 'tracebacks'", "bool or None", args[3]);
                 goto exit;
             }
-            notes = (args[3] == Py_True);
+            tracebacks = (args[3] == Py_True);
         }
         if (!--noptargs) {
             goto skip_optional_kwonly;
@@ -349,7 +351,7 @@ skip_optional_pos:
         goto exit;
     }
 skip_optional_kwonly:
-    return_value = sys_set_coroutine_origin_tracking_default_impl(module, depth, chain, asyncgen, notes, full, skip);
+    return_value = sys_set_coroutine_origin_tracking_default_impl(module, depth, chain, asyncgen, tracebacks, full, skip);
 
 exit:
     /* Cleanup for skip */
@@ -400,8 +402,8 @@ PyDoc_STRVAR(sys__coroutine_origin_live__doc__,
 "\n"
 "Return a list of the live, unfinished coroutines in the live registry.\n"
 "\n"
-"Only coroutines created with origin tracking on while the creating\n"
-"thread\'s settings named a dump signal (dump= in the spec) are registered.\n"
+"Only coroutines created with origin tracking on in an interpreter whose\n"
+"start-up spec names a dump signal (dump=) are registered.\n"
 "For internal use (the coroutine dump).");
 
 #define SYS__COROUTINE_ORIGIN_LIVE_METHODDEF    \
@@ -441,6 +443,39 @@ sys__coroutine_origin_configured(PyObject *module, PyObject *Py_UNUSED(ignored))
     int _return_value;
 
     _return_value = sys__coroutine_origin_configured_impl(module);
+    if ((_return_value == -1) && PyErr_Occurred()) {
+        goto exit;
+    }
+    return_value = PyBool_FromLong((long)_return_value);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(sys__coroutine_origin_folding__doc__,
+"_coroutine_origin_folding($module, /)\n"
+"--\n"
+"\n"
+"Return True if the reports this thread makes fold asyncio\'s frames.\n"
+"\n"
+"They fold the frames of the standard library\'s async machinery when the\n"
+"fork\'s origin tracking is configured in this thread (as for\n"
+"_coroutine_origin_configured()) and its full setting is off.  Internal:\n"
+"the renderer asks once per report.");
+
+#define SYS__COROUTINE_ORIGIN_FOLDING_METHODDEF    \
+    {"_coroutine_origin_folding", (PyCFunction)sys__coroutine_origin_folding, METH_NOARGS, sys__coroutine_origin_folding__doc__},
+
+static int
+sys__coroutine_origin_folding_impl(PyObject *module);
+
+static PyObject *
+sys__coroutine_origin_folding(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *return_value = NULL;
+    int _return_value;
+
+    _return_value = sys__coroutine_origin_folding_impl(module);
     if ((_return_value == -1) && PyErr_Occurred()) {
         goto exit;
     }
@@ -1015,7 +1050,7 @@ PyDoc_STRVAR(sys__coroutine_origin_of_exception__doc__,
 "\n"
 "Where the coroutine that the exception escaped was created, or None.\n"
 "\n"
-"With the notes setting: the tuple (\'coroutine\', qualname, cr_origin,\n"
+"With the tracebacks setting: the tuple (\'coroutine\', qualname, cr_origin,\n"
 "cr_origin_chain) recorded when exc escaped a task\'s root coroutine (or\n"
 "one driven by send() or throw()).  Runs no code of exc\'s type.");
 
@@ -1077,4 +1112,4 @@ exit:
     Py_XDECREF(__clinic_args);
     return return_value;
 }
-/*[clinic end generated code: output=8603932ac4639450 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=448f859015d535d7 input=a9049054013a1b77]*/

@@ -86,7 +86,7 @@ def settings(**kwargs):
     given, and stock's (everything off) for the others, whatever the
     environment switched on for the whole run."""
     old = sys.get_coroutine_origin_tracking()
-    new = dict(depth=0, chain=0, asyncgen=False, notes=False, full=False,
+    new = dict(depth=0, chain=0, asyncgen=False, tracebacks=False, full=False,
                skip='')
     new.update(kwargs)
     sys.set_coroutine_origin_tracking(**new)
@@ -95,7 +95,7 @@ def settings(**kwargs):
     finally:
         sys.set_coroutine_origin_tracking(
             old.depth, chain=old.chain, asyncgen=old.asyncgen,
-            notes=old.notes, full=old.full, skip=old.skip)
+            tracebacks=old.tracebacks, full=old.full, skip=old.skip)
 
 
 # Every child process these tests start is given this many seconds to

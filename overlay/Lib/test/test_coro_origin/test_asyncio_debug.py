@@ -114,7 +114,7 @@ class DebugSourceTracebackTest(unittest.TestCase):
     def test_py_future(self):
         depth = constants.DEBUG_STACK_DEPTH
         fut, ref = futures._PyFuture(loop=self.loop), ref_extract(depth)
-        self.assertIs(type(fut._source_tb), asyncio._origin.FrameStack)
+        self.assertIs(type(fut._source_stack), asyncio._origin.FrameStack)
         self.assertEqual(frames(fut._source_traceback), frames(ref))
         self.assertIsInstance(fut._source_traceback, traceback.StackSummary)
 
@@ -193,14 +193,14 @@ class DebugSourceTracebackTest(unittest.TestCase):
             finally:
                 t.cancel()
 
-        for notes in (False, True):
-            with self.subTest(notes=notes):
-                with settings(depth=2, notes=notes):
+        for tracebacks in (False, True):
+            with self.subTest(tracebacks=tracebacks):
+                with settings(depth=2, tracebacks=tracebacks):
                     # (a start-up spec, as in the environment-wide run,
                     # configures the fork's tracking whatever the thread's
                     # settings say)
                     configured = sys._coroutine_origin_configured()
-                    self.assertEqual(configured, notes or bool(
+                    self.assertEqual(configured, tracebacks or bool(
                         sys.get_coroutine_origin_tracking_default()[0]))
                     text, last, line = self.loop.run_until_complete(main())
                 self.assertEqual(last.filename, tasks.__file__)

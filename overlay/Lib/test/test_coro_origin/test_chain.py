@@ -297,7 +297,7 @@ class ScheduledTest(unittest.TestCase):
         self.assertEqual(coro.cr_origin_chain, ((None, site),))
         coro.close()
         # without chain=, the callback's own line is the site: no link
-        with settings(depth=2, notes=True):
+        with settings(depth=2, tracebacks=True):
             asyncio.run(main())
         coro = made.pop()
         self.assertIsNone(coro.cr_origin_chain)
@@ -312,7 +312,7 @@ class ScheduledTest(unittest.TestCase):
             loop.call_later(0.001, on_tick)  # marker: call-later
             await asyncio.sleep(0.05)
 
-        with settings(depth=2, notes=True):
+        with settings(depth=2, tracebacks=True):
             with self.assertWarns(RuntimeWarning) as cm:
                 asyncio.run(main())
                 gc.collect()
@@ -411,7 +411,7 @@ class ScheduledTest(unittest.TestCase):
             theirs = [h for h in loop._ready if h._callback is done]
             return handle, method, theirs, site
 
-        with settings(depth=1, notes=True):
+        with settings(depth=1, tracebacks=True):
             handle, method, theirs, site = asyncio.run(main())
         self.assertEqual(handle._site.frames(), site)
         self.assertIsNone(method._site)

@@ -20,7 +20,7 @@ from test.test_coro_origin._util import (
 
 INT_MAX = 2**31 - 1
 ENVVAR = 'PYTHONCOROORIGIN'
-FIELDS = ('depth', 'chain', 'asyncgen', 'notes', 'full', 'skip', 'dump')
+FIELDS = ('depth', 'chain', 'asyncgen', 'tracebacks', 'full', 'skip', 'dump')
 OFF = (0, 0, False, False, False, (), None)
 
 # Prints (thread settings, default) as a repr of two tuples.
@@ -48,13 +48,14 @@ def run_settings(*args, **env):
     return thread
 
 
-def settings(depth=0, chain=0, asyncgen=False, notes=False, full=False,
+def settings(depth=0, chain=0, asyncgen=False, tracebacks=False, full=False,
              skip=(), dump=None):
-    return (depth, chain, asyncgen, notes, full, skip, dump)
+    return (depth, chain, asyncgen, tracebacks, full, skip, dump)
 
 
-UNKNOWN = ("unknown item (expected N, depth=N, chain=M, asyncgen, notes, "
-           "full, strict, skip=MODULES, dump=SIGNAL or hang=SECONDS)")
+UNKNOWN = ("unknown item (expected N, depth=N, chain=M, asyncgen, "
+           "tracebacks, full, strict, skip=MODULES, dump=SIGNAL or "
+           "hang=SECONDS)")
 HANG = ("hang must be a number of seconds, from 0.001 to 86400, with at "
         "most 3 decimals")
 USER_SIGNAL = '; use a user signal such as SIGUSR1'
@@ -65,7 +66,7 @@ BAD_SPECS = [
     (',', "item 1 is empty (leading comma)"),
     (',,', "item 1 is empty (leading comma)"),
     ('5,', "item 2 is empty (trailing comma)"),
-    ('5,,notes', "item 2 is empty (',,')"),
+    ('5,,tracebacks', "item 2 is empty (',,')"),
     (',5', "item 1 is empty (leading comma)"),
     ('-1', "item '-1': depth must be an integer >= 0"),
     ('depth=-1', "item 'depth=-1': depth must be an integer >= 0"),
@@ -82,20 +83,25 @@ BAD_SPECS = [
     ('depth', "item 'depth': depth needs a value (depth=...)"),
     ('depth=3,5', "item '5': depth is given twice"),
     ('5,depth=3', "item 'depth=3': depth is given twice"),
-    ('notes,notes', "item 'notes': notes is given twice"),
+    ('tracebacks,tracebacks', "item 'tracebacks': tracebacks is given twice"),
     ('full,5,full', "item 'full': full is given twice"),
     ('chain=1,chain=2', "item 'chain=2': chain is given twice"),
     ('foo', "item 'foo': " + UNKNOWN),
     ('depth=1,foo=1', "item 'foo=1': " + UNKNOWN),
     ('Depth=1', "item 'Depth=1': " + UNKNOWN),
-    (' notes', "item ' notes': " + UNKNOWN),
+    (' tracebacks', "item ' tracebacks': " + UNKNOWN),
     ('Full', "item 'Full': " + UNKNOWN),
     ('fullx', "item 'fullx': " + UNKNOWN),
     ('chain=x', "item 'chain=x': chain must be an integer >= 0"),
     ('chain=-2', "item 'chain=-2': chain must be an integer >= 0"),
     ('chain', "item 'chain': chain needs a value (chain=...)"),
+    ('tracebacks=1', "item 'tracebacks=1': tracebacks takes no value"),
+    ('tracebacks=', "item 'tracebacks=': tracebacks takes no value"),
+    # "notes", the older name of tracebacks, is refused by its own name
     ('notes=1', "item 'notes=1': notes takes no value"),
-    ('notes=', "item 'notes=': notes takes no value"),
+    ('notes,tracebacks', "item 'tracebacks': tracebacks is given twice"),
+    ('tracebacks,notes', "item 'notes': notes is given twice"),
+    ('Notes', "item 'Notes': " + UNKNOWN),
     ('asyncgen=0', "item 'asyncgen=0': asyncgen takes no value"),
     ('full=1', "item 'full=1': full takes no value"),
     ('full=', "item 'full=': full takes no value"),
@@ -184,14 +190,21 @@ class StartupLayerTests(unittest.TestCase):
         self.assertEqual(run_settings('-X', 'coro_origin=007'), settings(7))
         self.assertEqual(run_settings('-X', f'coro_origin={INT_MAX}'),
                          settings(INT_MAX))
-        self.assertEqual(run_settings('-X', 'coro_origin=notes'),
-                         settings(10, notes=True))
+        self.assertEqual(run_settings('-X', 'coro_origin=tracebacks'),
+                         settings(10, tracebacks=True))
         # A spec that names no depth gets asyncio's DEBUG_STACK_DEPTH (10);
         # one that names it keeps it, 0 included.
-        self.assertEqual(run_settings('-X', 'coro_origin=chain=8,notes'),
-                         settings(10, 8, notes=True))
+        self.assertEqual(run_settings('-X', 'coro_origin=chain=8,tracebacks'),
+                         settings(10, 8, tracebacks=True))
         self.assertEqual(run_settings('-X', 'coro_origin=0,chain=8'),
                          settings(0, 8))
+
+    def test_notes_is_the_older_name_of_tracebacks(self):
+        # Specs written for origin-python 0.1 keep working.
+        self.assertEqual(run_settings('-X', 'coro_origin=notes'),
+                         settings(10, tracebacks=True))
+        self.assertEqual(run_settings(**{ENVVAR: '4,chain=2,notes'}),
+                         settings(4, 2, tracebacks=True))
 
     def test_full_item(self):
         self.assertEqual(run_settings('-X', 'coro_origin=full'),
@@ -200,14 +213,14 @@ class StartupLayerTests(unittest.TestCase):
                          settings(10, full=True))
         self.assertEqual(run_settings('-X', 'coro_origin=full,3,chain=1'),
                          settings(3, 1, full=True))
-        self.assertEqual(run_settings('-X', 'coro_origin=notes,full,4'),
-                         settings(4, notes=True, full=True))
+        self.assertEqual(run_settings('-X', 'coro_origin=tracebacks,full,4'),
+                         settings(4, tracebacks=True, full=True))
         # A higher layer without it turns it off, and the other way round.
         self.assertEqual(run_settings('-X', 'coro_origin=5',
                                       **{ENVVAR: 'full'}),
                          settings(5))
         self.assertEqual(run_settings('-X', 'coro_origin=full',
-                                      **{ENVVAR: '5,notes'}),
+                                      **{ENVVAR: '5,tracebacks'}),
                          settings(10, full=True))
         # The report renderer follows it.
         res = assert_python_ok(
@@ -220,14 +233,14 @@ class StartupLayerTests(unittest.TestCase):
         self.assertEqual(res.out, b'True\n')
 
     def test_full_spec(self):
-        spec = ('10,chain=3,asyncgen,notes,full,skip=asyncio:my_app.util_2,'
-                'dump=SIGUSR1')
+        spec = ('10,chain=3,asyncgen,tracebacks,full,'
+                'skip=asyncio:my_app.util_2,dump=SIGUSR1')
         expected = settings(10, 3, True, True, True,
                             ('asyncio', 'my_app.util_2'), int(signal.SIGUSR1))
         self.assertEqual(run_settings('-X', 'coro_origin=' + spec), expected)
         self.assertEqual(run_settings(**{ENVVAR: spec}), expected)
         # Order of items does not matter.
-        spec = ('dump=SIGUSR1,skip=asyncio:my_app.util_2,full,notes,'
+        spec = ('dump=SIGUSR1,skip=asyncio:my_app.util_2,full,tracebacks,'
                 'asyncgen,chain=3,depth=10')
         self.assertEqual(run_settings('-X', 'coro_origin=' + spec), expected)
 
@@ -247,7 +260,7 @@ class StartupLayerTests(unittest.TestCase):
         base = run_settings('-E')
         for opt in ('-E', '-I'):
             with self.subTest(opt=opt):
-                self.assertEqual(run_settings(opt, **{ENVVAR: '4,notes'}),
+                self.assertEqual(run_settings(opt, **{ENVVAR: '4,tracebacks'}),
                                  base)
                 # Not even read: a bad spec there does not matter.
                 self.assertEqual(run_settings(opt, **{ENVVAR: 'depth=-1'}),
@@ -255,18 +268,19 @@ class StartupLayerTests(unittest.TestCase):
                 # -X still works.
                 self.assertEqual(
                     run_settings(opt, '-X', 'coro_origin=3',
-                                 **{ENVVAR: '4,notes'}),
+                                 **{ENVVAR: '4,tracebacks'}),
                     settings(3))
 
     def test_xoption_replaces_environment(self):
         # A higher layer replaces a lower one as a whole.
         self.assertEqual(
             run_settings('-X', 'coro_origin=3',
-                         **{ENVVAR: '4,chain=2,notes,skip=a,dump=SIGUSR1'}),
+                         **{ENVVAR: '4,chain=2,tracebacks,skip=a,'
+                                    'dump=SIGUSR1'}),
             settings(3))
         self.assertEqual(
-            run_settings('-X', 'coro_origin=notes', **{ENVVAR: '4'}),
-            settings(10, notes=True))
+            run_settings('-X', 'coro_origin=tracebacks', **{ENVVAR: '4'}),
+            settings(10, tracebacks=True))
 
     def test_last_xoption_ignored(self):
         # Like other -X options, the first -X coro_origin is used.
@@ -285,14 +299,14 @@ class StartupLayerTests(unittest.TestCase):
     def test_runtime_replaces_startup(self):
         code = textwrap.dedent('''
             import sys
-            sys.set_coroutine_origin_tracking(2, skip='x', notes=False,
+            sys.set_coroutine_origin_tracking(2, skip='x', tracebacks=False,
                                               full=True)
             print(tuple(sys.get_coroutine_origin_tracking()))
             sys.set_coroutine_origin_tracking_default(chain=0)
             print(tuple(sys.get_coroutine_origin_tracking_default()))
         ''')
         res = assert_python_ok(
-            '-X', 'coro_origin=5,chain=1,notes,dump=SIGUSR1', '-c', code,
+            '-X', 'coro_origin=5,chain=1,tracebacks,dump=SIGUSR1', '-c', code,
             **{ENVVAR: '9'})
         thread, default = map(eval, res.out.decode().splitlines())
         usr1 = int(signal.SIGUSR1)
@@ -311,8 +325,8 @@ class StartupLayerTests(unittest.TestCase):
         self.assertEqual(run_settings('-E'), expected)
         self.assertEqual(run_settings('-I'), expected)
         # Environment and -X replace it.
-        self.assertEqual(run_settings(**{ENVVAR: 'notes'}),
-                         settings(notes=True))
+        self.assertEqual(run_settings(**{ENVVAR: 'tracebacks'}),
+                         settings(tracebacks=True))
         self.assertEqual(run_settings('-E', '-X', 'coro_origin=chain=1'),
                          settings(chain=1))
 
@@ -404,7 +418,7 @@ class StartupLayerTests(unittest.TestCase):
             print(out[0])
             # Runtime changes of the main interpreter's default do not
             # reach subinterpreters: they start from the start-up layers.
-            sys.set_coroutine_origin_tracking_default(1, notes=False)
+            sys.set_coroutine_origin_tracking_default(1, tracebacks=False)
             sys.set_coroutine_origin_tracking(2)
             interp = _interpreters.create()
             try:
@@ -421,16 +435,16 @@ class StartupLayerTests(unittest.TestCase):
             print(show())
             print(tuple(sys.get_coroutine_origin_tracking_default()))
         ''')
-        res = assert_python_ok('-u', '-X', 'coro_origin=5,notes,skip=a.b',
+        res = assert_python_ok('-u', '-X', 'coro_origin=5,tracebacks,skip=a.b',
                                '-c', code)
         lines = [eval(line) for line in res.out.decode().splitlines()]
-        startup = settings(5, notes=True, skip=('a.b',))
+        startup = settings(5, tracebacks=True, skip=('a.b',))
         self.assertEqual(lines, [
             startup,                                  # main thread
             startup,                                  # thread
             startup,                                  # subinterpreter
             startup,                                  # its default
-            settings(2, notes=True, skip=('a.b',)),   # main, unchanged
+            settings(2, tracebacks=True, skip=('a.b',)),   # main, unchanged
             settings(1, skip=('a.b',)),               # main default
         ])
 
@@ -489,7 +503,7 @@ class DumpSignalTests(unittest.TestCase):
                    f"use a user signal such as SIGUSR1\n")
         for args, env, layer in [
                 (('-X', f'coro_origin=3,dump={value}'), {}, '-X coro_origin'),
-                ((), {ENVVAR: f'dump={value},notes'}, ENVVAR)]:
+                ((), {ENVVAR: f'dump={value},tracebacks'}, ENVVAR)]:
             with self.subTest(value=value, layer=layer):
                 res = assert_python_failure(*args, '-c', 'print("started")',
                                             __cleanenv=True, **env)
@@ -626,7 +640,43 @@ class RuntimeAPITests(unittest.TestCase):
                 (sys.set_coroutine_origin_tracking_default,
                  self.saved_default)]:
             func(saved.depth, chain=saved.chain, asyncgen=saved.asyncgen,
-                 notes=saved.notes, full=saved.full, skip=saved.skip)
+                 tracebacks=saved.tracebacks, full=saved.full, skip=saved.skip)
+
+    def test_folding(self):
+        # Reports fold asyncio's frames when the fork's tracking is
+        # configured in the reporting thread and its "full" is off; stock's
+        # depth alone (asyncio's debug mode) keeps stock's text.
+        code = textwrap.dedent("""
+            import sys, threading
+            fold = sys._coroutine_origin_folding
+            seen = [fold()]
+            sys.set_coroutine_origin_tracking_depth(5)      # stock's API
+            seen.append(fold())
+            sys.set_coroutine_origin_tracking(chain=1)
+            seen.append(fold())
+            sys.set_coroutine_origin_tracking(full=True)
+            seen.append(fold())
+            sys.set_coroutine_origin_tracking(chain=0, full=False)
+            sys.set_coroutine_origin_tracking_default(3)
+            seen.append(fold())             # a default depth configures
+            sys.set_coroutine_origin_tracking_default(full=True)
+            t = threading.Thread(target=lambda: seen.append(fold()))
+            t.start(); t.join()             # a new thread: full
+            seen.append(fold())             # this one keeps its own
+            print(seen)
+            """)
+        # (-X coro_origin=0: whatever the build default or the environment
+        # says, tracking starts off.)
+        res = assert_python_ok('-X', 'coro_origin=0', '-c', code)
+        self.assertEqual(res.out.decode().strip(),
+                         '[False, False, True, False, True, False, True]')
+        for spec, expected in [('10', 'True'), ('10,full', 'False'),
+                               ('0', 'False'), ('0,full', 'False')]:
+            with self.subTest(spec=spec):
+                res = assert_python_ok(
+                    '-X', f'coro_origin={spec}', '-c',
+                    'import sys; print(sys._coroutine_origin_folding())')
+                self.assertEqual(res.out.decode().strip(), expected)
 
     def test_result_type(self):
         for func in (sys.get_coroutine_origin_tracking,
@@ -647,7 +697,7 @@ class RuntimeAPITests(unittest.TestCase):
                 self.assertIsInstance(info.depth, int)
                 self.assertIsInstance(info.chain, int)
                 self.assertIsInstance(info.asyncgen, bool)
-                self.assertIsInstance(info.notes, bool)
+                self.assertIsInstance(info.tracebacks, bool)
                 self.assertIsInstance(info.full, bool)
                 self.assertIsInstance(info.skip, tuple)
                 with self.assertRaises(TypeError):
@@ -657,7 +707,7 @@ class RuntimeAPITests(unittest.TestCase):
 
     def test_set_thread(self):
         sys.set_coroutine_origin_tracking(3, chain=2, asyncgen=True,
-                                          notes=True, full=True,
+                                          tracebacks=True, full=True,
                                           skip='a:b.c')
         dump = self.saved.dump
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
@@ -668,15 +718,16 @@ class RuntimeAPITests(unittest.TestCase):
         # None (or nothing) keeps a setting.
         sys.set_coroutine_origin_tracking()
         sys.set_coroutine_origin_tracking(None, chain=None, asyncgen=None,
-                                          notes=None, full=None, skip=None)
+                                          tracebacks=None, full=None,
+                                          skip=None)
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
                          settings(3, 2, True, True, True, ('a', 'b.c'), dump))
-        sys.set_coroutine_origin_tracking(notes=False)
+        sys.set_coroutine_origin_tracking(tracebacks=False)
         sys.set_coroutine_origin_tracking(depth=0)
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
                          settings(0, 2, True, False, True, ('a', 'b.c'), dump))
-        sys.set_coroutine_origin_tracking(chain=0, asyncgen=False, notes=True,
-                                          full=False, skip=())
+        sys.set_coroutine_origin_tracking(chain=0, asyncgen=False,
+                                          tracebacks=True, full=False, skip=())
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking()),
                          settings(0, 0, False, True, False, (), dump))
 
@@ -688,7 +739,7 @@ class RuntimeAPITests(unittest.TestCase):
         # Only stock's depth (what asyncio's debug mode sets): stock's text.
         sys.set_coroutine_origin_tracking_default(0)
         sys.set_coroutine_origin_tracking(chain=0, asyncgen=False,
-                                          notes=False, skip=())
+                                          tracebacks=False, skip=())
         sys.set_coroutine_origin_tracking_depth(10)
         self.assertIs(_coro_origin_report._folding(None), False)
         # The fork's tracking configured: folded.
@@ -701,10 +752,11 @@ class RuntimeAPITests(unittest.TestCase):
         self.assertIs(sys.get_coroutine_origin_tracking().full, True)
         self.assertIs(_coro_origin_report._folding(None), False)
         # Other settings leave it alone, and it leaves them alone.
-        sys.set_coroutine_origin_tracking(4, notes=True)
+        sys.set_coroutine_origin_tracking(4, tracebacks=True)
         sys.set_coroutine_origin_tracking(full=None)
         info = sys.get_coroutine_origin_tracking()
-        self.assertEqual((info.depth, info.notes, info.full), (4, True, True))
+        self.assertEqual((info.depth, info.tracebacks, info.full),
+                         (4, True, True))
         sys.set_coroutine_origin_tracking_default(full=True)
         self.assertIs(sys.get_coroutine_origin_tracking_default().full, True)
         sys.set_coroutine_origin_tracking_default(full=False)
@@ -796,8 +848,8 @@ class RuntimeAPITests(unittest.TestCase):
             # Flags are bools: 1 and 0 are not accepted any more.
             ({'asyncgen': 'yes'}, 'bool or None'),
             ({'asyncgen': 1}, 'bool or None'),
-            ({'notes': 1.0}, 'bool or None'),
-            ({'notes': 0}, 'bool or None'),
+            ({'tracebacks': 1.0}, 'bool or None'),
+            ({'tracebacks': 0}, 'bool or None'),
             ({'full': 1}, 'bool or None'),
             ({'full': 'full'}, 'bool or None'),
             ({'skip': 1}, TypeError,
@@ -841,10 +893,10 @@ class RuntimeAPITests(unittest.TestCase):
         for func in (sys.set_coroutine_origin_tracking,
                      sys.set_coroutine_origin_tracking_default):
             sys.set_coroutine_origin_tracking(5, chain=1, asyncgen=True,
-                                              notes=False, full=True,
+                                              tracebacks=False, full=True,
                                               skip='keep')
             sys.set_coroutine_origin_tracking_default(
-                6, chain=2, asyncgen=False, notes=True, full=False,
+                6, chain=2, asyncgen=False, tracebacks=True, full=False,
                 skip='keep2')
             before = both()
             for case in bad:
@@ -856,8 +908,8 @@ class RuntimeAPITests(unittest.TestCase):
                     exc, msg = case[1:]
                 # Valid arguments given with the bad one change nothing
                 # either.
-                for extra in ({}, {'depth': 3, 'notes': True, 'full': False,
-                                   'skip': 'changed'}):
+                for extra in ({}, {'depth': 3, 'tracebacks': True,
+                                   'full': False, 'skip': 'changed'}):
                     args = {**extra, **kwargs}
                     with self.subTest(func=func.__name__, args=args):
                         with self.assertRaisesRegex(exc, msg):
@@ -876,25 +928,25 @@ class RuntimeAPITests(unittest.TestCase):
         import inspect
         self.assertEqual(
             str(inspect.signature(sys.set_coroutine_origin_tracking)),
-            '(depth=None, *, chain=None, asyncgen=None, notes=None, '
+            '(depth=None, *, chain=None, asyncgen=None, tracebacks=None, '
             'full=None, skip=None)')
         self.assertEqual(
             str(inspect.signature(sys.set_coroutine_origin_tracking_default)),
-            '(depth=None, *, chain=None, asyncgen=None, notes=None, '
+            '(depth=None, *, chain=None, asyncgen=None, tracebacks=None, '
             'full=None, skip=None)')
 
     def test_set_default(self):
         sys.set_coroutine_origin_tracking(1, chain=1)
         before = sys.get_coroutine_origin_tracking()
         sys.set_coroutine_origin_tracking_default(4, chain=3, asyncgen=True,
-                                                  notes=True, full=True,
+                                                  tracebacks=True, full=True,
                                                   skip=['m'])
         dump = self.saved_default.dump
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking_default()),
                          settings(4, 3, True, True, True, ('m',), dump))
         # The calling thread keeps its settings.
         self.assertEqual(sys.get_coroutine_origin_tracking(), before)
-        sys.set_coroutine_origin_tracking_default(notes=False, skip=())
+        sys.set_coroutine_origin_tracking_default(tracebacks=False, skip=())
         self.assertEqual(tuple(sys.get_coroutine_origin_tracking_default()),
                          settings(4, 3, True, False, True, (), dump))
 
@@ -921,10 +973,10 @@ class RuntimeAPITests(unittest.TestCase):
     @threading_helper.requires_working_threading()
     def test_new_threads_start_from_default(self):
         get = lambda: tuple(sys.get_coroutine_origin_tracking())
-        sys.set_coroutine_origin_tracking(9, chain=9, notes=True, full=False,
-                                          skip='t')
+        sys.set_coroutine_origin_tracking(9, chain=9, tracebacks=True,
+                                          full=False, skip='t')
         sys.set_coroutine_origin_tracking_default(2, chain=1, asyncgen=True,
-                                                  notes=False, full=True,
+                                                  tracebacks=False, full=True,
                                                   skip='d.e')
         expected = settings(2, 1, True, False, True, ('d.e',),
                             self.saved_default.dump)
@@ -958,7 +1010,7 @@ class RuntimeAPITests(unittest.TestCase):
             seen['after'] = get()
 
         def changer():
-            sys.set_coroutine_origin_tracking(8, chain=8, notes=True,
+            sys.set_coroutine_origin_tracking(8, chain=8, tracebacks=True,
                                               skip=['c'])
             return get()
 
@@ -998,7 +1050,7 @@ class RuntimeAPITests(unittest.TestCase):
         threads = []
         for d in defaults:
             sys.set_coroutine_origin_tracking_default(
-                d[0], chain=d[1], asyncgen=d[2], notes=d[3], full=d[4],
+                d[0], chain=d[1], asyncgen=d[2], tracebacks=d[3], full=d[4],
                 skip=d[5])
             for _ in range(4):
                 threads.append(threading.Thread(target=target))
@@ -1011,7 +1063,8 @@ class RuntimeAPITests(unittest.TestCase):
 
     def test_subinterpreter(self):
         _interpreters = import_helper.import_module('_interpreters')
-        sys.set_coroutine_origin_tracking_default(4, notes=True, full=True)
+        sys.set_coroutine_origin_tracking_default(4, tracebacks=True,
+                                                  full=True)
         sys.set_coroutine_origin_tracking(5)
         interp = _interpreters.create()
         try:

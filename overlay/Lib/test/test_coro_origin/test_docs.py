@@ -246,7 +246,7 @@ class DocsTest(unittest.TestCase):
 
     def test_spec_items_accepted(self):
         items = self.spec_items()
-        self.assertEqual(items, ['depth', 'chain', 'asyncgen', 'notes',
+        self.assertEqual(items, ['depth', 'chain', 'asyncgen', 'tracebacks',
                                  'full', 'strict', 'skip', 'dump', 'hang'])
         values = {'depth': '=2', 'chain': '=1', 'skip': '=a.b',
                   'dump': '=SIGUSR1', 'hang': '=86400'}
@@ -303,7 +303,7 @@ class DocsTest(unittest.TestCase):
 
     def check_sys__set_coroutine_origin_tracking(self):
         f = sys.set_coroutine_origin_tracking
-        self.assertIsNone(f(7, chain=3, asyncgen=True, notes=True,
+        self.assertIsNone(f(7, chain=3, asyncgen=True, tracebacks=True,
                             full=True, skip='a:b.c'))
         now = sys.get_coroutine_origin_tracking()
         self.assertEqual(now[:6], (7, 3, True, True, True, ('a', 'b.c')))
@@ -333,8 +333,8 @@ class DocsTest(unittest.TestCase):
         # checked before anything changes, with the documented messages
         before = sys.get_coroutine_origin_tracking()
         for kwargs, exc, message in [
-                ({'notes': 1}, TypeError,
-                 "set_coroutine_origin_tracking() argument 'notes' must "
+                ({'tracebacks': 1}, TypeError,
+                 "set_coroutine_origin_tracking() argument 'tracebacks' must "
                  "be bool or None, not int"),
                 ({'depth': -1}, ValueError, 'depth must be >= 0'),
                 ({'skip': 'a..b'}, ValueError,
@@ -347,18 +347,18 @@ class DocsTest(unittest.TestCase):
         for kwargs in [{'depth': True}, {'chain': False}, {'asyncgen': 1},
                        {'full': 0}, {'skip': 3}]:
             with self.assertRaises(TypeError):
-                f(**{'notes': True, **kwargs})
+                f(**{'tracebacks': True, **kwargs})
         for kwargs in [{'depth': 2**31}, {'chain': -1},
                        {'skip': ['a:b']}]:
             with self.assertRaises(ValueError):
-                f(**{'notes': True, **kwargs})
+                f(**{'tracebacks': True, **kwargs})
         self.assertEqual(sys.get_coroutine_origin_tracking(), before)
 
     def check_sys__get_coroutine_origin_tracking(self):
         now = sys.get_coroutine_origin_tracking()
         self.assertEqual(type(now).__module__ + '.' + type(now).__name__,
                          'sys.coroutine_origin_tracking')
-        fields = ('depth', 'chain', 'asyncgen', 'notes', 'full', 'skip',
+        fields = ('depth', 'chain', 'asyncgen', 'tracebacks', 'full', 'skip',
                   'dump')
         self.assertEqual(len(now), len(fields))
         self.assertEqual(tuple(getattr(now, name) for name in fields), now)
@@ -385,11 +385,11 @@ class DocsTest(unittest.TestCase):
         saved = sys.get_coroutine_origin_tracking_default()
         self.addCleanup(
             sys.set_coroutine_origin_tracking_default, saved.depth,
-            chain=saved.chain, asyncgen=saved.asyncgen, notes=saved.notes,
-            full=saved.full, skip=saved.skip)
+            chain=saved.chain, asyncgen=saved.asyncgen,
+            tracebacks=saved.tracebacks, full=saved.full, skip=saved.skip)
         mine = sys.get_coroutine_origin_tracking()
         self.assertIsNone(sys.set_coroutine_origin_tracking_default(
-            6, chain=2, asyncgen=True, notes=False, full=True, skip='q'))
+            6, chain=2, asyncgen=True, tracebacks=False, full=True, skip='q'))
         # the calling thread keeps its settings, a new thread starts so
         self.assertEqual(sys.get_coroutine_origin_tracking(), mine)
         seen = []
@@ -410,7 +410,8 @@ class DocsTest(unittest.TestCase):
         code = ('import sys; print(sys.get_coroutine_origin_tracking_default()'
                 ' == sys.get_coroutine_origin_tracking(), '
                 'tuple(sys.get_coroutine_origin_tracking_default()))')
-        res = assert_python_ok('-X', 'coro_origin=3,chain=1,notes,skip=a:b',
+        res = assert_python_ok('-X',
+                               'coro_origin=3,chain=1,tracebacks,skip=a:b',
                                '-c', code)
         self.assertEqual(res.out.decode().strip(),
                          "True (3, 1, False, True, False, ('a', 'b'), None)")
@@ -503,7 +504,7 @@ class DocsTest(unittest.TestCase):
         async def raiser(exc):
             raise exc
         exc = ValueError('escaped')
-        sys.set_coroutine_origin_tracking(2, notes=True)
+        sys.set_coroutine_origin_tracking(2, tracebacks=True)
         coro, origin = raiser(exc), stack_from(sys._getframe(), 2)
         with self.assertRaises(ValueError):
             coro.send(None)
@@ -543,7 +544,7 @@ class DocsTest(unittest.TestCase):
             pass
         # tracking off: None; on, outside asyncio: the caller's frames
         self.assertIsNone(at(plain))
-        sys.set_coroutine_origin_tracking(2, notes=True)
+        sys.set_coroutine_origin_tracking(2, tracebacks=True)
         site, expected = at(plain), stack_from(sys._getframe(), 2)
         self.assertEqual(site.frames(), expected)
         # a method of a future: None

@@ -2,7 +2,7 @@
 # __setattr__ that refuses, __slots__, odd __notes__, a __reduce__ that
 # raises, unpicklable ones) format, log, pickle and copy exactly as on
 # stock: with tracking off the fork runs none of their code, and with the
-# "notes" setting an escaped one behaves as before it escaped, its
+# "tracebacks" setting an escaped one behaves as before it escaped, its
 # traceback adding only where the coroutine was created.
 # This module is part of origin-python, not of upstream CPython.
 
@@ -80,7 +80,7 @@ async def raiser(exc):
 
 
 def escape(exc):
-    """Let *exc* escape a coroutine driven by send(): with the notes
+    """Let *exc* escape a coroutine driven by send(): with the tracebacks
     setting, that records where the coroutine was created."""
     coro = raiser(exc)
     try:
@@ -149,7 +149,7 @@ class HostileTest(unittest.TestCase):
                     plain = escape(make(cls))
                     expected = roundtrips(plain)
                     plain_text = formatted(plain)
-                with settings(depth=10, notes=True):
+                with settings(depth=10, tracebacks=True):
                     exc = escape(make(cls))
                 record = sys._coroutine_origin_of_exception(exc)
                 text = formatted(exc)
@@ -177,7 +177,7 @@ class HostileTest(unittest.TestCase):
                               log)
 
     def test_refused_attribute_kept_aside(self):
-        with settings(depth=10, notes=True):
+        with settings(depth=10, tracebacks=True):
             exc = escape(RefusesAttributes('x'))
         # Not in the exception itself: it pickles and copies as on stock.
         self.assertEqual(BaseException.__dict__['__dict__'].__get__(exc), {})
@@ -186,13 +186,13 @@ class HostileTest(unittest.TestCase):
         record = sys._coroutine_origin_of_exception(exc)
         self.assertEqual(record[1], 'raiser')
         # The first coroutine it escaped is kept.
-        with settings(depth=10, notes=True):
+        with settings(depth=10, tracebacks=True):
             escape(exc)
         self.assertIs(sys._coroutine_origin_of_exception(exc), record)
         # Forgotten when the exception dies (its id may be reused).
         table_before = sys._coroutine_origin_of_exception(exc)
         del exc, table_before
-        with settings(depth=10, notes=True):
+        with settings(depth=10, tracebacks=True):
             for _ in range(100):
                 fresh = RefusesAttributes('y')
                 self.assertIsNone(sys._coroutine_origin_of_exception(fresh))

@@ -8,7 +8,7 @@ Every run must raise MemoryError or give the value computed outside the
 window, from frames and line numbers, not from the origin being tested:
 
 - creating a tracked coroutine at depth only, with chain=, an async
-  generator with asyncgen, with notes (and an exception escaping it), with
+  generator with asyncgen, with tracebacks (and an exception escaping it), with
   skip=;
 - reading cr_origin, cr_origin_chain, ag_origin and ag_origin_chain;
 - sys.set_coroutine_origin_tracking[_default](skip=...): MemoryError, not
@@ -189,10 +189,11 @@ class Sweeps(unittest.TestCase):
         saved = sys.get_coroutine_origin_tracking()
         self.addCleanup(
             sys.set_coroutine_origin_tracking, saved.depth,
-            chain=saved.chain, asyncgen=saved.asyncgen, notes=saved.notes,
-            full=saved.full, skip=saved.skip)
+            chain=saved.chain, asyncgen=saved.asyncgen,
+            tracebacks=saved.tracebacks, full=saved.full, skip=saved.skip)
         sys.set_coroutine_origin_tracking(0, chain=0, asyncgen=False,
-                                          notes=False, full=False, skip=())
+                                          tracebacks=False, full=False,
+                                          skip=())
 
     def site(self, name, func):
         return (FILE, marker(FILE, 'nomem-' + name), func)
@@ -255,8 +256,8 @@ class CreateTest(Sweeps):
         self.sweep(prepare, create, self.check_coroutine(self.expected))
 
     def test_notes(self):
-        sys.set_coroutine_origin_tracking(DEPTH, notes=True)
-        made = fresh('<nomem-notes>', corofn)
+        sys.set_coroutine_origin_tracking(DEPTH, tracebacks=True)
+        made = fresh('<nomem-tracebacks>', corofn)
 
         def prepare():
             ns = next(made)
@@ -320,12 +321,12 @@ class CreateTest(Sweeps):
         self.sweep(lambda: self.prepare_root(made), drive, check)
 
     def test_exception_escapes(self):
-        # With notes, an exception escaping a coroutine driven by send()
+        # With tracebacks, an exception escaping a coroutine driven by send()
         # records where the coroutine was created, in its __dict__.  Under
         # allocation failure the exception matters more: it is raised
         # without the record (only if the window was reached), or
         # MemoryError is.
-        sys.set_coroutine_origin_tracking(DEPTH, notes=True)
+        sys.set_coroutine_origin_tracking(DEPTH, tracebacks=True)
         made = fresh('<nomem-escape>', raiser)
         recorded = []
 

@@ -143,15 +143,15 @@ class OneRendererTest(unittest.TestCase):
         self.assertIn(" created at bug.py:9>\n", err)
 
     def test_every_place(self):
-        err = self.run_script('10,notes')
+        err = self.run_script('10,tracebacks')
         self.check_places(err, BLOCK)
 
     def test_every_place_with_chain(self):
-        err = self.run_script('10,notes,chain=1')
+        err = self.run_script('10,tracebacks,chain=1')
         self.check_places(err, BLOCK + CHAIN)
 
     def test_dump_shows_the_same_block(self):
-        err = self.run_script('10,notes')
+        err = self.run_script('10,tracebacks')
         start = err.index('\n', err.index('<Task pending')) + 1
         end = err.index('RuntimeWarning')
         dump = err[start:end]
@@ -167,7 +167,7 @@ class OneRendererTest(unittest.TestCase):
         self.assertEqual(len(self.blocks(text, BLOCK)), 1, dump)
 
     def test_full_shows_every_frame(self):
-        err = self.run_script('10,notes,full')
+        err = self.run_script('10,tracebacks,full')
         self.assertNotIn('frames folded', err)
         self.assertIn('asyncio', err)
 

@@ -19,11 +19,11 @@ from test.test_coro_origin._util import run_python
 
 INT_MAX = 2**31 - 1
 ENVVAR = 'PYTHONCOROORIGIN'
-FIELDS = ('depth', 'chain', 'asyncgen', 'notes', 'full', 'skip', 'dump')
+FIELDS = ('depth', 'chain', 'asyncgen', 'tracebacks', 'full', 'skip', 'dump')
 COUNTS = ('depth', 'chain')
-FLAGS = ('asyncgen', 'notes', 'full')
+FLAGS = ('asyncgen', 'tracebacks', 'full')
 PARAMS = COUNTS + FLAGS + ('skip',)      # the sys API's, in its order
-ITEMS = ('depth', 'chain', 'asyncgen', 'notes', 'full', 'skip', 'dump')
+ITEMS = ('depth', 'chain', 'asyncgen', 'tracebacks', 'full', 'skip', 'dump')
 DIGITS = re.compile(r'[0-9]+', re.ASCII)
 MODULE_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*',
                          re.ASCII)
@@ -138,8 +138,8 @@ def model_spec(spec):
     """The settings tuple a spec gives, or Bad with the message."""
     if spec == '':
         raise Bad('empty spec')
-    result = dict(depth=0, chain=0, asyncgen=False, notes=False, full=False,
-                  skip=(), dump=None)
+    result = dict(depth=0, chain=0, asyncgen=False, tracebacks=False,
+                  full=False, skip=(), dump=None)
     seen = set()
     items = spec.split(',')
     for number, item in enumerate(items, 1):
@@ -185,9 +185,10 @@ def model_spec(spec):
 
 def canonical(settings):
     """A spec that gives these settings, every item explicit."""
-    depth, chain, asyncgen, notes, full, skip, dump = settings
+    depth, chain, asyncgen, tracebacks, full, skip, dump = settings
     items = [f'depth={depth}', f'chain={chain}']
-    items += [name for name, on in zip(FLAGS, (asyncgen, notes, full)) if on]
+    items += [name for name, on in zip(FLAGS, (asyncgen, tracebacks, full))
+              if on]
     if skip:
         items.append('skip=' + ':'.join(skip))
     if dump is not None:
@@ -267,10 +268,10 @@ def mutate(rng, items):
         items.insert(i, ''.join(rng.choice(ODD_CHARS + tuple('az09=:'))
                                 for _ in range(rng.randint(1, 12))))
     elif how == 8:                          # a flag with a value, a bare key
-        items.insert(i, rng.choice(['notes=1', 'full=', 'asyncgen=0',
+        items.insert(i, rng.choice(['tracebacks=1', 'full=', 'asyncgen=0',
                                     'depth', 'chain', 'skip', 'dump']))
     elif how == 9:                          # an unknown item
-        items.insert(i, rng.choice(['foo', 'Depth=1', ' notes', 'fullx',
+        items.insert(i, rng.choice(['foo', 'Depth=1', ' tracebacks', 'fullx',
                                     'chains=1', 'depth 3']))
     elif how == 10 and items:               # a sign
         items[i] = rng.choice('-+') + item
@@ -584,8 +585,8 @@ class SysAPITests(unittest.TestCase):
         for func, s in [(sys.set_coroutine_origin_tracking, saved),
                         (sys.set_coroutine_origin_tracking_default,
                          saved_default)]:
-            func(s.depth, chain=s.chain, asyncgen=s.asyncgen, notes=s.notes,
-                 full=s.full, skip=s.skip)
+            func(s.depth, chain=s.chain, asyncgen=s.asyncgen,
+                 tracebacks=s.tracebacks, full=s.full, skip=s.skip)
 
     def run_calls(self, for_default):
         setter, getter, other = (
@@ -597,7 +598,8 @@ class SysAPITests(unittest.TestCase):
              sys.get_coroutine_origin_tracking,
              sys.get_coroutine_origin_tracking_default))
         # Start from something other than the process's settings.
-        setter(3, chain=1, asyncgen=False, notes=True, full=False, skip='s')
+        setter(3, chain=1, asyncgen=False, tracebacks=True, full=False,
+               skip='s')
         counts = {'accepted': 0, 'rejected': 0}
         for call in range(self.CALLS):
             kwargs = random_kwargs(self.rng)
@@ -633,7 +635,7 @@ class SysAPITests(unittest.TestCase):
                 # field is a tuple of names, accepted as an iterable).
                 shown = getter()
                 setter(shown.depth, chain=shown.chain,
-                       asyncgen=shown.asyncgen, notes=shown.notes,
+                       asyncgen=shown.asyncgen, tracebacks=shown.tracebacks,
                        full=shown.full, skip=shown.skip)
                 self.assertEqual(getter(), shown, where)
                 # So does the same call again.
@@ -696,7 +698,7 @@ class ModelTests(unittest.TestCase):
     model cannot hide a wrong parser."""
 
     def test_model(self):
-        self.assertEqual(model_spec('10,chain=3,asyncgen,notes,full,'
+        self.assertEqual(model_spec('10,chain=3,asyncgen,tracebacks,full,'
                                     'skip=asyncio:my_app.util_2,'
                                     'dump=SIGUSR1'),
                          (10, 3, True, True, True,
@@ -705,7 +707,7 @@ class ModelTests(unittest.TestCase):
                 ('', 'empty spec'),
                 (',', 'item 1 is empty (leading comma)'),
                 ('5,', 'item 2 is empty (trailing comma)'),
-                ('5,,notes', "item 2 is empty (',,')"),
+                ('5,,tracebacks', "item 2 is empty (',,')"),
                 ('depth=3,5', "item '5': depth is given twice"),
                 ('99999999999x',
                  "item '99999999999x': depth must be an integer >= 0"),

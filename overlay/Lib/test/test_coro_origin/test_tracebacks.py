@@ -1,4 +1,4 @@
-# Tests for origin-python's "notes" setting: an Exception that escapes a
+# Tests for origin-python's "tracebacks" setting: an Exception that escapes a
 # tracked coroutine no other coroutine awaits records, once per exception
 # object, where that coroutine was created; tracebacks print it.  The
 # exception's str(), args and __notes__ stay stock's.
@@ -69,7 +69,7 @@ class NotesTest(unittest.TestCase):
     def test_send_driver(self):
         async def boom():
             raise ValueError('x')
-        with settings(depth=2, notes=True):
+        with settings(depth=2, tracebacks=True):
             coro, site = boom(), here(2)
             exc = self.run_send(coro)
         self.assertIsInstance(exc, ValueError)
@@ -80,7 +80,7 @@ class NotesTest(unittest.TestCase):
     def test_exception_unchanged(self):
         async def boom():
             raise ValueError('argh')
-        with settings(depth=2, notes=True):
+        with settings(depth=2, tracebacks=True):
             exc = self.run_send(boom())
         self.assertEqual(str(exc), 'argh')
         self.assertEqual(exc.args, ('argh',))
@@ -101,7 +101,7 @@ class NotesTest(unittest.TestCase):
         async def main():
             return await asyncio.create_task(worker())
 
-        with settings(depth=10, chain=8, notes=True):
+        with settings(depth=10, chain=8, tracebacks=True):
             with self.assertRaises(ValueError) as cm:
                 asyncio.run(main())
         exc = cm.exception
@@ -112,7 +112,7 @@ class NotesTest(unittest.TestCase):
     def test_throw_driver(self):
         async def waiter():
             await suspend()
-        with settings(depth=1, notes=True):
+        with settings(depth=1, tracebacks=True):
             coro, site = waiter(), here(1)
             coro.send(None)
             with self.assertRaises(KeyError) as cm:
@@ -128,7 +128,7 @@ class NotesTest(unittest.TestCase):
         async def outer():
             await inner()
 
-        with settings(depth=1, notes=True):
+        with settings(depth=1, tracebacks=True):
             coro, site = outer(), here(1)
             exc = self.run_send(coro)
         # Only the outermost coroutine (the one driven by send) records.
@@ -138,10 +138,10 @@ class NotesTest(unittest.TestCase):
     def test_off(self):
         async def boom():
             raise ValueError('x')
-        with settings(depth=2, notes=False):
+        with settings(depth=2, tracebacks=False):
             exc = self.run_send(boom())
         self.assertIsNone(self.record(exc))
-        with settings(depth=0, notes=True):
+        with settings(depth=0, tracebacks=True):
             exc = self.run_send(boom())
         self.assertIsNone(self.record(exc))
 
@@ -152,7 +152,7 @@ class NotesTest(unittest.TestCase):
             async def boom():
                 raise exc_type
             with self.subTest(exc_type=exc_type):
-                with settings(depth=2, notes=True):
+                with settings(depth=2, tracebacks=True):
                     exc = self.run_send(boom())
                 self.assertIsInstance(exc, exc_type)
                 self.assertIsNone(self.record(exc))
@@ -165,7 +165,7 @@ class NotesTest(unittest.TestCase):
         async def boom():
             raise shared
 
-        with settings(depth=1, notes=True):
+        with settings(depth=1, tracebacks=True):
             first, site = boom(), here(1)
             self.run_send(first)
             for i in range(299):
@@ -189,7 +189,7 @@ class NotesTest(unittest.TestCase):
             coro, sites['middle'] = middle(), here(1)
             await asyncio.create_task(coro)
 
-        with settings(depth=1, chain=4, notes=True):
+        with settings(depth=1, chain=4, tracebacks=True):
             m, sites['main'] = main(), here(1)
             with self.assertRaises(ValueError) as cm:
                 asyncio.run(m)
@@ -214,7 +214,7 @@ class NotesTest(unittest.TestCase):
             fut.set_exception(ValueError('once'))
             return await asyncio.gather(*tasks, return_exceptions=True)
 
-        with settings(depth=1, notes=True):
+        with settings(depth=1, tracebacks=True):
             results = asyncio.run(main())
         exc = results[0]
         self.assertTrue(all(r is exc for r in results))
@@ -241,7 +241,7 @@ class NotesTest(unittest.TestCase):
             self.assertTrue(task.done())
             return task.exception()
 
-        with settings(depth=1, notes=True):
+        with settings(depth=1, tracebacks=True):
             exc = asyncio.run(main())
         self.assertEqual(self.record(exc)[1:3], (
             'NotesTest.test_eager_task.<locals>.boom', sites['boom']))
@@ -249,7 +249,7 @@ class NotesTest(unittest.TestCase):
     def test_reports(self):
         async def boom():
             raise ValueError('x')
-        with settings(depth=2, notes=True):
+        with settings(depth=2, tracebacks=True):
             coro, site = boom(), here(2)
             exc = self.run_send(coro)
         expected = 'ValueError: x\n' + block(
@@ -260,7 +260,7 @@ class NotesTest(unittest.TestCase):
         self.assertTrue(out.getvalue().endswith(expected), out.getvalue())
 
         out = io.StringIO()
-        logger = logging.getLogger('test_coro_origin.notes')
+        logger = logging.getLogger('test_coro_origin.tracebacks')
         handler = logging.StreamHandler(out)
         logger.addHandler(handler)
         logger.propagate = False
@@ -282,7 +282,7 @@ class NotesTest(unittest.TestCase):
             'asyncio.run(main())',
         ])
         rc, out, err = assert_python_failure(
-            '-X', 'coro_origin=1,notes', '-c', code)
+            '-X', 'coro_origin=1,tracebacks', '-c', code)
         # main() was created on the asyncio.run() line, which the
         # traceback shows already: no block repeats it.
         self.assertTrue(err.replace(b'\r\n', b'\n').endswith(
@@ -302,7 +302,7 @@ class NotesTest(unittest.TestCase):
             'asyncio.run(main())',
         ])
         rc, out, err = assert_python_failure(
-            '-X', 'coro_origin=1,notes', '-c', code)
+            '-X', 'coro_origin=1,tracebacks', '-c', code)
         self.assertTrue(err.replace(b'\r\n', b'\n').endswith(
             b'ValueError: boom\n'
             b"The exception escaped coroutine 'child'.\n"
