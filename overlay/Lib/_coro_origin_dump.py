@@ -344,10 +344,12 @@ class _Dumper:
         tp = type(obj)
         follow = self.unwrap_types.get(tp)
         if follow is None:
-            name = getattr(tp, '__name__', '')
-            follow = name in ('async_generator_asend',
-                              'async_generator_athrow', 'anext_awaitable',
-                              'coroutine_wrapper')
+            # The interpreter's own wrapper types (not subclassable, so a
+            # builtin type of that name is that type).
+            follow = (getattr(tp, '__module__', None) == 'builtins'
+                      and getattr(tp, '__name__', '') in (
+                'async_generator_asend', 'async_generator_athrow',
+                'anext_awaitable', 'coroutine_wrapper'))
             self.unwrap_types[tp] = follow
         if not follow:
             return None

@@ -1284,6 +1284,27 @@ class JsonTest(ScriptMixin, unittest.TestCase):
 
 class InProcessTest(unittest.TestCase):
 
+    def test_unwrap_only_the_interpreters_wrappers(self):
+        # The await chain goes through the interpreter's own wrappers (a
+        # coroutine's __await__(), an async generator's asend()) to what
+        # they drive, and not through a class that only has such a name.
+        import _coro_origin_dump
+        dumper = _coro_origin_dump._Dumper()
+
+        async def work():
+            pass
+
+        coro = work()
+        self.addCleanup(coro.close)
+        self.assertIs(dumper.unwrap(coro.__await__()), coro)
+
+        class coroutine_wrapper:
+            def __init__(self, inner):
+                self.inner = inner
+
+        self.assertIsNone(dumper.unwrap(coroutine_wrapper(coro)))
+        self.assertIsNone(dumper.unwrap(coro))
+
     def test_shared_future_read_once(self):
         # Many tasks that await one future: the future's callbacks are
         # read a fixed number of times per dump, not once per task (a C
