@@ -280,6 +280,7 @@ class _Dumper:
         self.future_parents = {}    # id(future) -> [records]
         self.records = {}           # id(task) -> _TaskRecord
         self.lock_cycles = set()    # deadlocks shown (their tasks' ids)
+        self.parent_of = {}         # id(record) -> its parent's record
         self.in_task = set()        # id() of coroutines shown in tasks
         self.all_records = ()
         self.roots = self.loose = ()
@@ -706,6 +707,10 @@ class _Dumper:
                         reached.add(id(child))
                         order.append(child)
                     i += 1
+        parent_of = self.parent_of
+        for rec in order:
+            for child in rec.children:
+                parent_of[id(child)] = rec
         task_keys = self.task_keys
         for rec in reversed(order):
             # (rec.signature(), inlined for the usual leaf task)
@@ -1071,11 +1076,33 @@ class _TaskRecord:
         self.lock = None        # [text line, holder's record or None]
         self.call = None        # Dumper.executor_call() of its waiter
 
+    def lock_key(self, dumper):
+        """What its wait line says, for telling identical subtrees: the
+        line itself, but a holder that is its sibling in the tree (both
+        wait in one parent task, as in a deadlocked pair) is named by that
+        relation and the length of the lock cycle they make, so that
+        several parents whose children deadlock alike fold into one."""
+        text, holder = self.lock[0], self.lock[1]
+        parent_of = dumper.parent_of
+        parent = parent_of.get(id(self))
+        if (holder is None or holder is self or parent is None
+                or parent_of.get(id(holder)) is not parent):
+            return text
+        cycle = _lock_cycle(self)
+        if cycle is None:
+            return (text.replace(f'Task {holder.name!r}', 'Task ?'),
+                    'sibling')
+        # The members of one deadlock never fold together: each shows
+        # what it holds.  Its place among them (by name) tells them apart.
+        order = sorted(cycle[2], key=lambda r: _sort_key(r.name))
+        return (text.replace(f'Task {holder.name!r}', 'Task ?'), 'sibling',
+                len(order), order.index(self))
+
     def signature(self, dumper):
         keys = self.keys
         state = (self.state, self.cancel) if self.cancel else self.state
         if self.lock:
-            state = (state, self.lock[0])
+            state = (state, self.lock_key(dumper))
         if self.call:
             state = (state, self.call[0], self.call[1])
         stack = keys[0] if len(keys) == 1 else keys
@@ -1220,10 +1247,12 @@ def _stack_lines(d, nodes, awaited, pad, out, above=(), site=None):
                    + (f' (created at {site})' if site else ''))
 
 
-def _text_task(d, group, first, rest, lines, budget, depth, above=()):
+def _text_task(d, group, first, rest, lines, budget, depth, above=(),
+               alike=1):
     """A group of identical tasks: the first by name, with the count.
     *above*: (qualname, origin, task name) of the coroutines of the tasks
-    above it in the tree, whose chain links it leaves out."""
+    above it in the tree, whose chain links it leaves out; *alike*: how
+    many subtrees the groups above it stand for."""
     rec = group[0]
     head = f'Task {rec.name!r} ({rec.state})'
     if len(group) > 1:
@@ -1244,14 +1273,22 @@ def _text_task(d, group, first, rest, lines, budget, depth, above=()):
         nodes, error = d.nodes(rec.task.get_coro())
         if error:
             out.append(f'{pad}(await chain could not be read: {error})')
-    _stack_lines(d, nodes, d.awaited(rec.waiter, rec.tail), pad, out,
+    awaited = d.awaited(rec.waiter, rec.tail)
+    if rec.lock and not rec.lock[0].startswith('('):
+        awaited = None  # (asyncio's own future: the wait line says it all)
+    _stack_lines(d, nodes, awaited, pad, out,
                  above, d.future_site(nodes, rec.waiter, rec.tail))
     if rec.lock:
         out.append(pad + rec.lock[0])
         cycle = _lock_cycle(rec)
         if cycle and cycle[0] not in d.lock_cycles:
             d.lock_cycles.add(cycle[0])     # (once per deadlock)
-            out.append(pad + cycle[1])
+            more = alike * len(group) - 1
+            text = cycle[1]
+            if more:        # (the same deadlock in the groups' others)
+                text = (f'{text[:-1]}; {more} more like it in the tasks '
+                        f'counted with {_TIMES} above)')
+            out.append(pad + text)
     if rec.call:
         out += _call_lines(d, rec.call, pad)
     for ref in rec.refs:
@@ -1273,7 +1310,8 @@ def _text_task(d, group, first, rest, lines, budget, depth, above=()):
             last = i == n - 1
             _text_task(d, child, pad + (_ELL if last else _TEE),
                        pad + ('    ' if last else _BAR), lines, budget,
-                       depth + 1, above + _shown_task(rec, nodes))
+                       depth + 1, above + _shown_task(rec, nodes),
+                       alike * len(group))
 
 
 def _call_lines(d, call, pad):
@@ -1417,8 +1455,9 @@ MAX_HOLDERS_SHOWN = 3
 
 
 def _lock_cycle(rec):
-    """(its tasks' ids, 'deadlock: ...') if following who holds the lock
-    each task waits for leads back to *rec*, else None."""
+    """(its tasks' ids, 'deadlock: ...', its task records) if following
+    who holds the lock each task waits for leads back to *rec*, else
+    None."""
     path = [rec]
     cur = rec
     for _ in range(MAX_DEPTH):
@@ -1431,7 +1470,7 @@ def _lock_cycle(rec):
             names = ' -> '.join(f'Task {r.name!r}' for r in path + [rec])
             return (frozenset(id(r) for r in path),
                     f'deadlock: {names} (each waits for a lock the next '
-                    f'holds)')
+                    f'holds)', path)
         if holder in path:
             return None
         path.append(holder)

@@ -122,7 +122,6 @@ Task 'Task-1' (pending)
   │               File "app.py", line 18, in crew
   │                 tg.create_task(worker(ev), name=f'crew-{i}')
   │           awaiting Event.wait() at <asyncio>/locks.py:N
-  │           awaiting <Future pending cb=[Task.task_wakeup()]>
   │           waiting for an Event (created at app.py:25) to be set
   ├── Task 'guarded' (pending)
   │     coroutine guarded() suspended at app.py:22
@@ -142,7 +141,6 @@ Task 'Task-1' (pending)
   │               File "app.py", line 21, in guarded
   │                 inner = asyncio.create_task(worker(ev), name='inner')
   │           awaiting Event.wait() at <asyncio>/locks.py:N
-  │           awaiting <Future pending cb=[Task.task_wakeup()]>
   │           waiting for an Event (created at app.py:25) to be set
   └── Task 'w-0' (pending) × 12, also 'w-1', 'w-2', 'w-3', ...
         coroutine worker() suspended at app.py:13
@@ -153,7 +151,6 @@ Task 'Task-1' (pending)
             File "app.py", line 30, in main
               tasks += [asyncio.create_task(worker(ev), name=f'w-{i}')
         awaiting Event.wait() at <asyncio>/locks.py:N
-        awaiting <Future pending cb=[Task.task_wakeup()]>
         waiting for an Event (created at app.py:25) to be set
 
 Not in a task
@@ -522,7 +519,6 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                   File "app.py", line 9, in main
                     waiter = asyncio.create_task(waits(ev), name='consumer')
               awaiting Event.wait() at <asyncio>/locks.py:N
-              awaiting <Future pending cb=[Task.task_wakeup()]>
               waiting for an Event (created at app.py:7) to be set
 
             Task 'producer' (failed, its exception not retrieved)
@@ -731,6 +727,55 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             '(acquired at app.py:3)',
             "a Lock (created at app.py:12), held by Task 'ab' (acquired at "
             "app.py:7)"])
+
+    def test_deadlocked_pairs_fold(self):
+        # Three parents whose two children deadlock alike fold into one
+        # subtree (x 3), the deadlock named once with how many more there
+        # are; the two members of a deadlock never fold together, and a
+        # wait line stands for asyncio's own waiter future (no "awaiting
+        # <Future pending ...>" line under it).
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_request
+            async def take(first, second, go):
+                async with first:
+                    await go.wait()
+                    async with second:
+                        pass
+            async def pair(go):
+                x, y = asyncio.Lock(), asyncio.Lock()
+                await asyncio.gather(take(x, y, go), take(y, x, go))
+            async def main():
+                go = asyncio.Event()
+                t = asyncio.gather(pair(go), pair(go), pair(go))
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                go.set()
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                _coro_origin_request.dump(sys.stdout)
+                t.cancel()
+            asyncio.run(main())
+            '''), 'coro_origin=2,skip=asyncio')
+        lines = [line.strip(' \u2502\u251c\u2514\u2500') for line in
+                 out.split('\n') if line.lstrip(' \u2502\u251c\u2514\u2500')
+                 .startswith(('Task', 'waiting for', 'deadlock', 'awaiting'))]
+        self.assertEqual(lines, [
+            "Task 'Task-1' (pending)",
+            "Task 'Task-2' (pending) \u00d7 3, also 'Task-3', 'Task-4'",
+            'awaiting <_GatheringFuture pending cb=[Task.task_wakeup()]>',
+            "Task 'Task-5' (pending)",
+            'awaiting _ContextManagerMixin.__aenter__() -> Lock.acquire() at '
+            '<asyncio>/locks.py:N',
+            "waiting for a Lock (created at app.py:8), held by Task 'Task-6' "
+            "(acquired at app.py:3)",
+            "deadlock: Task 'Task-5' -> Task 'Task-6' -> Task 'Task-5' (each "
+            "waits for a lock the next holds; 2 more like it in the tasks "
+            "counted with \u00d7 above)",
+            "Task 'Task-6' (pending)",
+            'awaiting _ContextManagerMixin.__aenter__() -> Lock.acquire() at '
+            '<asyncio>/locks.py:N',
+            "waiting for a Lock (created at app.py:8), held by Task 'Task-5' "
+            "(acquired at app.py:3)"])
 
     def test_semaphore_holders(self):
         # A task waiting in Semaphore.acquire() names the tasks that hold
@@ -1007,20 +1052,19 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             "Task 'h1' (pending)",
             'coroutine holder() suspended at app.py:4',
             'awaiting Event.wait() at <asyncio>/locks.py:N',
-            'awaiting <Future pending cb=[Task.task_wakeup()]>',
             "Task 'h2' (pending)",
             'coroutine holder() suspended at app.py:3',
             'awaiting _ContextManagerMixin.__aenter__() -> Lock.acquire() '
             'at <asyncio>/locks.py:N',
-            'awaiting <Future pending cb=[Task.task_wakeup()]>',
             "Task 'nap' (pending)",
             'coroutine sleep() suspended at <asyncio>/tasks.py:N',
             'awaiting <Future pending cb=[Task.task_wakeup()]>'])
         self.assertEqual(nodes('coro_origin=1,full')[4:8], [
             'coroutine Event.wait() suspended at <asyncio>/locks.py:N',
-            'awaiting <Future pending cb=[Task.task_wakeup()]>',
             "Task 'h2' (pending)",
-            'coroutine holder() suspended at app.py:3'])
+            'coroutine holder() suspended at app.py:3',
+            'coroutine _ContextManagerMixin.__aenter__() suspended at '
+            '<asyncio>/locks.py:N'])
 
     def test_chain_links_the_tree_shows(self):
         # With chain=, a task under another in the tree leaves out the
@@ -1094,7 +1138,6 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             "  awaiting Task 's'",
             "  └── Task 's' (pending)",
             "        awaiting Event.wait() at <asyncio>/locks.py:N",
-            "        awaiting <Future pending cb=[Task.task_wakeup()]>",
             "Task 'u2' (pending)",
             "  awaiting Task 's'",
             "  also waits for Task 's' (shown elsewhere in this dump)",

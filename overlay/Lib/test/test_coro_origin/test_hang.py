@@ -149,7 +149,6 @@ Task 'Task-1' (pending)
             File "app.py", line 13, in main
               task = asyncio.create_task(consumer(queue))
         awaiting Queue.get() at <asyncio>/queues.py:N
-        awaiting <Future pending cb=[Task.task_wakeup()]>
         waiting for an item from a Queue (created at app.py:12)
 
 End of live coroutines.
@@ -206,7 +205,6 @@ Task 'Task-1' (pending)
             File "app.py", line 13, in main
               await asyncio.create_task(consumer(queue))
         awaiting Queue.get() at <asyncio>/queues.py:N
-        awaiting <Future pending cb=[Task.task_wakeup()]>
         waiting for an item from a Queue (created at app.py:12)
 
 End of live coroutines.
