@@ -752,11 +752,17 @@ _PyCoroOrigin_NoteCancel(PyObject *fut, PyObject *msg)
             Py_XDECREF(exc);
             return -1;
         }
+        /* True: done with an exception nobody retrieved, whose report
+           cancel() must keep (it returns False at once) */
+        res = (ret == Py_True);
         Py_XDECREF(ret);
         PyErr_Clear();
     }
+    else {
+        res = 0;
+    }
     PyErr_SetRaisedException(exc);
-    return 0;
+    return res;
 }
 
 PyObject *

@@ -91,8 +91,11 @@ extern void _PyCoroOrigin_Progress(PyInterpreterState *interp,
                                    Py_ssize_t *task_steps);
 
 /* Cancellation provenance (Lib/asyncio/_origin.py): Future.cancel() and
-   Task.cancel() of a pending future call NoteCancel() (0, or -1 with an
-   exception set that a signal handler raised meanwhile);
+   Task.cancel() call NoteCancel() first: 0 (go on), 1 (the fork's
+   tracking is on and the future is done with an exception nobody
+   retrieved: return False at once, keeping the flag that has asyncio
+   report it if nobody ever does), or -1 with an exception set that a
+   signal handler raised meanwhile;
    create_cancelled_error() passes the CancelledError it made (may be
    NULL) through NoteCancelledError(), which returns it, or NULL with an
    exception set (it is then released). */

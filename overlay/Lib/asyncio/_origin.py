@@ -166,8 +166,10 @@ def note_unfinalized(agen):
 def note_lost_work(context):
     """Record *context* with sys._coroutine_origin_note_problem() if it is
     a report of lost work (a task destroyed while pending, a task or future
-    exception never retrieved).  Does nothing unless strict mode is on;
-    never raises.
+    exception never retrieved); that does nothing unless strict mode is on.
+    A future whose cancel() would have dropped its exception's report
+    (note_cancel()) gets "dropped_by" in *context*, saying where cancel()
+    was called, for every handler.  Never raises.
 
     Told by what the report holds, not by its message: a task still
     pending (asyncio reports one only as it is destroyed), or a future
@@ -176,6 +178,9 @@ def note_lost_work(context):
     of an exception that cancel() or a dropped run_coroutine_threadsafe()
     future would lose)."""
     try:
+        dropped = _kept(_dropped, context.get('future')) if _dropped else None
+        if dropped is not None and 'dropped_by' not in context:
+            context['dropped_by'] = dropped[1]
         exc = context.get('exception')
         if exc is None:
             task = context.get('task')
@@ -1036,18 +1041,25 @@ def note_cancel(fut, msg, skip=1):
     """*fut*.cancel(msg) was called: keep who asked (the first request,
     and a count), if the fork's tracking is on and *fut* is pending.
     *skip*: asyncio's frames of the call (note_cancel() itself included).
-    Never raises."""
+
+    Return True if *fut* is done with an exception nobody retrieved and
+    the fork's tracking is on: cancel() then returns False at once,
+    without clearing the flag that has asyncio report the exception if it
+    is never retrieved (stock clears it, losing that report); the report,
+    if it comes, says where cancel() was called (note_lost_work()).  Else
+    return False: cancel() goes on as stock's.  Never raises."""
     try:
         depth = _fork_depth()
         if not depth:
-            return
+            return False
         if fut.done():
             # (a KeyboardInterrupt or SystemExit that a task stored went on
             # out of the loop: it was not lost)
             if (fut._log_traceback and not fut.cancelled()
-                    and isinstance(fut.exception(), Exception)):
-                _report_dropped(fut, depth, skip + 1)
-            return
+                    and isinstance(fut._exception, Exception)):
+                _note_dropped(fut, depth, skip + 1)
+                return True
+            return False
         caller = sys._getframe(skip)
         step = _task_step_code()
         if caller.f_code is step or (caller.f_code is _HANDLE_RUN_CODE
@@ -1091,21 +1103,17 @@ def _pass_to_waiter(task, info):
         _remember(waiter, info, True)
 
 
-def _report_dropped(fut, depth, skip):
-    """cancel() of *fut*, which holds an exception nobody retrieved, is
-    about to drop it silently (stock clears the flag that would report it
-    when *fut* is collected): report it now, through the loop's exception
-    handler as that report would be, saying where cancel() was called."""
-    exc = fut.exception()
+# Futures whose cancel() found them done with an exception nobody had
+# retrieved (note_cancel()): {id: [weak reference, where cancel() was
+# called]}.  asyncio reports the exception when such a future is collected
+# (or at exit) if nobody retrieves it after all; the report says where.
+_dropped = {}
+
+
+def _note_dropped(fut, depth, skip):
     frames = sys._frame_stack_capture(depth, skip, skip_modules=True).frames()
     where = sys._coroutine_origin_render('short_site', frames)
-    kind = 'Task' if callable(getattr(fut, 'get_coro', None)) else 'Future'
-    fut.get_loop().call_exception_handler({
-        'message': f'{kind} exception was never retrieved',
-        'exception': exc,
-        'future': fut,
-        'dropped_by': f'cancel() called at {where} after it failed',
-    })
+    _keep(_dropped, fut, f'cancel() called at {where} after it failed')
 
 
 def _remember(fut, info, shared):

@@ -21,12 +21,13 @@ import traceback
 import unittest
 from asyncio import _origin, futures, tasks
 from test import support
-from test.support import script_helper
+from test.support import os_helper, script_helper
 
 import _coro_origin_report as report
 
 from test.test_coro_origin import _util
-from test.test_coro_origin._util import marker, settings
+from test.test_coro_origin._util import (
+    assert_python_failure, assert_python_ok, marker, settings)
 
 FILE = __file__.removesuffix('c')
 HEADER = 'Cancellation requested at (most recent call last)'
@@ -1120,11 +1121,16 @@ class DumpTest(unittest.TestCase):
 
 class DroppedByCancelTest(unittest.TestCase):
     """cancel() of a task or future that holds an exception nobody
-    retrieved drops it silently on stock: with tracking on it is reported
-    then, through the loop's exception handler."""
+    retrieved drops its report silently on stock.  With tracking on,
+    cancel() keeps it: asyncio reports the exception when the future is
+    collected if nobody retrieved it after all, with where cancel() was
+    called; retrieved afterwards, nothing is reported."""
 
-    def contexts(self, make, retrieve=False, steps=1):
-        seen = []
+    def contexts(self, make, use=None, steps=1):
+        """Run make(loop), let it fail, cancel() it, then use(fut) (in
+        the same step) and drop it; the contexts that the loop's
+        exception handler got, and what cancel() returned."""
+        seen, returned = [], []
 
         async def main():
             loop = asyncio.get_running_loop()
@@ -1132,11 +1138,14 @@ class DroppedByCancelTest(unittest.TestCase):
             fut = make(loop)
             for _ in range(steps):
                 await asyncio.sleep(0)
-            if retrieve:
-                fut.exception()
-            fut.cancel()  # marker: drop
-            return fut
-        return run(main), seen
+            returned.append(fut.cancel())  # marker: drop
+            if use is not None:
+                await use(fut)
+            del fut
+            support.gc_collect()
+        run(main)
+        support.gc_collect()
+        return seen, returned
 
     @staticmethod
     def failed_task(loop):
@@ -1150,37 +1159,78 @@ class DroppedByCancelTest(unittest.TestCase):
         fut.set_exception(KeyError('k'))
         return fut
 
+    @staticmethod
+    def failed_py_future(loop):
+        fut = futures._PyFuture(loop=loop)
+        fut.set_exception(KeyError('k'))
+        return fut
+
+    @staticmethod
+    def failed_py_task(loop):
+        async def bad():
+            raise ValueError('lost')
+        return tasks._PyTask(bad(), loop=loop)
+
     def test_task(self):
-        with fork_tracking():
-            fut, seen = self.contexts(self.failed_task)
-        self.assertEqual(len(seen), 1, seen)
-        ctx = seen[0]
-        self.assertEqual(sorted(ctx), ['dropped_by', 'exception', 'future',
-                                       'message'])
-        self.assertEqual(ctx['message'], 'Task exception was never retrieved')
-        self.assertIs(ctx['future'], fut)
-        self.assertIs(ctx['exception'], fut.exception())
-        self.assertEqual(ctx['dropped_by'],
-                         f'cancel() called at {FILE}:{line("drop")} after '
-                         f'it failed')
+        for make in (self.failed_task, self.failed_py_task):
+            with self.subTest(make=make), fork_tracking():
+                seen, returned = self.contexts(make)
+            self.assertEqual(returned, [False])
+            self.assertEqual(len(seen), 1, seen)
+            ctx = seen[0]
+            self.assertEqual(sorted(ctx), ['dropped_by', 'exception',
+                                           'future', 'message'])
+            self.assertEqual(ctx['message'],
+                             'Task exception was never retrieved')
+            self.assertIsInstance(ctx['exception'], ValueError)
+            self.assertEqual(ctx['dropped_by'],
+                             f'cancel() called at {FILE}:{line("drop")} '
+                             f'after it failed')
 
     def test_future(self):
-        for make in (self.failed_future,
-                     lambda loop: futures._PyFuture(loop=loop)):
+        for make in (self.failed_future, self.failed_py_future):
             with self.subTest(make=make), fork_tracking():
-                if make is not self.failed_future:
-                    def make(loop, _make=make):
-                        fut = _make(loop)
-                        fut.set_exception(KeyError('k'))
-                        return fut
-                fut, seen = self.contexts(make)
-                self.assertEqual([c['message'] for c in seen],
-                                 ['Future exception was never retrieved'])
+                seen, returned = self.contexts(make)
+            self.assertEqual(returned, [False])
+            self.assertEqual([c['message'] for c in seen],
+                             ['Future exception was never retrieved'])
+            self.assertEqual(seen[0]['dropped_by'],
+                             f'cancel() called at {FILE}:{line("drop")} '
+                             f'after it failed')
 
-    def test_retrieved_is_not_reported(self):
+    def test_retrieved_after_cancel_is_not_reported(self):
+        # The clean-up idioms: cancel(), then await it (or read its
+        # exception, or gather it with return_exceptions=True).
+        async def awaited(fut):
+            try:
+                await fut
+            except ValueError:
+                pass
+
+        async def exception(fut):
+            fut.exception()
+
+        async def gathered(fut):
+            await asyncio.gather(fut, return_exceptions=True)
+
+        for make in (self.failed_task, self.failed_py_task):
+            for use in (awaited, exception, gathered):
+                with self.subTest(make=make, use=use), fork_tracking():
+                    seen, returned = self.contexts(make, use)
+                self.assertEqual(returned, [False])
+                self.assertEqual(seen, [])
+
+    def test_retrieved_before_cancel_is_not_reported(self):
+        async def nothing(fut):
+            pass
+
+        def retrieved(loop):
+            fut = self.failed_future(loop)
+            fut.exception()
+            return fut
         with fork_tracking():
-            fut, seen = self.contexts(self.failed_task, retrieve=True)
-        self.assertEqual(seen, [])
+            seen, returned = self.contexts(retrieved, nothing)
+        self.assertEqual((returned, seen), ([False], []))
 
     def test_handed_on_is_not_reported(self):
         # gather(return_exceptions=True) hands the exception to its
@@ -1192,15 +1242,50 @@ class DroppedByCancelTest(unittest.TestCase):
             kept.append(asyncio.gather(task, return_exceptions=True))
             return task
         with fork_tracking():
-            fut, seen = self.contexts(gathered, steps=3)
+            seen, returned = self.contexts(gathered, steps=3)
         self.assertTrue(kept[0].done())
-        self.assertIsInstance(fut.exception(), ValueError)
         self.assertEqual(seen, [])
 
+    def test_strict_exit_status(self):
+        # A correct program (cancel(), then await) exits 0 in strict
+        # mode; one that drops the exception exits 70, saying where.
+        code = textwrap.dedent("""\
+            import asyncio, sys
+            async def worker():
+                raise ValueError('worker failed')
+            async def main():
+                task = asyncio.create_task(worker())
+                await asyncio.sleep(0.01)
+                task.cancel()
+                if sys.argv[1] == 'await':
+                    try:
+                        await task
+                    except ValueError:
+                        print('retrieved')
+            asyncio.run(main())
+            """)
+        with os_helper.temp_dir() as directory:
+            script = os.path.join(directory, 'app.py')
+            with open(script, 'w') as f:
+                f.write(code)
+            res = assert_python_ok('-X', 'coro_origin=10,strict', script,
+                                   'await')
+            self.assertEqual(res.out, b'retrieved\n')
+            self.assertEqual(res.err, b'')
+            res = assert_python_failure('-X', 'coro_origin=10,strict',
+                                        script, 'drop')
+            self.assertEqual(res.rc, 70)
+            err = res.err.decode()
+            self.assertIn("dropped_by: 'cancel() called at "
+                          f"{script}:7 after it failed'", err)
+            self.assertIn('1 task exception never retrieved', err)
+
     def test_tracking_off_as_stock(self):
-        with settings():
-            fut, seen = self.contexts(self.failed_task)
-        self.assertEqual(seen, [])
+        for make in (self.failed_task, self.failed_py_task,
+                     self.failed_future):
+            with self.subTest(make=make), settings():
+                seen, returned = self.contexts(make)
+            self.assertEqual((returned, seen), ([False], []))
 
 
 _saved_policy = None
