@@ -36,7 +36,7 @@ EXAMPLES = ['never_awaited', 'exception_never_retrieved', 'fire_and_forget',
             'wrong_thread_event', 'signal_handler_event',
             'scheduled_coroutine', 'hang_blocked', 'hang_cannot_exit',
             'deadlock_detected', 'queue_join_task_done', 'failed_producer',
-            'executor_deadlock']
+            'executor_deadlock', 'swallowed_cancel']
 
 # Examples that need a feature of the interpreter; skipped with the reason
 # when the probe (run with the example's options) prints anything but "ok".
@@ -96,8 +96,8 @@ def normalise(text, python):
     text = re.sub(r'(<asyncio>/[\w/]+\.py)(:|", line )\d+', r'\1\2N', text)
     text = re.sub(r'0x[0-9a-f]+', '0x...', text)
     # how long the hang watchdog saw a hang (a look or so past the timeout)
-    text = re.sub(r'(one callback for|taken a step for|has waited) '
-                  r'\d+\.\d s', r'\1 N s', text)
+    text = re.sub(r'(one callback for|taken a step for|has waited|gone on '
+                  r'for) \d+\.\d s', r'\1 N s', text)
     return text
 
 

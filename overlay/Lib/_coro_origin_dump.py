@@ -1182,14 +1182,18 @@ def _machinery_tail(d, nodes):
     program's own: those collapse into one 'awaiting' line.  0 when
     folding is off (the "full" setting) or when every node is the
     machinery's."""
-    if not d.fold:
-        return 0
     n = 0
     for node in reversed(nodes):
-        if node[1] != 'coroutine' or _machinery(d.node_where(node)[1]) is None:
+        if not _is_machinery(d, node):
             break
         n += 1
     return n if n < len(nodes) else 0
+
+
+def _is_machinery(d, node):
+    """Is *node* a coroutine of the async machinery, folding on?"""
+    return (d.fold and node[1] == 'coroutine'
+            and _machinery(d.node_where(node)[1]) is not None)
 
 
 def _shown_task(rec, nodes):
@@ -1228,8 +1232,11 @@ def _stack_lines(d, nodes, awaited, pad, out, above=(), site=None):
         if i == 0:
             node, shown = _cut_chain(node, above)
         out.append(pad + d.node_line(node))
-        for line in d.block(node):
-            out.append(pad + '  ' + line)
+        if i == 0 or not _is_machinery(d, node):
+            # (an asyncio coroutine between the program's, wait_for()'s:
+            # it was created where the coroutine above is suspended)
+            for line in d.block(node):
+                out.append(pad + '  ' + line)
         calls = d.running_calls(node)
         if calls:
             out.append(pad + '  ' + RUNNING_HEADER)

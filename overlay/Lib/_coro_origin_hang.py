@@ -18,7 +18,11 @@ on) and those of pending tasks.  It reports, with the live coroutine dump
 - cannot exit: the main thread has finished, and the interpreter has been
   waiting for the timeout for a non-daemon thread that runs an event loop;
 - deadlock, at once: a loop waits in select() with pending tasks and
-  nothing that could ever wake it (_asleep_for_good()), twice in a row.
+  nothing that could ever wake it (_asleep_for_good()), twice in a row;
+- ignored cancellation: a task is still pending the timeout after its
+  cancellation was requested (task.cancelling() stayed above 0): it caught
+  the CancelledError and did not re-raise it (nor call uncancel()), and may
+  go on taking steps, which no stall shows.
 
 A thread that keeps the GIL (C code that does not release it) keeps this
 thread from looking: a C thread, the sentinel, then writes the threads'
@@ -65,6 +69,7 @@ class _Watch:
         self.soon = False       # look again soon (a deadlock to confirm)
         self.forced = False     # asyncio._origin.watching set by the watch
         self.exit_reported = set()
+        self.cancels = {}       # id(task) -> [weak ref, since, reported]
 
     def launch(self):
         # The sentinel first, from this thread: the watchdog thread may
@@ -242,7 +247,8 @@ def _codes():
 
 
 def _loops_and_tasks():
-    """{id(loop): [loop, pending tasks]} for the loops that run."""
+    """({id(loop): [loop, pending tasks]} for the loops that run, the
+    pending tasks)."""
     loops = {}
     origin = sys.modules.get('asyncio._origin')
     if origin is not None:
@@ -262,7 +268,7 @@ def _loops_and_tasks():
         if entry is None:
             entry = loops[id(loop)] = [loop, 0]
         entry[1] += 1
-    return loops
+    return loops, tasks
 
 
 def _look(watch, now):
@@ -274,7 +280,7 @@ def _look(watch, now):
         return None
     run_code, shutdown_code = codes
     stacks = sys._coroutine_origin_thread_stacks(MAX_FRAMES, run_code)
-    loops = _loops_and_tasks()
+    loops, tasks = _loops_and_tasks()
     origin = sys.modules.get('asyncio._origin')
     if origin is not None and not origin.watching:
         # Count callbacks (progress) with the fork's tracking off too;
@@ -337,9 +343,34 @@ def _look(watch, now):
             lw.stall_reported = True
             found = ('stalled', loop, tid,
                      (pending, now - lw.stall_since, lw.sigint_only))
+    found = _ignored_cancel(watch, now, tasks, found)
     if found is not None:
         return found
     return _cannot_exit(watch, now, stacks, loops, shutdown_code)
+
+
+def _ignored_cancel(watch, now, tasks, found):
+    """*found*, or ('ignored', loop, thread id, (task, seconds)) for a
+    task still pending the timeout after its cancellation was requested
+    (once per episode: until its cancelling() count drops to 0)."""
+    seen, watch.cancels = watch.cancels, {}
+    for task in tasks:
+        try:
+            if task.done() or not task.cancelling():
+                continue
+            entry = seen.get(id(task))
+            if entry is None or entry[0]() is not task:
+                entry = [weakref.ref(task), now, False]
+            watch.cancels[id(task)] = entry
+            if (found is None and not entry[2]
+                    and now - entry[1] >= watch.timeout):
+                entry[2] = True
+                loop = task.get_loop()
+                found = ('ignored', loop, loop._thread_id,
+                         (entry[0], now - entry[1]))
+        except Exception:
+            continue
+    return found
 
 
 NOT_ASLEEP, FOR_GOOD, SIGINT_ONLY = 0, 1, 2
@@ -523,6 +554,16 @@ def _header(kind, loop, tid, details, timeout):
             lines.append('  nothing but a signal (SIGINT, Ctrl-C) can wake '
                          'it: a deadlock, unless the program waits for one')
         lines += _loop_lines(loop, pending)
+    elif kind == 'ignored':
+        ref, since = details
+        task = ref()
+        tname = '?' if task is None else _task_label(task)
+        lines = [f'{PREFIX}{tname} of the event loop of thread {name} has '
+                 f'gone on for {since:.1f} s since its cancellation was '
+                 f'requested (timeout {timeout:g} s): it caught '
+                 f'CancelledError and did not re-raise it (nor call '
+                 f'uncancel())' + ('; who asked is shown under it below'
+                                   if _asked(task) else '')]
     elif kind == 'deadlock':
         pending, = details
         lines = [f'origin-python: deadlock: the event loop of thread {name} '
@@ -538,6 +579,22 @@ def _header(kind, loop, tid, details, timeout):
                  f'{timeout:g} s)']
         lines += _loop_lines(loop, pending)
     return lines
+
+
+def _task_label(task):
+    try:
+        return f'Task {task.get_name()!r}'
+    except Exception:
+        return 'a task'
+
+
+def _asked(task):
+    """Does the dump say who asked *task* to cancel?"""
+    try:
+        import _coro_origin_dump
+        return _coro_origin_dump._cancel_request(task) is not None
+    except Exception:
+        return False
 
 
 def _report(watch, found):

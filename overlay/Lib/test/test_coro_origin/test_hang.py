@@ -292,6 +292,56 @@ End of live coroutines.
 '''
 
 
+# A task catches the CancelledError of its wait_for() timeout and goes on
+# polling: it takes steps, so no stall; its cancellation is ignored.
+IGNORED = textwrap.dedent('''\
+    import asyncio
+
+
+    async def poll():
+        while True:
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                continue
+
+
+    async def main():
+        try:
+            await asyncio.wait_for(poll(), timeout=0.1)
+        except TimeoutError:
+            print('stopped')
+
+
+    asyncio.run(main())
+    ''')
+
+IGNORED_REPORT = '''\
+origin-python: hang: Task 'Task-1' of the event loop of thread 'MainThread' has gone on for N s since its cancellation was requested (timeout 0.3 s): it caught CancelledError and did not re-raise it (nor call uncancel()); who asked is shown under it below
+Live coroutines (4 tracked, 1 asyncio tasks):
+
+Task 'Task-1' (cancelling)
+  cancel requested at app.py:14 outside any task (by an event loop callback), because the timeout set there expired (0.1 s)
+  coroutine main() suspended at app.py:14
+    Coroutine created at (most recent call last)
+      File "app.py", line 19, in <module>
+        asyncio.run(main())
+  coroutine wait_for() suspended at <asyncio>/tasks.py:N
+  coroutine poll() suspended at app.py:7
+    Coroutine created at (most recent call last)
+      File "app.py", line 19, in <module>
+        asyncio.run(main())
+      [6 frames folded: asyncio]
+      File "app.py", line 14, in main
+        await asyncio.wait_for(poll(), timeout=0.1)
+  awaiting sleep() at <asyncio>/tasks.py:N
+  awaiting <Future pending cb=[Task.task_wakeup()]>
+
+End of live coroutines.
+origin-python: hang: exiting with status 70
+'''
+
+
 class HangTest(unittest.TestCase):
 
     def run_program(self, source, *args, spec='hang=0.3,strict'):
@@ -419,6 +469,42 @@ class HangTest(unittest.TestCase):
         self.assertEqual(out, 'via_thread thread\nvia_executor executor\n'
                               'via_signal sig\nvia_subprocess 0\n'
                               "via_socket b'x'\n")
+
+    def test_ignored_cancellation(self):
+        rc, out, err = self.run_program(IGNORED)
+        self.assertEqual((rc, out), (70, ''))
+        self.check_report(err, IGNORED_REPORT)
+
+    def test_cancellation_handled_is_not_ignored(self):
+        # Clean-up shorter than the timeout, and a CancelledError
+        # suppressed with uncancel() (as asyncio.timeout() does): no report.
+        source = textwrap.dedent('''\
+            import asyncio
+            async def cleanup():
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError:
+                    await asyncio.sleep(0.1)
+                    raise
+            async def suppress():
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError:
+                    asyncio.current_task().uncancel()
+                for _ in range(12):     # 0.6 s, stepping: no stall
+                    await asyncio.sleep(0.05)
+                return 'went on'
+            async def main():
+                tasks = [asyncio.create_task(f()) for f in (cleanup, suppress)]
+                await asyncio.sleep(0.05)
+                for task in tasks:
+                    task.cancel()
+                print(await asyncio.gather(*tasks, return_exceptions=True))
+            asyncio.run(main())
+            ''')
+        rc, out, err = self.run_program(source)
+        self.assertEqual((rc, out, err),
+                         (0, "[CancelledError(''), 'went on']\n", ''))
 
     def test_cannot_exit(self):
         rc, out, err = self.run_program(CANNOT_EXIT)
