@@ -475,6 +475,8 @@ def exception_origin_lines(exc, dedupe=True):
             return _cancelled_lines(qualname, origin)
         if kind == 'stopped':
             return _cancelled_lines(qualname, origin, STOP_HEADER)
+        if kind == 'bound':
+            return _bound_lines(qualname, origin)
         if not (isinstance(kind, str) and kind
                 and isinstance(qualname, str)):
             return []
@@ -575,6 +577,30 @@ def _cancelled_lines(info, stack, header=CANCEL_HEADER):
         lines.append(f'  because {_safe_str(reason)}')
     if type(count) is int and count > 1:
         lines.append(f'  ({count} requests; the first is shown)')
+    return lines
+
+
+def _bound_lines(info, stack):
+    """The block of asyncio's "... is bound to a different event loop":
+    where the object was created, and where the loop it is bound to (the
+    first it was used under) and the running one were started."""
+    if not (isinstance(info, tuple) and len(info) == 3):
+        return []
+    name, bound, running = map(_safe_str, info)
+    frames = _frames_of(stack) if stack is not None else None
+    lines = []
+    if isinstance(frames, tuple) and frames:
+        lines += ([f'The {name} was created at (most recent call last)']
+                  + _site_lines(frames, '  ', _folding(None)))
+    loops = []
+    if info[1] is not None:
+        loops.append(f'bound to the event loop started at {bound} (its '
+                     f'first use)')
+    if info[2] is not None:
+        loops.append(f'used now under the one started at {running}')
+    if loops:
+        text = '; '.join(loops)
+        lines.append(f'  {text}' if lines else f'The {name} is {text}')
     return lines
 
 

@@ -827,14 +827,16 @@ done:
 }
 
 
-/* ---- Loop stops ------------------------------------------------------------
+/* ---- asyncio's RuntimeErrors ------------------------------------------------
  *
- * "Event loop stopped before Future completed." is a RuntimeError that
- * run_until_complete() raises: the record that traceback prints for it
- * (where loop.stop() was called) is made when it is read, by
- * asyncio._origin.stop_record(), which knows it by the code object of the
- * frame that raised it.  Only a RuntimeError, and only once asyncio._origin
- * is imported (nothing is imported here).
+ * "Event loop stopped before Future completed." (run_until_complete()) and
+ * "... is bound to a different event loop" (a Lock, Event, Queue, ... used
+ * under a second loop) are RuntimeErrors: the record that traceback prints
+ * for them (where loop.stop() was called; where the object was made and
+ * its loops started) is made when it is read, by
+ * asyncio._origin.exception_record(), which knows them by the code object
+ * of the frame that raised them.  Only a RuntimeError, and only once
+ * asyncio._origin is imported (nothing is imported here).
  */
 
 PyObject *
@@ -847,7 +849,7 @@ _PyCoroOrigin_AsyncioExceptionOrigin(PyObject *exc)
     if (PyMapping_GetOptionalItemString(PyImport_GetModuleDict(),
                                         "asyncio._origin", &module) > 0)
     {
-        record = PyObject_CallMethod(module, "stop_record", "O", exc);
+        record = PyObject_CallMethod(module, "exception_record", "O", exc);
         Py_DECREF(module);
     }
     if (record == Py_None) {

@@ -535,25 +535,52 @@ def stop_entry(loop):
     return _kept(_stops, loop)
 
 
-def stop_record(exc):
-    """The record that sys._coroutine_origin_of_exception() gives *exc* (a
-    RuntimeError) if run_until_complete() raised it because its loop was
-    stopped, ('stopped', (by, None, 1), stack, None), else None: known by
-    the code object of the frame that raised it, never by its message."""
+def exception_record(exc):
+    """The record that sys._coroutine_origin_of_exception() gives *exc*, a
+    RuntimeError that asyncio raised, known by the code object of the
+    frame that raised it, never by its message; else None:
+    * run_until_complete()'s when its loop was stopped: ('stopped', (by,
+      None, 1), stack, None), where loop.stop() was called;
+    * "... is bound to a different event loop" (a Lock, Event, Condition,
+      Semaphore or Queue used under a second loop): ('bound', (type name,
+      site of the loop it is bound to, site of the running one), stack or
+      None, None), where it was created and where both loops were
+      started, when the fork's tracking kept any of them."""
     try:
-        if _UNTIL_COMPLETE_CODE is None or not _stops:
-            return None
         tb = exc.__traceback__
         while tb is not None and tb.tb_next is not None:
             tb = tb.tb_next
-        if tb is None or tb.tb_frame.f_code is not _UNTIL_COMPLETE_CODE:
+        if tb is None:
             return None
-        entry = stop_entry(tb.tb_frame.f_locals.get('self'))
-        if entry is None:
+        code = tb.tb_frame.f_code
+        if code is _UNTIL_COMPLETE_CODE and _stops:
+            entry = stop_entry(tb.tb_frame.f_locals.get('self'))
+            if entry is None:
+                return None
+            return ('stopped', (entry[2], entry[3], 1), entry[1], None)
+        mixins = sys.modules.get('asyncio.mixins')
+        if (mixins is None
+                or code is not mixins._LoopBoundMixin._get_loop.__code__):
             return None
-        return ('stopped', (entry[2], entry[3], 1), entry[1], None)
+        local = tb.tb_frame.f_locals
+        obj = local.get('self')
+        stack = created_at(obj)
+        bound, running = (_started_site(getattr(obj, '_loop', None)),
+                          _started_site(local.get('loop')))
+        if stack is None and bound is None and running is None:
+            return None
+        return ('bound', (type(obj).__name__, bound, running), stack, None)
     except Exception:
         return None
+
+
+def _started_site(loop):
+    """'FILE:LINE' where the program started *loop* (run with the fork's
+    tracking on), or None."""
+    started = getattr(loop, '_origin_started', None)
+    if started is None:
+        return None
+    return sys._coroutine_origin_render('short_site', started.frames())
 
 
 # run_coroutine_threadsafe(): with the fork's tracking on, the

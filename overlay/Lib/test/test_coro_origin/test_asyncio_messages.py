@@ -160,5 +160,50 @@ class MessagesTest(unittest.TestCase):
         self.assertIn('Task was destroyed but it is pending!', out)
 
 
+
+BOUND = textwrap.dedent('''\
+    import asyncio, sys
+    ready = asyncio.Event()
+    async def wait():
+        await asyncio.wait_for(ready.wait(), 0.01)
+    for _ in range(2):
+        try:
+            asyncio.run(wait())
+        except TimeoutError:
+            pass
+    ''')
+
+
+class BoundToAnotherLoopTest(unittest.TestCase):
+    """asyncio's RuntimeError "... is bound to a different event loop"
+    says where the object was created and where both loops started."""
+
+    def run_script(self, *args):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'bug.py')
+            with open(path, 'w') as f:
+                f.write(BOUND)
+            proc = run_child([sys.executable, *args, path], text=True)
+            err = proc.stderr.replace(path, 'bug.py')
+        self.assertEqual((proc.returncode, proc.stdout), (1, ''), err)
+        return err.splitlines()
+
+    def test_tracking_on(self):
+        lines = self.run_script('-X', 'coro_origin=10')
+        self.assertRegex(lines[-5], r'^RuntimeError: <asyncio.locks.Event '
+                         r'object at 0x\w+ \[unset\]> is bound '
+                         r'to a different event loop$')
+        self.assertEqual(lines[-4:], [
+            'The Event was created at (most recent call last)',
+            '  File "bug.py", line 2, in <module>',
+            '    ready = asyncio.Event()',
+            '  bound to the event loop started at bug.py:7 (its first use); '
+            'used now under the one started at bug.py:7'])
+
+    def test_tracking_off(self):
+        lines = self.run_script()
+        self.assertIn('is bound to a different event loop', lines[-1])
+
+
 if __name__ == '__main__':
     unittest.main()
