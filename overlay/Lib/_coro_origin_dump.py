@@ -1587,7 +1587,7 @@ def _idle_loop_line(info):
 def _render_text(d, notes):
     budget = _Budget(MAX_CHARS)
     lines = [f'Live coroutines ({d.tracked} tracked, '
-             f'{len(d.all_records)} asyncio tasks):']
+             f'{_count(len(d.all_records), "asyncio task")}):']
     lines += notes
     for i, group in enumerate(d.roots):
         if budget.stop(d.roots, i, 0, True):

@@ -453,7 +453,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             asyncio.run(main())
             '''), 'coro_origin=2,skip=asyncio')
         self.assertEqual(out, textwrap.dedent('''\
-            Live coroutines (2 tracked, 1 asyncio tasks):
+            Live coroutines (2 tracked, 1 asyncio task):
 
             Task 'Task-1' (pending)
               coroutine main() running at app.py:6
@@ -1640,7 +1640,7 @@ class SafetyTest(ScriptMixin, unittest.TestCase):
         err = child.err.text()
         dump = first_dump(err)
         self.assertTrue(dump.startswith('Live coroutines (1 tracked, 1 '
-                                        'asyncio tasks):\n'), dump)
+                                        'asyncio task):\n'), dump)
         before = err[:err.index(dump)]
         self.assertGreater(len(before), 0)
         self.assertEqual(before, 'x' * len(before))

@@ -318,7 +318,7 @@ IGNORED = textwrap.dedent('''\
 
 IGNORED_REPORT = '''\
 origin-python: hang: Task 'Task-1' of the event loop of thread 'MainThread' has gone on for N s since its cancellation was requested (timeout 0.3 s): it caught CancelledError and did not re-raise it (nor call uncancel()); who asked is shown under it below
-Live coroutines (4 tracked, 1 asyncio tasks):
+Live coroutines (4 tracked, 1 asyncio task):
 
 Task 'Task-1' (cancelling)
   cancel requested at app.py:14 outside any task (by an event loop callback), because the timeout set there expired (0.1 s)
