@@ -1208,6 +1208,38 @@ def _shown_task(rec, nodes):
         return ()
 
 
+def _made_where_awaited(d, node, above):
+    """Was the coroutine of *node* created on the very line where one of
+    the coroutines *above* it in its stack is suspended (and has no chain
+    left to show)?  Then its creation block says nothing that the stack
+    does not: the usual "await inner()".  (An asyncio coroutine between
+    the program's, such as wait_for()'s, is left out likewise.)"""
+    key, kind, obj, origin, chain, state = node
+    if chain or not origin:
+        return False
+    try:
+        filename, lineno = origin[0][0], origin[0][1]
+    except Exception:
+        return False
+    for other in above:
+        _, where, line = d.node_where(other)
+        if where == filename and line == lineno:
+            return True
+    return False
+
+
+def _coroutines_shown(nodes):
+    """((qualname, origin, None),) of the coroutines among *nodes*."""
+    shown = []
+    for key, kind, obj, origin, chain, state in nodes:
+        if kind == 'coroutine':
+            try:
+                shown.append((obj.__qualname__, origin, None))
+            except Exception:
+                pass
+    return tuple(shown)
+
+
 def _cut_chain(node, above):
     """(*node* with its chain cut before the first link that a task above
     it in the tree shows, that task's (qualname, name)), or (*node*,
@@ -1231,10 +1263,13 @@ def _stack_lines(d, nodes, awaited, pad, out, above=(), site=None):
         shown = None
         if i == 0:
             node, shown = _cut_chain(node, above)
+        else:
+            # its chain from the coroutines above it in this stack on is
+            # shown right above it (they awaited it)
+            node, _ = _cut_chain(node, _coroutines_shown(nodes[:i]))
         out.append(pad + d.node_line(node))
-        if i == 0 or not _is_machinery(d, node):
-            # (an asyncio coroutine between the program's, wait_for()'s:
-            # it was created where the coroutine above is suspended)
+        if i == 0 or not (_is_machinery(d, node)
+                          or _made_where_awaited(d, node, nodes[:i])):
             for line in d.block(node):
                 out.append(pad + '  ' + line)
         calls = d.running_calls(node)

@@ -95,12 +95,6 @@ Task 'Task-1' (pending)
   │         File "app.py", line 27, in main
   │           tasks = [asyncio.create_task(consume(ev), name='consume'),
   │     async generator ticker() suspended at app.py:5
-  │       Async generator created at (most recent call last)
-  │         File "app.py", line 37, in <module>
-  │           asyncio.run(main())
-  │         [6 frames folded: asyncio]
-  │         File "app.py", line 9, in consume
-  │           async for _ in ticker(ev):
   │     awaiting Event.wait() at <asyncio>/locks.py:N
   │     awaiting <Future pending cb=[Task.task_wakeup()]>
   ├── Task 'crew' (pending)
@@ -953,19 +947,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                   File "app.py", line 13, in <module>
                     coros = [top() for i in range(3)]
               async generator agen() suspended at app.py:6
-                Async generator created at (most recent call last)
-                  File "app.py", line 15, in <module>
-                    c.send(None)
-                  File "app.py", line 11, in top
-                    async for _ in agen():
               coroutine leaf() suspended at app.py:9
-                Coroutine created at (most recent call last)
-                  File "app.py", line 15, in <module>
-                    c.send(None)
-                  File "app.py", line 11, in top
-                    async for _ in agen():
-                  File "app.py", line 6, in agen
-                    await leaf()
               generator pause() suspended at app.py:4
 
             Not in a task × 250

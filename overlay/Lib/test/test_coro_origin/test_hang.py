@@ -328,12 +328,6 @@ Task 'Task-1' (cancelling)
         asyncio.run(main())
   coroutine wait_for() suspended at <asyncio>/tasks.py:N
   coroutine poll() suspended at app.py:7
-    Coroutine created at (most recent call last)
-      File "app.py", line 19, in <module>
-        asyncio.run(main())
-      [6 frames folded: asyncio]
-      File "app.py", line 14, in main
-        await asyncio.wait_for(poll(), timeout=0.1)
   awaiting sleep() at <asyncio>/tasks.py:N
   awaiting <Future pending cb=[Task.task_wakeup()]>
 
