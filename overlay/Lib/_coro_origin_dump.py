@@ -796,7 +796,7 @@ class _Dumper:
     def node_line(self, node):
         kind, state = node[1], node[5]
         qualname, filename, lineno = self.node_where(node)
-        where = f'{filename}:{lineno}'
+        where = _file_line(filename, lineno)
         if state == 'created':
             what = f'not started, defined at {where}'
         elif state == 'closed':
@@ -1208,6 +1208,12 @@ def _shown_task(rec, nodes):
         return ()
 
 
+def _file_line(filename, lineno):
+    """'FILE:LINE', or 'FILE' when the frame's line cannot be read (seen
+    in the hang watchdog's dump of a task that keeps stepping)."""
+    return filename if lineno is None else f'{filename}:{lineno}'
+
+
 def _made_where_awaited(d, node, above):
     """Was the coroutine of *node* created on the very line where one of
     the coroutines *above* it in its stack is suspended (and has no chain
@@ -1283,7 +1289,8 @@ def _stack_lines(d, nodes, awaited, pad, out, above=(), site=None):
         names = ' -> '.join(f'{d.node_where(node)[0]}()'
                             for node in nodes[-inner:])
         _, filename, lineno = d.node_where(nodes[-1])
-        out.append(f'{pad}awaiting {names} at {filename}:{lineno}')
+        out.append(f'{pad}awaiting {names} at '
+                   f'{_file_line(filename, lineno)}')
     if awaited is not None:
         out.append(f'{pad}awaiting {awaited}'
                    + (f' (created at {site})' if site else ''))

@@ -321,6 +321,15 @@ def _chain_lines(chain, indent, fold, previous=None):
                          f"(creation site not recorded)")
             previous = None
             continue
+        elif (isinstance(origin, tuple) and isinstance(previous, tuple)
+              and 0 < len(origin) <= len(previous)
+              and previous[len(previous) - len(origin):] == origin):
+            # (all its frames are the oldest of the site above: the
+            # asyncio.run(main()) line)
+            lines.append(f"{indent}... spawned from '{qualname}', created "
+                         f"at {short_site(origin, fold)} (shown above)")
+            previous = origin
+            continue
         else:
             lines.append(f"{indent}... spawned from '{qualname}', created "
                          f"at (most recent call last)")

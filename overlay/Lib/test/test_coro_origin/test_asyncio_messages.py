@@ -106,9 +106,8 @@ class MessagesTest(unittest.TestCase):
         out = self.run_script('10,chain=2,skip=asyncio', 'c')
         self.assertIn(
             '    t = asyncio.create_task(worker())\n'
-            "... spawned from 'main', created at (most recent call last)\n"
-            '  File "bug.py", line 17, in <module>\n'
-            '    loop.run_until_complete(main())\n', out)
+            "... spawned from 'main', created at bug.py:17 (shown above)\n",
+            out)
 
     def test_eager_task(self):
         # An eager task that fails inside create_task() keeps its

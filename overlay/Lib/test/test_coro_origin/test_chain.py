@@ -243,7 +243,8 @@ class ChainTest(unittest.TestCase):
 
     def test_frames_as_above(self):
         # A site's oldest frames that the site printed above it shows too
-        # are one line (two frames or more; the innermost always shown)
+        # are one line (two frames or more; the innermost always shown),
+        # and a site that is all such frames is its link's line alone
         from _coro_origin_report import origin_block
         own = (('app.py', 9, 'child'), ('app.py', 20, 'main'),
                ('app.py', 5, 'run'), ('app.py', 30, '<module>'))
@@ -261,9 +262,8 @@ class ChainTest(unittest.TestCase):
             "... spawned from 'main', created at (most recent call last)",
             '  ... 2 frames as above',
             '  File "app.py", line 25, in main',
-            "... spawned from 'run', created at (most recent call last)",
-            '  File "app.py", line 30, in <module>',
-            '  File "app.py", line 5, in run',
+            # (every frame of it shown above: one line)
+            "... spawned from 'run', created at app.py:5 (shown above)",
             "... spawned from 'f', created at (most recent call last)",
             '  File "app.py", line 30, in <module>',
             '  File "b.py", line 1, in f'])

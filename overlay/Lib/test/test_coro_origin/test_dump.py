@@ -997,9 +997,7 @@ class TreeTest(ScriptMixin, unittest.TestCase):
                     asyncio.run(main())
                   File "app.py", line 5, in main
                     c = child()
-                ... spawned from 'main', created at (most recent call last)
-                  File "app.py", line 8, in <module>
-                    asyncio.run(main())
+                ... spawned from 'main', created at app.py:8 (shown above)
             '''), out)
 
     def test_machinery_collapsed(self):

@@ -358,7 +358,9 @@ class HangTest(unittest.TestCase):
             self.assertEqual(len(times), 1, err)
             self.assertGreaterEqual(float(''.join(times[0])), timeout)
         err = re.sub(r'(for|waited) \d+\.\d s', r'\1 N s', err)
-        err = re.sub(r'(<asyncio>/\w+\.py):\d+', r'\1:N', err)
+        # (asyncio's lines are N; one the dump could not read, seen with
+        # a task that keeps stepping, is left out)
+        err = re.sub(r'(<asyncio>/\w+\.py)(:\d+)?\b', r'\1:N', err)
         err = re.sub(r'timer in \d+\.\d s', 'timer in N s', err)
         self.assertEqual(err, expected)
 

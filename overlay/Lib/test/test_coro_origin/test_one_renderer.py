@@ -68,11 +68,7 @@ Coroutine created at (most recent call last)
 '''
 
 CHAIN = '''\
-... spawned from 'main', created at (most recent call last)
-  File "bug.py", line 33, in <module>
-    run()
-  File "bug.py", line 31, in run
-    loop.run_until_complete(main())
+... spawned from 'main', created at bug.py:31 (shown above)
 '''
 
 
