@@ -1483,6 +1483,7 @@ def _holders_line(rec, records, name, created, holders):
             who = f'Task {holder.name!r}'
         elif task is not None:
             who = f"task {_safe_str(task.get_name())!r}"
+            where += _ended_text(task)
         else:
             who = 'code outside any task'
         shown.append((who, where))
@@ -1497,6 +1498,26 @@ def _holders_line(rec, records, name, created, holders):
         text = (f'waiting for {_a(name)}{created}{"," if created else ""} '
                 f'held by {", ".join(names)}')
     return [text, record if len(holders) == 1 else None, True]
+
+
+def _ended_text(task):
+    """'; it ended without releasing it ...' for a holder that is done (a
+    lock or semaphore leaked: acquired, then the task failed or returned
+    without release()), else ''."""
+    try:
+        if not task.done():
+            return ''
+        if task.cancelled():
+            how = ', cancelled'
+        else:
+            exc = task._exception
+            site = None if exc is None else _raise_site(exc)
+            how = ('' if exc is None else f', failed: {_exc_name(exc)}'
+                   + ('' if site is None else f' raised at {site[0]}:'
+                      f'{site[1]}'))
+        return f'; it ended without releasing it{how}'
+    except Exception:
+        return ''
 
 
 # Holders of one semaphore named in a wait line.

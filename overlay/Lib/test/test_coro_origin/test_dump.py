@@ -771,6 +771,34 @@ class TreeTest(ScriptMixin, unittest.TestCase):
             "waiting for a Lock (created at app.py:8), held by Task 'Task-5' "
             "(acquired at app.py:3)"])
 
+    def test_leaked_semaphore(self):
+        # A holder that ended without release() (it failed after
+        # acquire()): the wait line says so, and how it ended.
+        out, err = self.run_script(textwrap.dedent('''\
+            import asyncio, sys, _coro_origin_request
+            async def upload(slots, n):
+                await slots.acquire()
+                if n == 0:
+                    raise OSError('upload failed')
+                await asyncio.sleep(10)
+            async def main():
+                slots = asyncio.Semaphore(1)
+                failed = asyncio.create_task(upload(slots, 0), name='first')
+                waiting = asyncio.create_task(upload(slots, 1), name='next')
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                _coro_origin_request.dump(sys.stdout)
+                waiting.cancel()
+                return failed
+            asyncio.run(main())
+            '''), 'coro_origin=2,skip=asyncio')
+        lines = [line.strip() for line in out.split('\n')
+                 if 'waiting for a Semaphore' in line]
+        self.assertEqual(lines, [
+            "waiting for a Semaphore (created at app.py:8), held by task "
+            "'first' (acquired at app.py:3; it ended without releasing it, "
+            "failed: OSError raised at app.py:5)"])
+
     def test_semaphore_holders(self):
         # A task waiting in Semaphore.acquire() names the tasks that hold
         # it, oldest first, and where each acquired it; a holder that
