@@ -557,7 +557,7 @@ def _header(kind, loop, tid, details, timeout):
     elif kind == 'ignored':
         ref, since = details
         task = ref()
-        tname = '?' if task is None else _task_label(task)
+        tname = 'A task' if task is None else _task_label(task)
         lines = [f'{PREFIX}{tname} of the event loop of thread {name} has '
                  f'gone on for {since:.1f} s since its cancellation was '
                  f'requested (timeout {timeout:g} s): it caught '

@@ -16,13 +16,12 @@ tasks.py and events.py share one data path:
   ``sys._coroutine_origin_render()``, which works during shutdown too
   (:func:`context_origin_lines` for asyncio's default exception handler).
 
-Names: ``_source_stack`` (Python) / ``fut_source_tb`` (C, upstream's field)
-hold the debug-mode frame stack, or the materialised list once read;
-``_source_drop`` /
-``fut_source_drop`` (innermost frames asyncio asked to leave out, while it
-is a handle) and ``_origin_stack`` / ``fut_origin_stack`` (where a plain future
-was created, kept with origin tracking on outside debug mode, for its
-never-retrieved report).
+Names: ``_source_stack`` (Python) / ``fut_source_tb`` (C, upstream's
+field) hold the debug-mode frame stack, or the materialised list once
+read; ``_source_drop`` / ``fut_source_drop`` the innermost frames asyncio
+asked to leave out, while it is a frame stack; ``_origin_stack`` /
+``fut_origin_stack`` where a plain future was created, kept with origin
+tracking on outside debug mode, for its never-retrieved report.
 """
 
 import collections.abc
