@@ -25,7 +25,9 @@ shows up in the comparison.  Its layouts:
       P  File ...                 (a site, as above)
 
   A chain entry's site may start with "P  ... N frames as above" (N >= 2:
-  the oldest frames that the site above it shows too).
+  the oldest frames that the site above it shows too); an entry whose
+  site the site above shows whole is one line, "P... spawned from
+  'QUALNAME', created at FILE:LINE (shown above)".
 
   where Header is "Coroutine created at (most recent call last)", "Async
   generator created at (most recent call last)", "Future created at
@@ -136,6 +138,8 @@ CHAIN_SITE = re.compile(r"\.\.\. spawned from '[^'\n]*', created at "
                         r"\(most recent call last\)")
 CHAIN_NONE = re.compile(r"\.\.\. spawned from '[^'\n]*' "
                         r"\(creation site not recorded\)")
+CHAIN_SHOWN = re.compile(r"\.\.\. spawned from '[^'\n]*', created at "
+                         r"\S+:\d+ \(shown above\)")
 CHAIN_UNREADABLE = ('... spawned from an ancestor that could not be read')
 CHAIN_SCHEDULED = '... in a callback scheduled at (most recent call last)'
 AS_ABOVE = re.compile(r'\.\.\. [2-9]\d* frames as above|\.\.\. [1-9]\d+ frames '
@@ -252,7 +256,8 @@ def _origin_block(lines, i, prefix):
             if k is None:
                 break
             j = k
-        elif CHAIN_NONE.fullmatch(content) or content == CHAIN_UNREADABLE:
+        elif (CHAIN_NONE.fullmatch(content) or CHAIN_SHOWN.fullmatch(content)
+              or content == CHAIN_UNREADABLE):
             j += 1
         else:
             break

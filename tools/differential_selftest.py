@@ -54,6 +54,7 @@ class Blocks(unittest.TestCase):
         +... spawned from 'main', created at (most recent call last)
         +  File "PROG", line 8, in <module>
         +    asyncio.run(main())
+        +... spawned from 'run', created at PROG:8 (shown above)
         +... spawned from 'runner' (creation site not recorded)
            del c
          RuntimeWarning: Enable tracemalloc to get the object allocation traceback
