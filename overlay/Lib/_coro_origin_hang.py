@@ -21,8 +21,9 @@ on) and those of pending tasks.  It reports, with the live coroutine dump
   nothing that could ever wake it (_asleep_for_good()), twice in a row;
 - ignored cancellation: a task is still pending the timeout after its
   cancellation was requested (task.cancelling() stayed above 0): it caught
-  the CancelledError and did not re-raise it (nor call uncancel()), and may
-  go on taking steps, which no stall shows.
+  the CancelledError without re-raising it (or calling uncancel()), or its
+  clean-up waits; it may go on taking steps, which no stall shows, and a
+  loop with such a task is not called stalled.
 
 A thread that keeps the GIL (C code that does not release it) keeps this
 thread from looking: a C thread, the sentinel, then writes the threads'
@@ -292,6 +293,9 @@ def _look(watch, now):
     steps = progress[1]
     for key in [k for k in watch.loops if k not in loops]:
         del watch.loops[key]
+    # A loop with a task whose cancellation is pending is not called
+    # stalled: if the task swallowed it and waits, that is the report.
+    ignored, cancelling = _ignored_cancel(watch, now, tasks)
     found = None
     for key, (loop, pending) in loops.items():
         lw = watch.loops.get(key)
@@ -339,25 +343,31 @@ def _look(watch, now):
             lw.stall_since = now
             lw.stall_reported = False
         elif (now - lw.stall_since >= watch.timeout
-              and not lw.stall_reported and found is None):
+              and not lw.stall_reported and found is None
+              and key not in cancelling):
             lw.stall_reported = True
             found = ('stalled', loop, tid,
                      (pending, now - lw.stall_since, lw.sigint_only))
-    found = _ignored_cancel(watch, now, tasks, found)
+    if found is None:
+        found = ignored
     if found is not None:
         return found
     return _cannot_exit(watch, now, stacks, loops, shutdown_code)
 
 
-def _ignored_cancel(watch, now, tasks, found):
-    """*found*, or ('ignored', loop, thread id, (task, seconds)) for a
-    task still pending the timeout after its cancellation was requested
-    (once per episode: until its cancelling() count drops to 0)."""
+def _ignored_cancel(watch, now, tasks):
+    """(('ignored', loop, thread id, (task, seconds)) for a task still
+    pending the timeout after its cancellation was requested (once per
+    episode: until its cancelling() count drops to 0), or None; the id()
+    of the loops of the tasks whose cancellation is pending)."""
+    found = None
+    loops = set()
     seen, watch.cancels = watch.cancels, {}
     for task in tasks:
         try:
             if task.done() or not task.cancelling():
                 continue
+            loops.add(id(task.get_loop()))
             entry = seen.get(id(task))
             if entry is None or entry[0]() is not task:
                 entry = [weakref.ref(task), now, False]
@@ -370,7 +380,7 @@ def _ignored_cancel(watch, now, tasks, found):
                          (entry[0], now - entry[1]))
         except Exception:
             continue
-    return found
+    return found, loops
 
 
 NOT_ASLEEP, FOR_GOOD, SIGINT_ONLY = 0, 1, 2
@@ -561,9 +571,10 @@ def _header(kind, loop, tid, details, timeout):
         lines = [f'{PREFIX}{tname} of the event loop of thread {name} has '
                  f'gone on for {since:.1f} s since its cancellation was '
                  f'requested (timeout {timeout:g} s): it caught '
-                 f'CancelledError and did not re-raise it (nor call '
-                 f'uncancel())' + ('; who asked is shown under it below'
-                                   if _asked(task) else '')]
+                 f'CancelledError without re-raising it (or calling '
+                 f'uncancel()), or its clean-up waits'
+                 + ('; who asked is shown under it below'
+                    if _asked(task) else '')]
     elif kind == 'deadlock':
         pending, = details
         lines = [f'origin-python: deadlock: the event loop of thread {name} '

@@ -292,8 +292,8 @@ End of live coroutines.
 '''
 
 
-# A task catches the CancelledError of its wait_for() timeout and goes on
-# polling: it takes steps, so no stall; its cancellation is ignored.
+# A task catches the CancelledError of its wait_for() timeout and backs
+# off: its cancellation is ignored (and the loop is not called stalled).
 IGNORED = textwrap.dedent('''\
     import asyncio
 
@@ -303,7 +303,7 @@ IGNORED = textwrap.dedent('''\
             try:
                 await asyncio.sleep(0.05)
             except asyncio.CancelledError:
-                continue
+                await asyncio.sleep(60)
 
 
     async def main():
@@ -317,7 +317,7 @@ IGNORED = textwrap.dedent('''\
     ''')
 
 IGNORED_REPORT = '''\
-origin-python: hang: Task 'Task-1' of the event loop of thread 'MainThread' has gone on for N s since its cancellation was requested (timeout 0.3 s): it caught CancelledError and did not re-raise it (nor call uncancel()); who asked is shown under it below
+origin-python: hang: Task 'Task-1' of the event loop of thread 'MainThread' has gone on for N s since its cancellation was requested (timeout 0.3 s): it caught CancelledError without re-raising it (or calling uncancel()), or its clean-up waits; who asked is shown under it below
 Live coroutines (4 tracked, 1 asyncio task):
 
 Task 'Task-1' (cancelling)
@@ -327,7 +327,7 @@ Task 'Task-1' (cancelling)
       File "app.py", line 19, in <module>
         asyncio.run(main())
   coroutine wait_for() suspended at <asyncio>/tasks.py:N
-  coroutine poll() suspended at app.py:7
+  coroutine poll() suspended at app.py:9
   awaiting sleep() at <asyncio>/tasks.py:N
   awaiting <Future pending cb=[Task.task_wakeup()]>
 
